@@ -17,7 +17,7 @@ export async function eventually<T>(
   for (;;) {
     try {
       const v = await check();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
       last = v;
     } catch (e) {
       last = e;

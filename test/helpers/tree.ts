@@ -35,7 +35,14 @@ export function readTree(root: string): Map<string, TreeEntry> {
 }
 
 /** Returns a human-readable list of differences (empty when equal). Modes compared only if `modes`. */
-export function diffTrees(a: string, b: string, { modes = false, ignore = (_p: string) => false } = {}): string[] {
+export interface DiffOptions {
+  modes?: boolean;
+  ignore?: (path: string) => boolean;
+}
+
+export function diffTrees(a: string, b: string, opts: DiffOptions = {}): string[] {
+  const modes = opts.modes ?? false;
+  const ignore = opts.ignore ?? ((): boolean => false);
   const ta = readTree(a);
   const tb = readTree(b);
   const diffs: string[] = [];

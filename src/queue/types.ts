@@ -1,0 +1,51 @@
+// Contracts between the watcher side (events -> changes), the merge queue and the sync side.
+// Pure types.
+
+/** What rsync must make true at the target for one path. */
+export type Op = 'upsert' | 'remove';
+
+/** One normalised change, after the `<inotify>` switches and `<filter>` excludes were applied. */
+export interface Change {
+  /** Watch root (absolute). */
+  readonly root: string;
+  /** Relative to root, '/'-separated, never empty. */
+  readonly path: string;
+  readonly op: Op;
+  /** True for a directory (a directory upsert is synced recursively). */
+  readonly isDir: boolean;
+}
+
+/** A sync target: one root pushed to one remote. Every target progresses independently. */
+export interface Target {
+  /** Stable key, e.g. `${root}\u0000${remoteIndex}`. */
+  readonly key: string;
+  readonly root: string;
+  /** Index into the root's LocalPath.remotes. */
+  readonly remoteIndex: number;
+}
+
+/** One queued path of one target, as handed to the sync side. */
+export interface Entry {
+  readonly path: string;
+  readonly op: Op;
+  readonly isDir: boolean;
+  /** How many times this path already failed (0 on the first try); drives the backoff. */
+  readonly attempts: number;
+}
+
+/** A batch for one target: the sync side turns it into one rsync run. Entries never overlap. */
+export interface Batch {
+  readonly target: Target;
+  readonly entries: readonly Entry[];
+}
+
+/**
+ * What the sync side reports back for a batch.
+ * - `ok`: every entry reached the target.
+ * - `partial`: the listed paths failed (retry them), the rest reached the target.
+ * - `failed`: nothing can be assumed; retry every entry.
+ */
+export type BatchOutcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'partial'; readonly failedPaths: readonly string[] }
+  | { readonly kind: 'failed'; readonly reason: string };
