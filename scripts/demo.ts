@@ -1,0 +1,100 @@
+// `npm run demo`: a self-contained demo. Starts a loopback rsync daemon on a free port with a module
+// pointing at .demo/target, writes .demo/confxml.xml watching .demo/source, and runs the service in
+// the foreground (`sersync -r -o .demo/confxml.xml`). Ctrl-C stops both.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRsyncd } from './lib/rsyncd.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packageRoot = resolve(here, '..', '..');
+const cli = join(packageRoot, 'dist', 'src', 'cli.js');
+
+function xmlAttr(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+async function main(): Promise<number> {
+  const probe = spawnSync('rsync', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    console.error('rsync is not installed. Install it first:\n\n    apt-get install -y rsync\n');
+    return 69;
+  }
+  const base = resolve(process.cwd(), '.demo');
+  const source = join(base, 'source');
+  const target = join(base, 'target');
+  mkdirSync(source, { recursive: true });
+  mkdirSync(target, { recursive: true });
+  if (!existsSync(join(source, 'hello.txt'))) writeFileSync(join(source, 'hello.txt'), 'hello from the source\n');
+
+  const daemon = await startRsyncd(join(base, 'rsyncd'), [{ name: 'demo', path: target }]);
+  const conf = join(base, 'confxml.xml');
+  writeFileSync(
+    conf,
+    `<?xml version="1.0" encoding="UTF-8"?>
+<!-- Written by npm run demo: watch .demo/source, push to a loopback rsync daemon serving .demo/target. -->
+<head version="2.5">
+  <host hostip="127.0.0.1" port="8008"></host>
+  <debug start="false"/>
+  <fileSystem xfs="false"/>
+  <filter start="false"></filter>
+  <inotify>
+    <delete start="true"/>
+    <createFolder start="true"/>
+    <createFile start="false"/>
+    <closeWrite start="true"/>
+    <moveFrom start="true"/>
+    <moveTo start="true"/>
+    <attrib start="false"/>
+    <modify start="false"/>
+  </inotify>
+  <sersync>
+    <localpath watch="${xmlAttr(source)}">
+      <remote ip="127.0.0.1" name="demo"/>
+    </localpath>
+    <rsync>
+      <commonParams params="-artuz"/>
+      <auth start="false" users="root" passwordfile="/etc/rsync.pas"/>
+      <userDefinedPort start="true" port="${daemon.port}"/>
+      <timeout start="true" time="100"/>
+      <ssh start="false"/>
+    </rsync>
+    <failLog path="${xmlAttr(join(base, 'rsync_fail_log.sh'))}" timeToExecute="60"/>
+    <crontab start="false" schedule="600"></crontab>
+    <plugin start="false" name="command"/>
+  </sersync>
+</head>
+`,
+  );
+
+  console.log(`
+  sersync demo
+  ------------
+  rsync daemon : 127.0.0.1:${daemon.port}, module "demo" -> ${target}
+  config       : ${conf}
+  drop files in: ${source}
+  they appear  : ${target}
+  try (another terminal):  echo hi > ${join(source, 'new.txt')} && ls ${target}
+  Ctrl-C stops the service and the rsync daemon.
+`);
+  const child = spawn(process.execPath, [cli, '-r', '-o', conf], { stdio: 'inherit' });
+  const forward = (sig: NodeJS.Signals): void => {
+    child.kill(sig);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  const code = await new Promise<number>((resolveExit) => {
+    child.on('exit', (c, s) => { resolveExit(c ?? (s ? 128 : 1)); });
+  });
+  await daemon.stop();
+  return code;
+}
+
+main().then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 70;
+  },
+);
