@@ -1,0 +1,304 @@
+// `npm run bench`: measures the service against its floors in the same run, on a loopback rsync
+// daemon. Not a test: it prints a table and writes bench-results.json. See docs/performance.md.
+//   node dist/scripts/bench.js [--only a,b,c] [--compare 'CMD -o {conf}'] [--json FILE] [--quick]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startRsyncd, type Rsyncd } from './lib/rsyncd.js';
+import { splitWords } from '../src/config/words.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CLI = resolve(here, '..', 'src', 'cli.js');
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    compare: { type: 'string' },
+    json: { type: 'string', default: 'bench-results.json' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const QUICK = args.quick === true;
+
+interface Row { workload: string; service: string; value: number; unit: string; floor: number; ratio: number; runs?: number; note?: string }
+const rows: Row[] = [];
+
+const now = (): number => performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+/** (relpath -> size) of a tree, directories included. */
+function listing(root: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true })) {
+      const r = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) { out.set(r, -1); walk(r); } else out.set(r, statSync(join(root, r)).size);
+    }
+  };
+  walk('');
+  return out;
+}
+function sameTree(a: string, b: string): boolean {
+  const la = listing(a);
+  const lb = listing(b);
+  if (la.size !== lb.size) return false;
+  for (const [k, v] of la) if (lb.get(k) !== v) return false;
+  return true;
+}
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<number> {
+  const t0 = now();
+  while (!check()) {
+    if (now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+  return now();
+}
+
+function confFor(src: string, port: number, failLog: string): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1"?>
+<head version="2.5">
+  <host hostip="localhost" port="8008"></host>
+  <debug start="false"/>
+  <fileSystem xfs="false"/>
+  <filter start="false"></filter>
+  <inotify><delete start="true"/><createFolder start="true"/><createFile start="false"/><closeWrite start="true"/>
+    <moveFrom start="true"/><moveTo start="true"/><attrib start="false"/><modify start="false"/></inotify>
+  <sersync>
+    <localpath watch="${src}"><remote ip="127.0.0.1" name="bench"/></localpath>
+    <rsync><commonParams params="-artuz"/><auth start="false" users="root" passwordfile="/etc/rsync.pas"/>
+      <userDefinedPort start="true" port="${port}"/><timeout start="false" time="100"/><ssh start="false"/></rsync>
+    <failLog path="${failLog}" timeToExecute="60"/>
+    <crontab start="false" schedule="600"></crontab>
+    <plugin start="false" name="command"/>
+  </sersync>
+</head>
+`;
+}
+
+interface Env { base: string; src: string; dst: string; daemon: Rsyncd; conf: string }
+async function freshEnv(name: string): Promise<Env> {
+  const base = join(tmpdir(), `sersync-bench-${process.pid}-${name}`);
+  rmSync(base, { recursive: true, force: true });
+  const src = join(base, 'src');
+  const dst = join(base, 'dst');
+  mkdirSync(src, { recursive: true });
+  mkdirSync(dst, { recursive: true });
+  const daemon = await startRsyncd(join(base, 'rsyncd'), [{ name: 'bench', path: dst }]);
+  const conf = join(base, 'confxml.xml');
+  writeFileSync(conf, confFor(src, daemon.port, join(base, 'fail.sh')));
+  return { base, src, dst, daemon, conf };
+}
+async function dropEnv(env: Env): Promise<void> {
+  await env.daemon.stop();
+  rmSync(env.base, { recursive: true, force: true });
+}
+
+interface Svc { proc: ChildProcess; startedMs: number; stop(): Promise<void> }
+async function startSvc(env: Env, label: string): Promise<Svc> {
+  const argv = label === 'ours' ? [process.execPath, CLI, '-o', env.conf] : splitWords((args.compare ?? '').replaceAll('{conf}', env.conf));
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined) throw new Error('empty --compare command');
+  const t0 = now();
+  const proc = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'], cwd: env.base });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  // Ours logs "watching"; another command: probe with a file until it reaches the target.
+  if (label === 'ours') await until(() => /watching /.test(out) || proc.exitCode !== null, 120_000, 'service start');
+  else {
+    await sleep(500);
+    writeFileSync(join(env.src, '.probe'), 'p');
+    await until(() => sameTree(env.src, env.dst), 60_000, 'compare command start');
+    rmSync(join(env.src, '.probe'));
+    await until(() => sameTree(env.src, env.dst), 60_000, 'compare command probe delete');
+  }
+  if (proc.exitCode !== null) throw new Error(`service exited: ${out}`);
+  const startedMs = now() - t0;
+  return {
+    proc,
+    startedMs,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const done = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([done, sleep(5000).then(() => proc.kill('SIGKILL'))]);
+    },
+  };
+}
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, this process and its threads only
+}
+function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+function bulkRsync(env: Env, extra: string[] = []): number {
+  const t0 = now();
+  const r = spawnSync('rsync', ['-a', ...extra, `--port=${env.daemon.port}`, './', '127.0.0.1::bench/'], { cwd: env.src });
+  if (r.status !== 0) throw new Error(`bulk rsync failed: ${r.stderr.toString()}`);
+  return now() - t0;
+}
+function writeFiles(root: string, dirs: number, perDir: number, size: number, mkdirs: boolean): void {
+  const buf = Buffer.alloc(size, 'x');
+  for (let d = 0; d < dirs; d++) {
+    const dir = join(root, `d${d}`);
+    if (mkdirs) mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < perDir; f++) writeFileSync(join(dir, `f${f}`), buf);
+  }
+}
+
+type Workload = (label: string) => Promise<void>;
+const W: Record<string, Workload> = {
+  async a(label) {
+    const env = await freshEnv('a');
+    const n = QUICK ? 10 : 30;
+    const floors: number[] = [];
+    writeFileSync(join(env.base, 'one.txt'), 'x'.repeat(100));
+    for (let i = 0; i < n; i++) {
+      const t0 = now();
+      spawnSync('rsync', ['-a', `--port=${env.daemon.port}`, join(env.base, 'one.txt'), `127.0.0.1::bench/floor${i}.txt`]);
+      floors.push(now() - t0);
+    }
+    rmSync(env.dst, { recursive: true, force: true });
+    mkdirSync(env.dst);
+    const svc = await startSvc(env, label);
+    const lat: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = now();
+      writeFileSync(join(env.src, `w${i}.txt`), 'x'.repeat(100));
+      await until(() => { try { return statSync(join(env.dst, `w${i}.txt`)).size === 100; } catch { return false; } }, 10_000, 'single file');
+      lat.push(now() - t0);
+      await sleep(200);
+    }
+    await svc.stop();
+    const f50 = pct(floors, 50);
+    rows.push({ workload: 'a: single file p50', service: label, value: pct(lat, 50), unit: 'ms', floor: f50, ratio: pct(lat, 50) - f50, note: 'ratio column = ms above floor' });
+    rows.push({ workload: 'a: single file p90', service: label, value: pct(lat, 90), unit: 'ms', floor: pct(floors, 90), ratio: pct(lat, 90) - pct(floors, 90), note: 'ratio column = ms above floor' });
+    await dropEnv(env);
+  },
+  async b(label) { await burst(label, 'b: 5000 files, 50 existing dirs', false); },
+  async bb(label) { await burst(label, "b': 5000 files, 50 new dirs", true); },
+  async c(label) {
+    const env = await freshEnv('c');
+    const count = QUICK ? 3 : 10;
+    const big = Buffer.alloc(20 << 20);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const tw0 = now();
+    for (let i = 0; i < count; i++) writeFileSync(join(env.src, `big${i}`), big);
+    const writeMs = now() - tw0;
+    const floor = writeMs + bulkRsync(env);
+    rmSync(env.src, { recursive: true }); mkdirSync(env.src);
+    rmSync(env.dst, { recursive: true }); mkdirSync(env.dst);
+    const svc = await startSvc(env, label);
+    const r0 = env.daemon.connections();
+    const t0 = now();
+    for (let i = 0; i < count; i++) writeFileSync(join(env.src, `big${i}`), big);
+    const t1 = await until(() => sameTree(env.src, env.dst), 300_000, 'big files');
+    await svc.stop();
+    rows.push({ workload: `c: ${count} x 20 MiB`, service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0 });
+    await dropEnv(env);
+  },
+  async d(label) {
+    const env = await freshEnv('d');
+    writeFiles(env.src, 2, QUICK ? 500 : 2000, 100, true);
+    bulkRsync(env);
+    rmSync(join(env.src, 'd0'), { recursive: true });
+    const floor = bulkRsync(env, ['--delete']);
+    writeFiles(env.src, 1, QUICK ? 500 : 2000, 100, true);
+    bulkRsync(env);
+    const svc = await startSvc(env, label);
+    const r0 = env.daemon.connections();
+    const t0 = now();
+    rmSync(join(env.src, 'd0'), { recursive: true });
+    rmSync(join(env.src, 'd1'), { recursive: true });
+    const t1 = await until(() => sameTree(env.src, env.dst), 120_000, 'rm -rf');
+    await svc.stop();
+    rows.push({ workload: 'd: rm -rf 4000 files in 2 dirs', service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0 });
+    await dropEnv(env);
+  },
+  async e(label) {
+    const env = await freshEnv('e');
+    mkdirSync(join(env.src, 'old'));
+    const buf = Buffer.alloc(4096, 'y');
+    for (let i = 0; i < (QUICK ? 500 : 2000); i++) writeFileSync(join(env.src, 'old', `f${i}`), buf);
+    bulkRsync(env);
+    const svc = await startSvc(env, label);
+    const r0 = env.daemon.connections();
+    const t0 = now();
+    renameSync(join(env.src, 'old'), join(env.src, 'new'));
+    const t1 = await until(() => sameTree(env.src, env.dst), 120_000, 'dir rename');
+    await svc.stop();
+    const floor = bulkRsync(env);
+    rows.push({ workload: 'e: rename a 2000-file dir', service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0, note: 'floor = a no-change bulk rsync' });
+    await dropEnv(env);
+  },
+  async f(label) {
+    const env = await freshEnv('f');
+    const dirs = QUICK ? 2000 : 20_000;
+    for (let d = 0; d < dirs; d++) {
+      const dir = join(env.src, `a${d % 20}`, `b${d}`);
+      mkdirSync(dir, { recursive: true });
+      for (let i = 0; i < 10; i++) writeFileSync(join(dir, `file${i}.txt`), '');
+    }
+    const svc = await startSvc(env, label);
+    const rss = rssMb(svc.proc.pid);
+    await svc.stop();
+    rows.push({ workload: `f: start watching ${dirs} dirs / ${dirs * 10} files`, service: label, value: svc.startedMs, unit: 'ms', floor: 2000, ratio: svc.startedMs / 2000, note: `RSS ${rss.toFixed(0)} MB; floor = the 2 s goal` });
+    await dropEnv(env);
+  },
+};
+
+async function burst(label: string, name: string, newDirs: boolean): Promise<void> {
+  const env = await freshEnv(newDirs ? 'bb' : 'b');
+  const dirs = 50;
+  const per = QUICK ? 20 : 100;
+  if (!newDirs) for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`));
+  const tw0 = now();
+  writeFiles(env.src, dirs, per, 1024, newDirs);
+  const writeMs = now() - tw0;
+  const floor = writeMs + bulkRsync(env);
+  rmSync(env.src, { recursive: true }); mkdirSync(env.src);
+  rmSync(env.dst, { recursive: true }); mkdirSync(env.dst);
+  if (!newDirs) { for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`)); bulkRsync(env); }
+  const svc = await startSvc(env, label);
+  const cpu0 = cpuSeconds(svc.proc.pid);
+  const r0 = env.daemon.connections();
+  const t0 = now();
+  writeFiles(env.src, dirs, per, 1024, newDirs);
+  const t1 = await until(() => sameTree(env.src, env.dst), 600_000, name);
+  const cpu = cpuSeconds(svc.proc.pid) - cpu0;
+  await svc.stop();
+  rows.push({ workload: name, service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0, note: `service CPU ${cpu.toFixed(2)} s (g)` });
+  await dropEnv(env);
+}
+
+async function main(): Promise<void> {
+  const selected = args.only ? args.only.split(',') : Object.keys(W);
+  const labels = args.compare ? ['ours', 'compare'] : ['ours'];
+  for (const key of selected) {
+    const w = W[key];
+    if (!w) throw new Error(`unknown workload ${key} (known: ${Object.keys(W).join(', ')})`);
+    for (const label of labels) {
+      process.stderr.write(`running ${key} (${label})…\n`);
+      await w(label);
+    }
+  }
+  const fmt = (n: number): string => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : '-');
+  console.log('\n| workload | service | value | floor | ratio | rsync runs | note |\n|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.workload} | ${r.service} | ${fmt(r.value)} ${r.unit} | ${fmt(r.floor)} ms | ${fmt(r.ratio)} | ${r.runs ?? '-'} | ${r.note ?? ''} |`);
+  writeFileSync(args.json ?? 'bench-results.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exitCode = 1;
+});
