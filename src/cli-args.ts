@@ -1,0 +1,221 @@
+// Command line -> CliOptions: a getopt("hdro:n:m:") normaliser (sersync 2.5.4's exact syntax),
+// then yargs for the long options, then validation. Pure: no I/O, expected failures are values.
+import yargs from 'yargs';
+import { PLUGIN_NAMES, type PluginName } from './config/types.js';
+import { err, ok, type Result } from './util/result.js';
+
+/** What the command line asks for. Filled: every field has its default applied. */
+export interface CliOptions {
+  /** `-d`: run in the background (log file + pid file). */
+  readonly daemon: boolean;
+  /** `-r`: one full push of every watch root before realtime sync starts. */
+  readonly rsyncFirst: boolean;
+  /** `-n`: parallel rsync runs (worker threads). Always >= 1 (`-n 0` means the default 10). */
+  readonly threads: number;
+  /** `-o`: the config file as given (relative to the cwd); never empty. */
+  readonly configFile: string;
+  /** `-m`: plugin-only mode (no rsync). */
+  readonly module?: PluginName;
+  readonly check: boolean;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+/** A command line the program cannot act on. `message` is one English line, no stack. */
+export type UsageError = { readonly kind: 'usage'; readonly message: string };
+
+/** sersync's DEFAULT_THREAD_NUM; also what `-n 0` means. */
+export const DEFAULT_THREADS = 10;
+/** Upper bound for `-n`: more parallel rsyncs than this only hurts (each is a process + a daemon fork). */
+export const MAX_THREADS = 1024;
+/** sersync's default config file: `confxml.xml` in the current directory. */
+export const DEFAULT_CONFIG_FILE = './confxml.xml';
+
+const usage = (message: string): Result<never, UsageError> => err({ kind: 'usage', message });
+
+/** getopt "hdro:n:m:": the short flags, and the long option each one is rewritten to. */
+const SHORT: Readonly<Record<string, { readonly long: string; readonly value: boolean }>> = {
+  h: { long: 'help', value: false },
+  d: { long: 'daemon', value: false },
+  r: { long: 'rsync-first', value: false },
+  o: { long: 'config', value: true },
+  n: { long: 'threads', value: true },
+  m: { long: 'module', value: true },
+};
+
+/** Long options we accept (ours; sersync had none), and the canonical name each maps to. */
+const LONG: Readonly<Record<string, { readonly long: string; readonly value: boolean }>> = {
+  help: { long: 'help', value: false },
+  daemon: { long: 'daemon', value: false },
+  'rsync-first': { long: 'rsync-first', value: false },
+  config: { long: 'config', value: true },
+  threads: { long: 'threads', value: true },
+  module: { long: 'module', value: true },
+  check: { long: 'check', value: false },
+  'check-config': { long: 'check', value: false },
+  version: { long: 'version', value: false },
+};
+
+const token = (long: string, value?: string): string => (value === undefined ? `--${long}` : `--${long}=${value}`);
+
+/**
+ * Rewrites argv the way getopt(3) reads it into unambiguous tokens: `--flag` and `--name=value`,
+ * followed by `--` and the operands (if any). Clustered flags (`-dr`), attached values (`-oFILE`,
+ * `-n4`), a value taken from the next word even if it starts with `-` (`-o -d` gives config "-d";
+ * `-od c.xml` gives config "d" and the operand "c.xml"), `--` ends options, a lone `-` is an operand.
+ */
+export function normaliseArgv(argv: readonly string[]): Result<string[], UsageError> {
+  const tokens: string[] = [];
+  const operands: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') {
+      operands.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+      const spec = Object.hasOwn(LONG, name) ? LONG[name] : undefined;
+      if (spec === undefined) return usage(`unrecognized option '--${name}'`);
+      if (!spec.value) {
+        if (inline !== undefined) return usage(`option '--${name}' doesn't allow an argument`);
+        tokens.push(token(spec.long));
+        continue;
+      }
+      const value = inline ?? argv[++i];
+      if (value === undefined) return usage(`option '--${name}' requires an argument`);
+      tokens.push(token(spec.long, value));
+      continue;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      operands.push(arg);
+      continue;
+    }
+    for (let j = 1; j < arg.length; j++) {
+      const c = arg.charAt(j);
+      const spec = Object.hasOwn(SHORT, c) ? SHORT[c] : undefined;
+      if (spec === undefined) return usage(`invalid option -- '${c}'`);
+      if (!spec.value) {
+        tokens.push(token(spec.long));
+        continue;
+      }
+      const attached = arg.slice(j + 1);
+      const value = attached !== '' ? attached : argv[++i];
+      if (value === undefined) return usage(`option requires an argument -- '${c}'`);
+      tokens.push(token(spec.long, value));
+      break;
+    }
+  }
+  return ok(operands.length > 0 ? [...tokens, '--', ...operands] : tokens);
+}
+
+/** Runs yargs over normalised tokens. It only ever sees `--flag`, `--name=value`, `--`, operands. */
+function runYargs(tokens: readonly string[]): Result<Record<string, unknown>, UsageError> {
+  let failure: string | undefined;
+  const parser = yargs([...tokens])
+    .version(false)
+    .help(false)
+    .locale('en')
+    .scriptName('sersync')
+    .parserConfiguration({
+      'boolean-negation': false,
+      'camel-case-expansion': false,
+      'dot-notation': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'duplicate-arguments-array': false, // the last one wins, as with getopt
+      'strip-aliased': true,
+    })
+    .option('daemon', { alias: 'd', type: 'boolean', default: false })
+    .option('rsync-first', { alias: 'r', type: 'boolean', default: false })
+    .option('threads', { alias: 'n', type: 'string' }) // validated below: yargs turns "abc" into null
+    .option('config', { alias: 'o', type: 'string' })
+    .option('module', { alias: 'm', type: 'string' })
+    .option('help', { alias: 'h', type: 'boolean', default: false })
+    .option('check', { type: 'boolean', default: false })
+    .option('version', { type: 'boolean', default: false })
+    .strictOptions()
+    .exitProcess(false)
+    .fail((msg: string | null, e: Error | null) => {
+      failure = msg ?? e?.message ?? 'invalid command line';
+    });
+  const parsed = parser.parseSync() as Record<string, unknown>;
+  return failure === undefined ? ok(parsed) : usage(failure);
+}
+
+/** A yargs value declared `type: 'string'` (undefined when the option was not given). */
+const str = (v: unknown): string | undefined => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+
+function parseThreads(text: string | undefined): Result<number, UsageError> {
+  if (text === undefined) return ok(DEFAULT_THREADS);
+  if (!/^[+-]?\d+$/.test(text)) return usage(`-n expects a whole number of threads, got ${JSON.stringify(text)}`);
+  const n = Number(text);
+  // sersync 2.5.4 silently started no worker at all for a negative -n; we refuse it.
+  if (n < 0) return usage(`-n must not be negative, got ${text}`);
+  if (n > MAX_THREADS) return usage(`-n must be at most ${MAX_THREADS}, got ${text}`);
+  return ok(n === 0 ? DEFAULT_THREADS : n); // sersync: 0 -> DEFAULT_THREAD_NUM
+}
+
+const isPluginName = (s: string): s is PluginName => (PLUGIN_NAMES as readonly string[]).includes(s);
+
+/**
+ * Parses the arguments after `node script` (i.e. `process.argv.slice(2)`).
+ * Flags: -d -r -n N -o FILE -m NAME -h, plus --check and --version (and the long aliases
+ * --daemon --rsync-first --threads --config --module --help --check-config).
+ * Operands are refused (sersync ignored them; here they are almost always a typo such as `-od c.xml`).
+ */
+export function parseCliArgs(argv: readonly string[]): Result<CliOptions, UsageError> {
+  const norm = normaliseArgv(argv);
+  if (!norm.ok) return norm;
+  const parsed = runYargs(norm.value);
+  if (!parsed.ok) return parsed;
+  const a = parsed.value;
+  const operands = Array.isArray(a['_']) ? (a['_'] as unknown[]) : [];
+  if (operands.length > 0) return usage(`unexpected argument ${JSON.stringify(str(operands[0]))}`);
+  const threads = parseThreads(str(a['threads']));
+  if (!threads.ok) return threads;
+  const configFile = str(a['config']) ?? DEFAULT_CONFIG_FILE;
+  if (configFile === '') return usage('-o needs a config file name, got an empty string');
+  const rawModule = str(a['module']);
+  if (rawModule !== undefined && !isPluginName(rawModule)) {
+    return usage(`-m expects one of ${PLUGIN_NAMES.join(', ')}; got ${JSON.stringify(rawModule)}`);
+  }
+  return ok({
+    daemon: a['daemon'] === true,
+    rsyncFirst: a['rsync-first'] === true,
+    threads: threads.value,
+    configFile,
+    ...(rawModule === undefined ? {} : { module: rawModule }),
+    check: a['check'] === true,
+    help: a['help'] === true,
+    version: a['version'] === true,
+  });
+}
+
+/** The `-h` text (English; the flags keep sersync's meaning). Ends with a newline. */
+export function helpText(): string {
+  return `Usage: sersync [-d] [-r] [-n N] [-o FILE] [-m NAME]
+       sersync --check [-o FILE]
+Realtime file sync: watches local directories (inotify) and pushes every change to the remote
+rsync servers named in the config file. Compatible with sersync 2.5.4 (confxml.xml, flags).
+
+  -d, --daemon          run in the background: output goes to the log file and a pid file is
+                        written (<daemon logFile> / <daemon pidFile> in the config file)
+  -r, --rsync-first     push each watched directory to its remotes once (a full rsync)
+                        before realtime sync starts
+  -n, --threads N       number of rsync runs at the same time (worker threads);
+                        default ${DEFAULT_THREADS}, and 0 also means ${DEFAULT_THREADS}
+  -o, --config FILE     the config file; default ${DEFAULT_CONFIG_FILE}
+  -m, --module NAME     plugin-only mode, no rsync: ${PLUGIN_NAMES.join(', ')}
+  -h, --help            print this help and exit
+      --check           check the config file: print every error and warning, then exit
+                        (0 when usable, 78 when not); nothing is started
+      --version         print the version and exit
+
+Flags combine as with sersync: -dro FILE, -r -d -o FILE, -oFILE, -n 4.
+Exit codes: 0 ok, 64 bad flags, 66 config file missing, 69 rsync missing or too old,
+70 internal error, 73 already running / log file not writable, 78 config error.
+`;
+}
