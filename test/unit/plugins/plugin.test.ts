@@ -1,0 +1,80 @@
+// Pure plugin helpers: events, masks, path scoping, argv, http body, destinations.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IN_MASK, isWithin, maskFor, toPluginEvent } from '../../../src/plugins/plugin.js';
+import { commandArgv } from '../../../src/plugins/command.js';
+import { httpBody, httpTargets, showUrl } from '../../../src/plugins/http.js';
+import { socketDestinations } from '../../../src/plugins/socket.js';
+import type { CommandPluginConfig } from '../../../src/config/types.js';
+import { rule } from './fixture.js';
+
+test('maskFor: close_write / create|isdir / delete(|isdir)', () => {
+  assert.equal(maskFor('upsert', false), 8);
+  assert.equal(maskFor('upsert', true), 256 | IN_MASK.ISDIR);
+  assert.equal(maskFor('remove', false), 512);
+  assert.equal(maskFor('remove', true), 512 | 0x40000000);
+});
+
+test('toPluginEvent joins root and path (root "/" too) and keeps an explicit mask', () => {
+  assert.equal(toPluginEvent({ root: '/opt/tongbu', path: 'a/b', op: 'upsert', isDir: false }).absPath, '/opt/tongbu/a/b');
+  assert.equal(toPluginEvent({ root: '/', path: 'etc/x', op: 'upsert', isDir: false }).absPath, '/etc/x');
+  assert.equal(toPluginEvent({ root: '/r', path: 'm', op: 'upsert', isDir: false }, IN_MASK.MOVED_TO).mask, 128);
+});
+
+test('isWithin is path-component aware', () => {
+  assert.equal(isWithin('/a', '/a/b'), true);
+  assert.equal(isWithin('/a/', '/a/b'), true);
+  assert.equal(isWithin('/a', '/a'), true);
+  assert.equal(isWithin('/a', '/ab'), false);
+  assert.equal(isWithin('/', '/x'), true);
+});
+
+const cmd = (over: Partial<CommandPluginConfig> = {}): CommandPluginConfig => ({
+  prefixRaw: '/opt/bin/plug.sh -v',
+  suffixRaw: 'SUFFIX',
+  prefix: ['/opt/bin/plug.sh', '-v'],
+  suffix: ['SUFFIX'],
+  ignoreError: false,
+  filterEnabled: false,
+  includes: [],
+  ...over,
+});
+
+test('commandArgv: prefix words, the path as ONE word, suffix words', () => {
+  assert.deepEqual(commandArgv(cmd(), '/opt/tongbu/sp ace $(id).php'), ['/opt/bin/plug.sh', '-v', '/opt/tongbu/sp ace $(id).php', 'SUFFIX']);
+  assert.equal(commandArgv(cmd({ prefix: [] }), '/x'), undefined);
+});
+
+test('commandArgv include filter is a full match on the absolute path (captured cases)', () => {
+  const c = cmd({ filterEnabled: true, includes: [rule('(.*)\\.php'), rule('sub/.*')] });
+  assert.ok(commandArgv(c, '/opt/tongbu/a.php'));
+  assert.equal(commandArgv(c, '/opt/tongbu/sub/x'), undefined, 'sub/.* does not fully match an absolute path');
+  assert.equal(commandArgv(c, '/opt/tongbu/a.php.txt'), undefined);
+  assert.ok(commandArgv({ ...c, filterEnabled: false }, '/opt/tongbu/a.txt'), 'filter off: every path');
+});
+
+test('httpBody: the documented fields, values URL-encoded', () => {
+  const ev = toPluginEvent({ root: '/w', path: 'a b&c+d%/é', op: 'upsert', isDir: true });
+  assert.equal(
+    httpBody('/w', ev),
+    'watchroot=%2Fw&isdir=1&inotifyPath=%2Fw%2Fa%20b%26c%2Bd%25%2F%C3%A9&mask=1073742080',
+  );
+  assert.equal(new URLSearchParams(httpBody('/w', ev)).get('inotifyPath'), '/w/a b&c+d%/é');
+});
+
+test('httpTargets/socketDestinations: only localpaths containing the path, every deshost', () => {
+  const ev = toPluginEvent({ root: '/a', path: 'f', op: 'remove', isDir: false });
+  const http = { localpaths: [
+    { watch: '/a', deshosts: [{ url: 'http://127.0.0.1:1/x' }, { url: 'http://127.0.0.1:2/y' }] },
+    { watch: '/b', deshosts: [{ url: 'http://127.0.0.1:3/z' }] },
+  ] };
+  assert.deepEqual(httpTargets(http, ev).map((t) => t.url), ['http://127.0.0.1:1/x', 'http://127.0.0.1:2/y']);
+  assert.deepEqual(httpTargets(http, ev, '/').map((t) => t.body.split('&')[0]), ['watchroot=%2F', 'watchroot=%2F', 'watchroot=%2F']);
+  const sock = { localpaths: [{ watch: '/a/', deshosts: [{ ip: '127.0.0.1', port: 9 }] }, { watch: '/ab', deshosts: [{ ip: '127.0.0.1', port: 8 }] }] };
+  assert.deepEqual(socketDestinations(sock, '/a/f'), [{ ip: '127.0.0.1', port: 9 }]);
+  assert.deepEqual(socketDestinations(sock, '/c/f'), []);
+});
+
+test('showUrl removes credentials from URLs in log lines', () => {
+  assert.equal(showUrl('http://u:secret@127.0.0.1:8080/hook'), 'http://127.0.0.1:8080/hook');
+});
