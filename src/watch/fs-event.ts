@@ -59,3 +59,19 @@ export interface Watcher {
   /** Number of directories currently watched (for logs and /status). */
   readonly watchCount: number;
 }
+
+/** Why `Watcher.start()` rejected: an expected start-up failure (the daemon maps it to an exit code). */
+export type WatcherStartFailure = 'root-missing' | 'init-failed' | 'backend-unavailable';
+
+/** The error `Watcher.start()` rejects with (and `createWatcher` throws for an unavailable forced backend). */
+export class WatcherStartError extends Error {
+  override readonly name = 'WatcherStartError';
+  constructor(
+    readonly kind: WatcherStartFailure,
+    /** The root concerned ('' when not root-specific). */
+    readonly root: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,320 @@
+// sersync_inotify: the project's thin Linux inotify binding (shell). A reader thread poll()s the
+// inotify fd and an eventfd (shutdown), reads raw records and hands them to JS in batches through
+// an Unref'd ThreadSafeFunction. All policy (recursion, renames, overflow) lives in TypeScript.
+#include <napi.h>
+
+#ifdef __linux__
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Record {
+  int32_t wd;
+  uint32_t mask;
+  uint32_t cookie;
+  std::string name;
+};
+using Batch = std::vector<Record>;
+
+// Strict UTF-8 check (Unicode 15, table 3-7: no overlongs, no surrogates, <= U+10FFFF). Names that
+// fail it are handed to JS as Buffers so nothing is silently replaced by U+FFFD here.
+bool IsUtf8(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) { ++p; continue; }
+    int n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) n = 1;
+    else if (c == 0xE0) { n = 2; lo = 0xA0; }
+    else if (c == 0xED) { n = 2; hi = 0x9F; }
+    else if (c >= 0xE1 && c <= 0xEF) n = 2;
+    else if (c == 0xF0) { n = 3; lo = 0x90; }
+    else if (c == 0xF4) { n = 3; hi = 0x8F; }
+    else if (c >= 0xF1 && c <= 0xF3) n = 3;
+    else return false;
+    if (end - p <= n) return false;
+    if (p[1] < lo || p[1] > hi) return false;
+    for (int i = 2; i <= n; ++i) if (p[i] < 0x80 || p[i] > 0xBF) return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+// Runs on the JS thread: one call per batch. env is null when the function is being torn down.
+void CallJs(Napi::Env env, Napi::Function cb, std::nullptr_t*, Batch* raw) {
+  std::unique_ptr<Batch> batch(raw);
+  if (env == nullptr || cb == nullptr) return;
+  try {
+    Napi::Array arr = Napi::Array::New(env, batch->size());
+    uint32_t i = 0;
+    for (const Record& r : *batch) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("wd", Napi::Number::New(env, r.wd));
+      o.Set("mask", Napi::Number::New(env, r.mask));
+      o.Set("cookie", Napi::Number::New(env, r.cookie));
+      if (IsUtf8(r.name)) o.Set("name", Napi::String::New(env, r.name));
+      else o.Set("name", Napi::Buffer<char>::Copy(env, r.name.data(), r.name.size()));
+      arr.Set(i++, o);
+    }
+    cb.Call({arr});
+  } catch (const Napi::Error& e) {
+    // A throw in the JS handler is a bug: surface it as an uncaught exception.
+    e.ThrowAsJavaScriptException();
+  }
+}
+
+using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Batch, CallJs>;
+
+// Batches queued for JS before the reader waits (bounded memory; the kernel queue takes the rest,
+// and an IN_Q_OVERFLOW then asks TypeScript for a rescan).
+constexpr size_t kMaxQueuedBatches = 256;
+constexpr size_t kBufSize = 64 * 1024;
+constexpr size_t kMaxRecordsPerBatch = 16384;
+
+class Inotify : public Napi::ObjectWrap<Inotify> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Inotify",
+                       {InstanceMethod<&Inotify::AddWatch>("addWatch"),
+                        InstanceMethod<&Inotify::RmWatch>("rmWatch"),
+                        InstanceMethod<&Inotify::Close>("close"),
+                        InstanceMethod<&Inotify::SimulateOverflow>("simulateOverflow")});
+  }
+
+  explicit Inotify(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Inotify>(info), env_(info.Env()) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) {
+      throw Napi::TypeError::New(env, "Inotify(callback): callback must be a function");
+    }
+    fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd_ < 0) ThrowErrno(env, "inotify_init1");
+    efd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (efd_ < 0) {
+      int e = errno;
+      ::close(fd_);
+      fd_ = -1;
+      errno = e;
+      ThrowErrno(env, "eventfd");
+    }
+    tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "sersync_inotify", kMaxQueuedBatches, 1);
+    // The watcher must never keep the process alive by itself.
+    tsfn_.Unref(env);
+    // Registered after the TSFN so it runs first at environment teardown (hooks run LIFO).
+    napi_add_env_cleanup_hook(env, &Inotify::CleanupHook, this);
+    thread_ = std::thread(&Inotify::Run, this);
+  }
+
+  ~Inotify() override { Stop(false); }
+
+ private:
+  [[noreturn]] static void ThrowErrno(Napi::Env env, const char* what) {
+    int e = errno;
+    Napi::Error err = Napi::Error::New(env, std::string(what) + ": " + std::strerror(e));
+    err.Set("errno", Napi::Number::New(env, -e));
+    throw err;
+  }
+
+  static void CleanupHook(void* arg) { static_cast<Inotify*>(arg)->Stop(true); }
+
+  // Idempotent: wakes the reader, joins it, releases the TSFN and closes both fds.
+  void Stop(bool fromHook) {
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_.store(true);
+    if (efd_ >= 0) {
+      uint64_t one = 1;
+      ssize_t w;
+      do w = ::write(efd_, &one, sizeof one); while (w < 0 && errno == EINTR);
+    }
+    if (thread_.joinable()) thread_.join();
+    if (!fromHook) napi_remove_env_cleanup_hook(env_, &Inotify::CleanupHook, this);
+    if (tsfn_) tsfn_.Release();
+    if (fd_ >= 0) ::close(fd_);
+    if (efd_ >= 0) ::close(efd_);
+    fd_ = efd_ = -1;
+  }
+
+  // Hands a batch to JS; waits (interruptibly) while the queue is full. Deletes it when closing.
+  void Deliver(Batch* batch) {
+    for (;;) {
+      napi_status st = tsfn_.NonBlockingCall(batch);
+      if (st == napi_ok) return;
+      if (st != napi_queue_full || stopping_.load()) break;
+      pollfd p{efd_, POLLIN, 0};
+      poll(&p, 1, 5);
+    }
+    delete batch;
+  }
+
+  static void Parse(const char* buf, ssize_t len, Batch* batch) {
+    const char* p = buf;
+    const char* end = buf + len;
+    while (p + static_cast<ssize_t>(sizeof(inotify_event)) <= end) {
+      inotify_event ev;
+      std::memcpy(&ev, p, sizeof ev);
+      const char* name = p + sizeof(inotify_event);
+      std::string n = ev.len > 0 ? std::string(name, strnlen(name, ev.len)) : std::string();
+      batch->push_back(Record{ev.wd, ev.mask, ev.cookie, std::move(n)});
+      p += sizeof(inotify_event) + ev.len;
+    }
+  }
+
+  // Reader thread: never touches JS. Signals are blocked here (they go to other threads), and
+  // EINTR is retried anyway, so a flood of SIGCHLD/SIGUSR2 can never stop it.
+  void Run() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    std::unique_ptr<char[]> buf(new char[kBufSize]);
+    while (!stopping_.load()) {
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {efd_, POLLIN, 0}};
+      int n = poll(fds, 2, -1);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (fds[1].revents != 0) break;
+      if ((fds[0].revents & POLLIN) == 0) continue;
+      auto* batch = new Batch();
+      bool lookedAhead = false;
+      for (;;) {
+        ssize_t len = ::read(fd_, buf.get(), kBufSize);
+        if (len < 0 && errno == EINTR) continue;
+        if (len > 0) {
+          Parse(buf.get(), len, batch);
+          bool endsInMoveFrom = !batch->empty() && (batch->back().mask & IN_MOVED_FROM) != 0;
+          if (batch->size() < kMaxRecordsPerBatch || endsInMoveFrom) continue;
+          break;
+        }
+        // Queue drained. The kernel queues MOVED_FROM and MOVED_TO one after the other; if a read
+        // fell between them, wait briefly for the partner so the pair lands in one batch.
+        bool endsInMoveFrom = !batch->empty() && (batch->back().mask & IN_MOVED_FROM) != 0;
+        if (endsInMoveFrom && !lookedAhead) {
+          lookedAhead = true;
+          pollfd p{fd_, POLLIN, 0};
+          if (poll(&p, 1, 2) > 0) continue;
+        }
+        break;
+      }
+      if (batch->empty()) delete batch;
+      else Deliver(batch);
+    }
+  }
+
+  Napi::Value AddWatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "addWatch(path, mask)");
+    std::string path;
+    if (info[0].IsBuffer()) {
+      auto b = info[0].As<Napi::Buffer<char>>();
+      path.assign(b.Data(), b.Length());
+    } else if (info[0].IsString()) {
+      path = info[0].As<Napi::String>().Utf8Value();
+    } else {
+      throw Napi::TypeError::New(env, "addWatch: path must be a string or Buffer");
+    }
+    if (fd_ < 0) return Napi::Number::New(env, -EBADF);
+    int wd = inotify_add_watch(fd_, path.c_str(), info[1].As<Napi::Number>().Uint32Value());
+    return Napi::Number::New(env, wd >= 0 ? wd : -errno);
+  }
+
+  Napi::Value RmWatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "rmWatch(wd)");
+    if (fd_ < 0) return Napi::Number::New(env, -EBADF);
+    int r = inotify_rm_watch(fd_, info[0].As<Napi::Number>().Int32Value());
+    return Napi::Number::New(env, r == 0 ? 0 : -errno);
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Stop(false);
+    return info.Env().Undefined();
+  }
+
+  // Test hook: queues an IN_Q_OVERFLOW record (wd -1) through the same delivery path as the kernel's.
+  Napi::Value SimulateOverflow(const Napi::CallbackInfo& info) {
+    if (stopped_) return Napi::Boolean::New(info.Env(), false);
+    auto* batch = new Batch{Record{-1, IN_Q_OVERFLOW, 0, std::string()}};
+    napi_status st = tsfn_.NonBlockingCall(batch);
+    if (st != napi_ok) delete batch;
+    return Napi::Boolean::New(info.Env(), st == napi_ok);
+  }
+
+  napi_env env_;
+  int fd_ = -1;
+  int efd_ = -1;
+  Tsfn tsfn_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
+};
+
+struct InstanceData {
+  Napi::FunctionReference ctor;
+};
+
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  auto* data = info.Env().GetInstanceData<InstanceData>();
+  return data->ctor.New({info[0]});
+}
+
+}  // namespace
+
+Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = Inotify::Init(env);
+  auto* data = new InstanceData{Napi::Persistent(ctor)};
+  env.SetInstanceData(data);
+  exports.Set("supported", Napi::Boolean::New(env, true));
+  exports.Set("open", Napi::Function::New(env, Open, "open"));
+  Napi::Object c = Napi::Object::New(env);
+#define SERSYNC_CONST(name) c.Set(#name, Napi::Number::New(env, name))
+  SERSYNC_CONST(IN_ACCESS);
+  SERSYNC_CONST(IN_MODIFY);
+  SERSYNC_CONST(IN_ATTRIB);
+  SERSYNC_CONST(IN_CLOSE_WRITE);
+  SERSYNC_CONST(IN_CLOSE_NOWRITE);
+  SERSYNC_CONST(IN_OPEN);
+  SERSYNC_CONST(IN_MOVED_FROM);
+  SERSYNC_CONST(IN_MOVED_TO);
+  SERSYNC_CONST(IN_CREATE);
+  SERSYNC_CONST(IN_DELETE);
+  SERSYNC_CONST(IN_DELETE_SELF);
+  SERSYNC_CONST(IN_MOVE_SELF);
+  SERSYNC_CONST(IN_UNMOUNT);
+  SERSYNC_CONST(IN_Q_OVERFLOW);
+  SERSYNC_CONST(IN_IGNORED);
+  SERSYNC_CONST(IN_ONLYDIR);
+  SERSYNC_CONST(IN_DONT_FOLLOW);
+  SERSYNC_CONST(IN_EXCL_UNLINK);
+  SERSYNC_CONST(IN_MASK_ADD);
+  SERSYNC_CONST(IN_ISDIR);
+#undef SERSYNC_CONST
+  exports.Set("constants", c);
+  return exports;
+}
+
+#else  // not Linux: the module loads but reports that inotify is unavailable.
+
+Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  exports.Set("supported", Napi::Boolean::New(env, false));
+  return exports;
+}
+
+#endif
+
+NODE_API_MODULE(sersync_inotify, InitAll)

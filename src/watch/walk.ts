@@ -1,0 +1,120 @@
+// Recursive directory walk shared by both watcher backends (and the full-sync exclude walk):
+// readdir with d_type, lstat only for DT_UNKNOWN or when statWalk is set, excluded dirs not
+// entered, symlinks never followed. Shell (file system).
+import { lstat, readdir } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { join } from 'node:path';
+import { joinRel } from './watch-table.js';
+
+/** One entry found by the walk. */
+export interface WalkEntry {
+  /** Path relative to the walk's root, '/'-separated. */
+  readonly relPath: string;
+  readonly isDir: boolean;
+}
+
+/** What the walk does and reports. */
+export interface WalkOptions {
+  /** Absolute root the relative paths are based on. */
+  readonly root: string;
+  /** Relative directory to start from ('' = the root). */
+  readonly start?: string;
+  /** True when an entry must be skipped (not reported; a directory is not entered). */
+  readonly isExcluded: (relPath: string, isDir: boolean) => boolean;
+  /** `<fileSystem xfs>`: lstat every entry instead of trusting d_type. */
+  readonly statWalk: boolean;
+  /**
+   * Called for every directory (the start directory first) BEFORE its entries are read, so a
+   * watch added here sees everything created after the read begins. Return false to not read it.
+   */
+  readonly enterDir?: (relPath: string) => boolean;
+  /** Called for every non-excluded entry below the start directory. */
+  readonly onEntry?: (entry: WalkEntry) => void;
+  /** Called for unexpected errors (EACCES, EIO…); ENOENT/ENOTDIR races are silent. */
+  readonly onError?: (relPath: string, error: NodeJS.ErrnoException) => void;
+  /** Directories read in parallel (default 8). */
+  readonly concurrency?: number;
+}
+
+/** Summary of a walk. */
+export interface WalkStats {
+  readonly dirs: number;
+  readonly entries: number;
+}
+
+function isRace(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function entryIsDir(abs: string, d: Dirent, statWalk: boolean): Promise<boolean | undefined> {
+  const known = d.isDirectory() || d.isFile() || d.isSymbolicLink() || d.isFIFO() || d.isSocket() ||
+    d.isBlockDevice() || d.isCharacterDevice();
+  if (known && !statWalk) return d.isDirectory();
+  try {
+    return (await lstat(abs)).isDirectory();
+  } catch (e) {
+    if (isRace(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Walks the tree below `start`. Directories are visited parents first; no ordering between
+ * siblings is guaranteed. Resolves when every reachable directory was read.
+ */
+export async function walk(opts: WalkOptions): Promise<WalkStats> {
+  const start = opts.start ?? '';
+  const queue: string[] = [start];
+  let dirs = 0;
+  let entries = 0;
+  let active = 0;
+  const concurrency = Math.max(1, opts.concurrency ?? 8);
+
+  const visit = async (rel: string): Promise<void> => {
+    if (opts.enterDir && !opts.enterDir(rel)) return;
+    dirs++;
+    const abs = rel === '' ? opts.root : join(opts.root, rel);
+    let list: Dirent[];
+    try {
+      list = await readdir(abs, { withFileTypes: true });
+    } catch (e) {
+      if (!isRace(e)) opts.onError?.(rel, e as NodeJS.ErrnoException);
+      return;
+    }
+    for (const d of list) {
+      const childRel = joinRel(rel, d.name);
+      let isDir: boolean | undefined;
+      try {
+        isDir = await entryIsDir(join(abs, d.name), d, opts.statWalk);
+      } catch (e) {
+        opts.onError?.(childRel, e as NodeJS.ErrnoException);
+        continue;
+      }
+      if (isDir === undefined || opts.isExcluded(childRel, isDir)) continue;
+      entries++;
+      opts.onEntry?.({ relPath: childRel, isDir });
+      if (isDir) queue.push(childRel);
+    }
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    const pump = (): void => {
+      while (active < concurrency && queue.length > 0) {
+        const next = queue.pop();
+        if (next === undefined) break;
+        active++;
+        visit(next).then(
+          () => {
+            active--;
+            pump();
+          },
+          reject,
+        );
+      }
+      if (active === 0 && queue.length === 0) resolve();
+    };
+    pump();
+  });
+  return { dirs, entries };
+}
