@@ -1,0 +1,179 @@
+// The sersync-compatible fail log: a /bin/sh script of `#errno <status>`, a command, a blank line.
+// Rendering quotes every word so that running the file by hand can never run anything taken
+// from a file name; parsing reads it back (our entries exactly, anything else verbatim). Pure.
+
+/** A command of the fail log: `cd -- <cwd> && <argv...>`; argv[0] is the executable. */
+export interface FailLogCommand {
+  readonly cwd: string;
+  readonly argv: readonly string[];
+}
+
+/** One entry: the raw wait status (`#errno`, e.g. exit 10 -> 2560) and its command. */
+export interface FailLogEntry extends FailLogCommand {
+  readonly status: number;
+}
+
+/** What the parser found: an entry of our form, or anything else kept as its raw text. */
+export type ParsedEntry =
+  | ({ readonly kind: 'ours'; readonly text: string } & FailLogEntry)
+  | { readonly kind: 'foreign'; readonly status: number | undefined; readonly text: string };
+
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/**
+ * Quotes one word for /bin/sh: bare when it only holds inert characters, else single-quoted
+ * with `'` written as `'\''`. Inside single quotes sh interprets nothing (`$`, backticks,
+ * `\`, newlines and globs are literal).
+ */
+export function shellQuote(word: string): string {
+  if (SAFE.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `cd -- '/root' && rsync …` with every word quoted. The executable word never looks like `A=B`. */
+export function renderCommand(cmd: FailLogCommand): string {
+  const [exe, ...args] = cmd.argv;
+  if (exe === undefined) throw new Error('Internal error: fail-log command without an executable');
+  const exeWord = exe.includes('=') ? `'${exe.replace(/'/g, `'\\''`)}'` : shellQuote(exe);
+  return [`cd -- ${shellQuote(cmd.cwd)} &&`, exeWord, ...args.map(shellQuote)].join(' ');
+}
+
+/** `#errno <status>\n<command>\n\n` (the original's layout: each entry ends with an empty line). */
+export function renderEntry(e: FailLogEntry): string {
+  if (!Number.isInteger(e.status)) throw new Error(`Internal error: fail-log status ${e.status}`);
+  return `#errno ${e.status}\n${renderCommand(e)}\n\n`;
+}
+
+type Token = { readonly op: false; readonly value: string } | { readonly op: true; readonly value: string };
+
+interface Scan {
+  readonly tokens: Token[];
+  /** Index just after the command's terminating newline (or the end). */
+  readonly end: number;
+  /** Unterminated quote, or syntax we do not model (`$`, backtick, redirection, …). */
+  readonly foreign: boolean;
+}
+
+const OPERATOR_CHARS = new Set(['&', '|', ';', '<', '>', '(', ')', '`', '$', '{', '}']);
+
+/** Tokenises one sh command starting at `i`, up to an unquoted newline. */
+function scanCommand(s: string, start: number): Scan {
+  const tokens: Token[] = [];
+  let i = start;
+  let word: string | undefined;
+  let foreign = false;
+  const flush = (): void => {
+    if (word !== undefined) tokens.push({ op: false, value: word });
+    word = undefined;
+  };
+  while (i < s.length) {
+    const ch = s.charAt(i);
+    if (ch === '\n') {
+      flush();
+      return { tokens, end: i + 1, foreign };
+    }
+    if (ch === ' ' || ch === '\t') {
+      flush();
+      i++;
+    } else if (ch === "'") {
+      const close = s.indexOf("'", i + 1);
+      if (close < 0) return unterminated(s, start);
+      word = (word ?? '') + s.slice(i + 1, close);
+      i = close + 1;
+    } else if (ch === '"') {
+      let j = i + 1;
+      let v = '';
+      for (; j < s.length && s.charAt(j) !== '"'; j++) {
+        const cj = s.charAt(j);
+        if (cj === '$' || cj === '`') foreign = true;
+        if (cj === '\\' && '$`"\\\n'.includes(s.charAt(j + 1))) {
+          j++;
+          if (s.charAt(j) !== '\n') v += s.charAt(j);
+        } else v += cj;
+      }
+      if (j >= s.length) return unterminated(s, start);
+      word = (word ?? '') + v;
+      i = j + 1;
+    } else if (ch === '\\') {
+      if (s.charAt(i + 1) !== '\n') word = (word ?? '') + s.charAt(i + 1);
+      i += 2;
+    } else if (ch === '#' && word === undefined) {
+      const nl = s.indexOf('\n', i);
+      i = nl < 0 ? s.length : nl;
+    } else if (OPERATOR_CHARS.has(ch)) {
+      flush();
+      const op = ch === '&' && s.charAt(i + 1) === '&' ? '&&' : ch;
+      if (op !== '&&') foreign = true;
+      tokens.push({ op: true, value: op });
+      i += op.length;
+    } else {
+      word = (word ?? '') + ch;
+      i++;
+    }
+  }
+  flush();
+  return { tokens, end: s.length, foreign };
+}
+
+function unterminated(s: string, start: number): Scan {
+  const nl = s.indexOf('\n', start);
+  return { tokens: [], end: nl < 0 ? s.length : nl + 1, foreign: true };
+}
+
+/** Our form: `cd -- DIR && EXE ARGS…` with plain words only. */
+function ours(tokens: readonly Token[]): FailLogCommand | undefined {
+  const [cd, dashes, dir, and, ...rest] = tokens;
+  if (cd?.value !== 'cd' || cd.op || dashes?.value !== '--' || dashes.op) return undefined;
+  if (dir === undefined || dir.op || and?.value !== '&&' || !and.op) return undefined;
+  if (rest.length === 0 || rest.some((t) => t.op)) return undefined;
+  return { cwd: dir.value, argv: rest.map((t) => t.value) };
+}
+
+/**
+ * Parses a fail-log file. Entries of our form come back exactly as rendered (round-trip);
+ * anything else (the original's `"…"`-quoted commands, hand edits) comes back as `foreign`
+ * with its raw text, so a rewrite can keep it. Blank lines and stray comments are skipped.
+ */
+export function parseFailLog(text: string): ParsedEntry[] {
+  const out: ParsedEntry[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const nl = text.indexOf('\n', i);
+    const lineEnd = nl < 0 ? text.length : nl;
+    const line = text.slice(i, lineEnd);
+    if (line.trim() === '') {
+      i = lineEnd + 1;
+      continue;
+    }
+    const m = /^#errno (-?\d+)\s*$/.exec(line);
+    let status: number | undefined;
+    let cmdStart = i;
+    if (m) {
+      status = Number(m[1]);
+      cmdStart = lineEnd + 1;
+    } else if (line.startsWith('#')) {
+      i = lineEnd + 1;
+      continue;
+    }
+    const scan = scanCommand(text, cmdStart);
+    const raw = text.slice(cmdStart, scan.end).replace(/\n$/, '');
+    const cmd = scan.foreign ? undefined : ours(scan.tokens);
+    if (cmd !== undefined && status !== undefined) out.push({ kind: 'ours', status, ...cmd, text: raw });
+    else if (raw.trim() !== '' || status !== undefined) out.push({ kind: 'foreign', status, text: raw });
+    i = Math.max(scan.end, cmdStart + 1);
+  }
+  return out;
+}
+
+/**
+ * The paths and destination of a replay command built by `replayArgv` (`… -- ./p1 ./p2 DEST`),
+ * or undefined for any other shape.
+ */
+export function replayTargets(argv: readonly string[]): { paths: string[]; destination: string } | undefined {
+  const sep = argv.indexOf('--');
+  if (sep < 0 || argv.length < sep + 3) return undefined;
+  const after = argv.slice(sep + 1);
+  const destination = after.pop();
+  if (destination === undefined || !after.every((a) => a.startsWith('./') && a.length > 2)) return undefined;
+  return { paths: after.map((a) => a.slice(2)), destination };
+}

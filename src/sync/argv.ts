@@ -1,0 +1,148 @@
+// rsync argv as data: the constant part of a (root, remote) pair is computed once (lsyncd
+// `_computed`), the per-run part is appended. Never a shell string. Pure.
+//
+// Forms (see docs, and /work/shared/rsync-notes.md for the verified behaviour):
+//   batch:  P -R [-r] --from0 --files-from=- DEL --out-format=%o %n T -- ./ DEST   (paths on stdin)
+//   full:   P -R -r [--delete] --out-format=%o %n T [--exclude=G]... -- ./ DEST
+//   replay: P -R -r DEL T -- ./p1 ./p2 ... DEST                                    (fail-log, run by hand)
+// where P = commonParams, DEL = --delete-missing-args --delete (inotify delete on) or
+// --ignore-missing-args (off), T = transport (-e ssh, --port, --timeout, --password-file).
+import type { Config } from '../config/types.js';
+
+/** The part of every rsync command that only depends on the config, the root and the remote. */
+export interface PreparedRemote {
+  /** Watch root (absolute); rsync runs with this cwd and the source `./`. */
+  readonly root: string;
+  readonly remoteIndex: number;
+  /** `[user@]ip::module` (daemon) or `[user@]ip:path` (ssh). Also the label used in logs. */
+  readonly destination: string;
+  /** commonParams, as configured. */
+  readonly common: readonly string[];
+  /** Transport options: `-e ssh`, `--port=N`, `--timeout=N`, `--password-file=F`. */
+  readonly transport: readonly string[];
+  /** `<inotify><delete start="true">`: deletions are propagated. */
+  readonly deleteOn: boolean;
+  /**
+   * Wall-clock cap the worker enforces on one run, in ms; 0 = none. Set only when
+   * `<timeout start="true">`: TIMEOUT_KILL_FACTOR x the rsync I/O timeout, because `--timeout`
+   * alone does not bound a run that trickles data or hangs in connect / exit.
+   */
+  readonly killAfterMs: number;
+}
+
+/** The worker kills a run after `timeout.seconds * TIMEOUT_KILL_FACTOR` s (when timeout is on). */
+export const TIMEOUT_KILL_FACTOR = 4;
+
+/** The per-file result format parsed by the worker (`send a/b`, `del. a/c`). */
+export const OUT_FORMAT = '--out-format=%o %n';
+
+/**
+ * Computes the constant part for remote `remoteIndex` of the localpath `root`.
+ * Throws (a bug in the caller) when the root or remote does not exist in the config.
+ *
+ * ssh mode: `-e ssh` (or `-e 'ssh -p N'` when userDefinedPort is on: rsync's `--port` is only
+ * for daemons and is silently ignored with ssh); auth users become the ssh login (`user@ip:path`)
+ * and no `--password-file` is passed, because rsync rejects it with exit 1 for a remote shell.
+ */
+export function prepareRemote(config: Config, root: string, remoteIndex: number): PreparedRemote {
+  const lp = config.sersync.localpaths.find((l) => l.watch === root);
+  const remote = lp?.remotes[remoteIndex];
+  if (lp === undefined || remote === undefined) {
+    throw new Error(`Internal error: no remote #${remoteIndex} for watch root ${JSON.stringify(root)}`);
+  }
+  const r = config.sersync.rsync;
+  const user = r.auth.enabled && r.auth.users !== '' ? `${r.auth.users}@` : '';
+  const transport: string[] = [];
+  let destination: string;
+  if (r.ssh.enabled) {
+    transport.push('-e', r.userDefinedPort.enabled ? `ssh -p ${r.userDefinedPort.port}` : 'ssh');
+    if (r.timeout.enabled) transport.push(`--timeout=${r.timeout.seconds}`);
+    destination = `${user}${remote.ip}:${remote.name}`;
+  } else {
+    if (r.userDefinedPort.enabled) transport.push(`--port=${r.userDefinedPort.port}`);
+    if (r.timeout.enabled) transport.push(`--timeout=${r.timeout.seconds}`);
+    if (r.auth.enabled) transport.push(`--password-file=${r.auth.passwordFile}`);
+    destination = `${user}${remote.ip}::${remote.name}`;
+  }
+  return {
+    root,
+    remoteIndex,
+    destination,
+    common: [...r.commonParams],
+    transport,
+    deleteOn: config.inotify.delete,
+    killAfterMs: r.timeout.enabled ? r.timeout.seconds * TIMEOUT_KILL_FACTOR * 1000 : 0,
+  };
+}
+
+function deleteArgs(p: PreparedRemote): string[] {
+  // A listed path missing at the source becomes a deletion at the target; --delete also removes
+  // non-empty directories and extraneous files inside listed directories. With delete off, a
+  // missing path is simply skipped (it is not an error: exit 0, not 23).
+  return p.deleteOn ? ['--delete-missing-args', '--delete'] : ['--ignore-missing-args'];
+}
+
+/**
+ * argv for one batch; the paths go NUL-separated on stdin. `hasDirs` adds `-r`: `--files-from`
+ * switches off the `-r` inside `-a`, so a listed directory would otherwise be created empty.
+ */
+export function batchArgv(p: PreparedRemote, hasDirs: boolean): string[] {
+  return [
+    ...p.common,
+    '-R',
+    ...(hasDirs ? ['-r'] : []),
+    '--from0',
+    '--files-from=-',
+    ...deleteArgs(p),
+    OUT_FORMAT,
+    ...p.transport,
+    '--',
+    './',
+    p.destination,
+  ];
+}
+
+/** Options of a full sync. */
+export interface FullSyncOptions {
+  /** `<crontabfilter>` rsync glob patterns, each passed as `--exclude=PATTERN` (sersync `AddExclude`). */
+  readonly crontabExcludes?: readonly string[];
+}
+
+/** argv pushing the whole root (`-r`, crontab); `--delete` only when delete monitoring is on. */
+export function fullSyncArgv(p: PreparedRemote, opts: FullSyncOptions = {}): string[] {
+  return [
+    ...p.common,
+    '-R',
+    '-r',
+    ...(p.deleteOn ? ['--delete'] : []),
+    OUT_FORMAT,
+    ...p.transport,
+    ...(opts.crontabExcludes ?? []).map((g) => `--exclude=${g}`),
+    '--',
+    './',
+    p.destination,
+  ];
+}
+
+/**
+ * argv re-doing a batch with the paths as arguments (for the fail log, which an operator may
+ * run by hand without stdin). `./` keeps each path relative for `-R` and protects a leading `-`.
+ */
+export function replayArgv(p: PreparedRemote, paths: readonly string[]): string[] {
+  return [...p.common, '-R', '-r', ...deleteArgs(p), ...p.transport, '--', ...paths.map((x) => `./${x}`), p.destination];
+}
+
+/** The NUL-separated path list written to rsync's stdin (each path terminated by NUL). */
+export function pathListBytes(paths: readonly string[]): string {
+  return paths.map((x) => `${x}\0`).join('');
+}
+
+/**
+ * An rsync filter pattern matching exactly `rel` (relative to the transfer root): anchored with
+ * `/`, and when the name holds a wildcard (`*?[`) every `*?[\` is backslash-escaped (rsync only
+ * treats `\` as an escape when the pattern has a wildcard, so otherwise it stays literal).
+ */
+export function literalPattern(rel: string): string {
+  const escaped = /[*?[]/.test(rel) ? rel.replace(/[*?[\\]/g, (c) => `\\${c}`) : rel;
+  return `/${escaped}`;
+}

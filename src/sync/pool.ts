@@ -1,0 +1,128 @@
+// The worker pool that runs rsync jobs: a thin piscina wrapper with a kill protocol, because
+// terminating a piscina thread does not kill the child it spawned (package-facts §2). Shell.
+//
+//   open ──close()──────────────▶ draining (queued + running jobs finish) ──▶ closed
+//     └───close({force:true})───▶ killing: jobs not yet on a thread reject (PoolClosedError) or
+//                                 return 'signaled' without spawning; every running rsync group
+//                                 gets SIGTERM (SIGKILL after a grace period) ──▶ closed
+// A later close({force:true}) during draining escalates to killing.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { RunResult, SyncJob } from './job.js';
+import { RSYNC_WORKER_FILE } from './paths.js';
+import type { ToPool, ToWorker, WorkerTask } from '../../workers/rsync-worker.js';
+
+/** A job was not run (or was cut short) because the pool was closed. The caller must requeue its paths. */
+export class PoolClosedError extends Error {
+  readonly kind = 'pool-closed';
+  constructor(message = 'sync pool is closed') {
+    super(message);
+    this.name = 'PoolClosedError';
+  }
+}
+
+export interface PoolOptions {
+  /** Number of worker threads = rsync runs at the same time (`-n`). */
+  readonly threads: number;
+  /** Worker entry; defaults to the compiled workers/rsync-worker.js. Tests only. */
+  readonly workerFile?: string;
+  /** After SIGTERM, how long a forced close waits before SIGKILL of the rsync groups. Default 2000 ms. */
+  readonly killGraceMs?: number;
+}
+
+export interface SyncPool {
+  /**
+   * Runs one job on a free thread (queued when all are busy; no ordering guarantee between
+   * jobs). Resolves with the RunResult, whatever rsync did. Rejects with PoolClosedError when
+   * the pool was closed before the job ran, or with the worker's Error for a bug.
+   */
+  run(job: SyncJob): Promise<RunResult>;
+  /**
+   * Graceful: waits for queued and running jobs. `force`: rejects queued jobs, kills every running
+   * rsync (its whole process group, so ssh too) and resolves once no child is left.
+   */
+  close(opts?: { readonly force?: boolean }): Promise<void>;
+  /** Jobs currently running rsync (known pids). */
+  readonly running: number;
+}
+
+interface Active {
+  readonly port: MessagePort;
+  pid?: number;
+}
+
+/** Creates the pool. `atomics: 'disabled'` so a worker's async work never freezes between tasks. */
+export function createPool(opts: PoolOptions): SyncPool {
+  if (!Number.isInteger(opts.threads) || opts.threads < 1) {
+    throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
+  }
+  const killGraceMs = opts.killGraceMs ?? 2000;
+  const piscina = new Piscina<WorkerTask, RunResult>({
+    filename: opts.workerFile ?? RSYNC_WORKER_FILE,
+    minThreads: opts.threads,
+    maxThreads: opts.threads,
+    atomics: 'disabled',
+    // Our own close() decides when to kill; piscina must never destroy threads under a live rsync.
+    closeTimeout: 2 ** 31 - 1,
+  });
+  const active = new Set<Active>();
+  let state: 'open' | 'draining' | 'killing' = 'open';
+  const isOpen = (): boolean => state === 'open';
+  let closed: Promise<void> | undefined;
+
+  const killGroup = (pid: number, sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // ESRCH: already gone.
+    }
+  };
+  const kill = (a: Active): void => {
+    a.port.postMessage({ kind: 'kill' } satisfies ToWorker);
+    if (a.pid !== undefined) killGroup(a.pid, 'SIGTERM');
+  };
+
+  const startKilling = (): void => {
+    if (state === 'killing') return;
+    state = 'killing';
+    for (const a of active) kill(a);
+    // Fallback if a worker thread is stuck: SIGKILL what is still registered after the grace period.
+    const t = setTimeout(() => {
+      for (const a of active) if (a.pid !== undefined) killGroup(a.pid, 'SIGKILL');
+    }, killGraceMs);
+    t.unref();
+  };
+
+  return {
+    get running() {
+      return [...active].filter((a) => a.pid !== undefined).length;
+    },
+    async run(job) {
+      if (state !== 'open') throw new PoolClosedError();
+      const { port1, port2 } = new MessageChannel();
+      const a: Active = { port: port1 };
+      active.add(a);
+      port1.on('message', (m: ToPool) => {
+        a.pid = m.pid;
+        if (state === 'killing') kill(a);
+      });
+      try {
+        return await piscina.run({ job, port: port2 }, { transferList: [port2] });
+      } catch (e) {
+        if (!isOpen()) throw new PoolClosedError(`sync pool closed: ${e instanceof Error ? e.message : String(e)}`);
+        throw e;
+      } finally {
+        active.delete(a);
+        port1.close();
+      }
+    },
+    close(o = {}) {
+      if (o.force === true) startKilling();
+      else if (state === 'open') state = 'draining';
+      // A graceful close already in progress is escalated by startKilling(): every job, running or
+      // still queued, got 'kill' on its port (a queued one then returns without spawning).
+      closed ??= piscina.close({ force: state === 'killing' });
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,163 @@
+// The glue the daemon uses: Batch -> SyncJob -> pool -> RunResult -> log lines, fail log and a
+// BatchOutcome for the scheduler; plus the full-root push for `-r`, crontab and rescans. Shell.
+//
+//   batch ─▶ job (argv, NUL list, exclude walk) ─▶ pool.run ─▶ classify
+//     ok      ─▶ resolve paths in the fail log            ─▶ {kind:'ok'}
+//     partial ─▶ record named paths (all if none named)    ─▶ {kind:'partial', failedPaths}
+//     retry / fatal / pool error ─▶ record every path      ─▶ {kind:'failed', reason}
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Batch, BatchOutcome, Entry, Target } from '../queue/types.js';
+import type { FailLogSink } from '../retry/fail-log-file.js';
+import { renderCommand, type FailLogCommand } from '../retry/fail-log.js';
+import { batchArgv, fullSyncArgv, prepareRemote, replayArgv, type FullSyncOptions, type PreparedRemote } from './argv.js';
+import { classify, describeOutcome, waitStatus } from './exit-policy.js';
+import type { RunResult, SyncJob } from './job.js';
+import type { SyncPool } from './pool.js';
+import { unreachable } from '../util/unreachable.js';
+
+export interface BatchRunnerDeps {
+  readonly config: Config;
+  readonly pool: Pick<SyncPool, 'run'>;
+  readonly logger: Logger;
+  readonly failLog: FailLogSink;
+  /** The rsync executable ("rsync", or a stub in tests). */
+  readonly rsyncPath: string;
+}
+
+/** Runs one batch; never rejects for an rsync or pool failure (those are outcomes). */
+export type BatchRunner = ((batch: Batch) => Promise<BatchOutcome>) & {
+  /**
+   * Pushes the whole root to one remote (`-r`, crontab, watcher rescans): `--delete` when delete
+   * is on, `<crontabfilter>` globs as `--exclude`, and the `<filter>` regexes applied by walking
+   * the root. Failures are logged and returned, not written to the fail log (a full sync is
+   * re-done as a whole, by its caller).
+   */
+  runFullSync(root: string, remoteIndex: number, opts?: FullSyncOptions): Promise<BatchOutcome>;
+  /** The fail-log command re-doing `paths` of `target` (for createFailLogFile's `commandFor`). */
+  commandFor(target: Target, paths: readonly string[]): FailLogCommand;
+};
+
+/** Entry paths covered by rsync's named failures: the path itself or its nearest listed ancestor. */
+export function coveredEntries(entries: readonly Entry[], named: readonly string[]): string[] {
+  const listed = new Set(entries.map((e) => e.path));
+  const out = new Set<string>();
+  for (const n of named) {
+    for (let p = n; p !== ''; p = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '') {
+      if (listed.has(p)) {
+        out.add(p);
+        break;
+      }
+    }
+  }
+  return [...out];
+}
+
+/** Builds the runner. Each (root, remote) argv prefix is computed once, on first use. */
+export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
+  const { config, pool, logger, failLog, rsyncPath } = deps;
+  const prepared = new Map<string, PreparedRemote>();
+  let nextId = 1;
+  const prep = (root: string, remoteIndex: number): PreparedRemote => {
+    const key = `${root}\u0000${remoteIndex}`;
+    let p = prepared.get(key);
+    if (p === undefined) {
+      p = prepareRemote(config, root, remoteIndex);
+      prepared.set(key, p);
+    }
+    return p;
+  };
+  const excludeRegexes = config.filter.enabled ? config.filter.excludes.map((r) => r.regex.source) : [];
+
+  /** Runs a job; a pool rejection (closed pool, worker bug) becomes a value with its reason. */
+  const execute = async (p: PreparedRemote, job: SyncJob, what: string): Promise<RunResult | { error: string }> => {
+    // <debug start="true"> shows every command (like the original); otherwise only at debug level.
+    const argvLine = `rsync argv: ${renderCommand({ cwd: job.cwd, argv: [rsyncPath, ...job.argv] })}`;
+    if (config.debug) logger.info(argvLine);
+    else logger.debug(argvLine);
+    let r: RunResult;
+    try {
+      r = await pool.run(job);
+    } catch (e) {
+      const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      logger.error(`rsync -> ${p.destination}: ${what}, not run: ${error}`);
+      return { error };
+    }
+    const verdict = classify(r.outcome);
+    const line = `rsync -> ${p.destination}: ${what}, ${describeOutcome(r.outcome)}, ${r.durationMs} ms`;
+    if (verdict.verdict === 'ok') logger.info(line);
+    else if (verdict.verdict === 'fatal') logger.error(`${line} (${verdict.meaning})`);
+    else logger.warn(`${line} (${verdict.meaning})`);
+    for (const l of r.stderrTail.split('\n')) if (l.trim() !== '') logger.warn(`rsync stderr (${p.destination}): ${l}`);
+    return r;
+  };
+
+  const run = async (batch: Batch): Promise<BatchOutcome> => {
+    const { target, entries } = batch;
+    const p = prep(target.root, target.remoteIndex);
+    const paths = entries.map((e) => e.path);
+    if (paths.length === 0) return { kind: 'ok' };
+    const walkDirs = entries.filter((e) => e.isDir && e.op === 'upsert').map((e) => e.path);
+    const job: SyncJob = {
+      id: nextId++,
+      rsyncPath,
+      argv: batchArgv(p, entries.some((e) => e.isDir)),
+      cwd: target.root,
+      paths,
+      timeoutMs: p.killAfterMs,
+      ...(excludeRegexes.length > 0 && walkDirs.length > 0 ? { excludeWalk: { dirs: walkDirs, excludeRegexes } } : {}),
+    };
+    const r = await execute(p, job, `${paths.length} paths`);
+    if ('error' in r) {
+      failLog.record(target, paths, -1);
+      return { kind: 'failed', reason: r.error };
+    }
+    const c = classify(r.outcome);
+    const status = waitStatus(r.outcome);
+    switch (c.verdict) {
+      case 'ok':
+        failLog.resolve(target, paths);
+        return { kind: 'ok' };
+      case 'partial': {
+        const named = coveredEntries(entries, r.failedPaths);
+        const failedPaths = named.length > 0 ? named : paths;
+        const failedSet = new Set(failedPaths);
+        failLog.record(target, failedPaths, status);
+        failLog.resolve(target, paths.filter((x) => !failedSet.has(x)));
+        return { kind: 'partial', failedPaths };
+      }
+      case 'retry':
+      case 'fatal':
+        failLog.record(target, paths, status);
+        return { kind: 'failed', reason: `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})` };
+      default:
+        return unreachable(c.verdict);
+    }
+  };
+
+  const runFullSync = async (root: string, remoteIndex: number, opts: FullSyncOptions = {}): Promise<BatchOutcome> => {
+    const p = prep(root, remoteIndex);
+    const job: SyncJob = {
+      id: nextId++,
+      rsyncPath,
+      argv: fullSyncArgv(p, opts),
+      cwd: root,
+      paths: [],
+      timeoutMs: p.killAfterMs,
+      ...(excludeRegexes.length > 0 ? { excludeWalk: { dirs: [''], excludeRegexes } } : {}),
+    };
+    const r = await execute(p, job, 'full sync');
+    if ('error' in r) return { kind: 'failed', reason: r.error };
+    const c = classify(r.outcome);
+    if (c.verdict === 'ok') return { kind: 'ok' };
+    if (c.verdict === 'partial' && r.failedPaths.length > 0) return { kind: 'partial', failedPaths: r.failedPaths };
+    return { kind: 'failed', reason: `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})` };
+  };
+
+  const commandFor = (target: Target, paths: readonly string[]): FailLogCommand => ({
+    cwd: target.root,
+    argv: [rsyncPath, ...replayArgv(prep(target.root, target.remoteIndex), paths)],
+  });
+
+  return Object.assign(run, { runFullSync, commandFor });
+}
