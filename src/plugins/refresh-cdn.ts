@@ -111,7 +111,9 @@ export async function runRefreshCdn(
   const problems = await Promise.all(
     sendable.map(async ({ lp, urlPart }) => {
       const request = cdnRequest(lp, urlPart);
-      const shown = redact(request.split('\r\n')[0] ?? '', lp.cdninfo.passwd);
+      // Built with the password already masked, so only the peer's reply needs redacting.
+      const masked = { ...lp, cdninfo: { ...lp.cdninfo, passwd: '***' } };
+      const shown = cdnRequest(masked, urlPart).split('\r\n')[0] ?? '';
       const where = `${lp.cdninfo.domainname}:${lp.cdninfo.port}`;
       const r = await exchange(lp, request, signal);
       if ('error' in r) return `${where}: ${r.error} (${shown})`;
