@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// The `sersync` command: argv -> options -> config -> rsync check -> (-d: detach) -> daemon -> exit
+// code (docs/cli.md, docs/exit-codes.md). Shell. Only a bug (exit 70) ever prints a stack trace.
+import { readFileSync } from 'node:fs';
+import { helpText, parseCliArgs, type CliOptions } from './cli-args.js';
+import { formatIssue } from './config/issues.js';
+import { loadConfig } from './config/load.js';
+import type { Config } from './config/types.js';
+import { daemonChildCwd, describeDaemonFailure, detach, holdPidFile, notifyParentReady } from './daemonize.js';
+import { ExitCode } from './exit-codes.js';
+import { collectSecrets, createLogger } from './log.js';
+import { checkRsync } from './rsync-check.js';
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const complain = (line: string): void => {
+  process.stderr.write(`sersync: ${line}\n`);
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return String(pkg.version);
+}
+
+const readText = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** Loads and reports the config: warnings always, errors with the exit code they mean. */
+async function load(file: string, cwd: string): Promise<{ config: Config; warnings: number } | ExitCode> {
+  const loaded = await loadConfig(file, { cwd });
+  if (!loaded.ok) {
+    const f = loaded.error;
+    if (f.kind !== 'invalid') {
+      complain(f.message);
+      return ExitCode.NO_INPUT;
+    }
+    for (const issue of f.issues) complain(formatIssue(issue));
+    const errors = f.issues.filter((i) => i.severity === 'error').length;
+    complain(`${file}: ${errors} error(s), ${f.issues.length - errors} warning(s); nothing was started`);
+    return ExitCode.CONFIG;
+  }
+  for (const w of loaded.value.warnings) complain(formatIssue(w));
+  return { config: loaded.value.config, warnings: loaded.value.warnings.length };
+}
+
+/** `-d` in the user's terminal: start the background copy and report how it went. */
+async function startInBackground(config: Config, cwd: string): Promise<number> {
+  const r = await detach({
+    logFile: config.daemon.logFile,
+    pidFile: config.daemon.pidFile,
+    execPath: process.execPath,
+    execArgv: process.execArgv,
+    script: process.argv[1] ?? '',
+    args: process.argv.slice(2),
+    cwd,
+    env: process.env,
+  });
+  if (r.ok) {
+    say(`sersync running in background: pid ${r.value.pid}, log ${config.daemon.logFile}`);
+    return ExitCode.OK;
+  }
+  complain(describeDaemonFailure(r.error));
+  if (r.error.kind !== 'child-exited') return r.error.kind === 'spawn-failed' ? ExitCode.SOFTWARE : ExitCode.CANT_CREATE;
+  if (r.error.logTail !== '') process.stderr.write(`--- last lines of ${config.daemon.logFile} ---\n${r.error.logTail}\n`);
+  return r.error.code ?? ExitCode.SOFTWARE;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCliArgs(argv);
+  if (!parsed.ok) {
+    complain(parsed.error.message);
+    complain("try 'sersync -h' for the list of flags");
+    return ExitCode.USAGE;
+  }
+  const options: CliOptions = parsed.value;
+  if (options.help) {
+    process.stdout.write(helpText());
+    return ExitCode.OK;
+  }
+  if (options.version) {
+    say(`sersync ${version()} (compatible with sersync 2.5.4)`);
+    return ExitCode.OK;
+  }
+  const childCwd = daemonChildCwd(process.env);
+  const cwd = childCwd ?? process.cwd();
+  const file = options.configFile; // as the user wrote it: messages name it that way
+  const loaded = await load(file, cwd);
+  if (typeof loaded === 'number') return loaded;
+  const { config } = loaded;
+  if (options.check) {
+    say(`${file}: OK (${loaded.warnings} warning(s))`);
+    return ExitCode.OK;
+  }
+  if (options.module === undefined) {
+    const rsync = await checkRsync({ command: process.env['SERSYNC_RSYNC'] ?? 'rsync' });
+    if (!rsync.ok) {
+      complain(rsync.error.message);
+      return ExitCode.UNAVAILABLE;
+    }
+  }
+  if (options.daemon && childCwd === undefined) return startInBackground(config, cwd);
+  if (childCwd !== undefined) {
+    const pid = holdPidFile(config.daemon.pidFile);
+    if (!pid.ok) {
+      complain(describeDaemonFailure(pid.error));
+      return ExitCode.CANT_CREATE;
+    }
+  }
+  const logger = createLogger({ level: config.debug ? 'debug' : 'info', secrets: collectSecrets(config, readText) });
+  const { runDaemon } = await import('./daemon.js');
+  const code = await runDaemon({
+    config,
+    options,
+    logger,
+    ...(childCwd === undefined ? {} : { onReady: notifyParentReady }),
+  });
+  await logger.close();
+  return code;
+}
+
+/** Last chance: a bug. One synchronous line with the stack, then exit 70 (the pid file goes on 'exit'). */
+function internalError(e: unknown): void {
+  const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`sersync: internal error (this is a bug, please report it):\n${detail}\n`);
+  process.exit(ExitCode.SOFTWARE);
+}
+
+process.on('uncaughtException', internalError);
+process.on('unhandledRejection', internalError);
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, internalError);
