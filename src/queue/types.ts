@@ -13,6 +13,12 @@ export interface Change {
   readonly op: Op;
   /** True for a directory (a directory upsert is synced recursively). */
   readonly isDir: boolean;
+  /**
+   * Optional (added by the queue part): true when the change comes from a kernel create of this
+   * path, i.e. it did not exist just before. Lets the queue drop a file created and deleted inside
+   * the quiet window (see docs/queue.md). Absent means unknown.
+   */
+  readonly created?: boolean;
 }
 
 /** A sync target: one root pushed to one remote. Every target progresses independently. */

@@ -1,0 +1,172 @@
+// A map keyed by '/'-separated relative paths, stored as a trie so that ancestor / descendant
+// questions cost O(depth), not O(size). The empty path '' is the root (an ancestor of every path). Pure.
+
+interface Node<V> {
+  readonly name: string;
+  readonly parent: Node<V> | null;
+  readonly children: Map<string, Node<V>>;
+  value: V | undefined;
+  has: boolean;
+  /** Values stored in this node's subtree, itself included. */
+  count: number;
+}
+
+function newNode<V>(name: string, parent: Node<V> | null): Node<V> {
+  return { name, parent, children: new Map(), value: undefined, has: false, count: 0 };
+}
+
+/** Splits a relative path into segments; '' (the root) has none. */
+export function segments(path: string): string[] {
+  return path === '' ? [] : path.split('/');
+}
+
+/** True when `a` is `b` or one of its ancestors, or one of its descendants ('' overlaps everything). */
+export function overlaps(a: string, b: string): boolean {
+  if (a === '' || b === '' || a === b) return true;
+  return a.length < b.length ? b.startsWith(`${a}/`) : a.startsWith(`${b}/`);
+}
+
+/**
+ * Path-keyed map with subtree counts. No guarantee is made about iteration order.
+ * Every operation walks at most the path's depth, except the subtree ones (`takeDescendants`,
+ * `entries`), which cost the size of what they visit.
+ */
+export class PathTrie<V> {
+  readonly #root: Node<V> = newNode<V>('', null);
+
+  /** Number of stored values. */
+  get size(): number {
+    return this.#root.count;
+  }
+
+  get(path: string): V | undefined {
+    return this.#find(path)?.value;
+  }
+
+  has(path: string): boolean {
+    return this.#find(path)?.has === true;
+  }
+
+  /** Stores `value` at `path` (replacing any value there). */
+  set(path: string, value: V): void {
+    let node = this.#root;
+    for (const seg of segments(path)) {
+      let child = node.children.get(seg);
+      if (child === undefined) {
+        child = newNode(seg, node);
+        node.children.set(seg, child);
+      }
+      node = child;
+    }
+    if (!node.has) this.#addCount(node, 1);
+    node.has = true;
+    node.value = value;
+  }
+
+  /** Removes the value at `path`; returns whether there was one. */
+  delete(path: string): boolean {
+    const node = this.#find(path);
+    if (node?.has !== true) return false;
+    node.has = false;
+    node.value = undefined;
+    this.#addCount(node, -1);
+    this.#prune(node);
+    return true;
+  }
+
+  /** The value of the nearest STRICT ancestor of `path` holding one ('' included), or undefined. */
+  nearestAncestor(path: string): V | undefined {
+    let node = this.#root;
+    let found: V | undefined;
+    for (const seg of segments(path)) {
+      if (node.has) found = node.value;
+      const child = node.children.get(seg);
+      if (child === undefined) return found;
+      node = child;
+    }
+    return found;
+  }
+
+  /** True when some STRICT ancestor of `path` holds a value. */
+  hasAncestor(path: string): boolean {
+    let node = this.#root;
+    for (const seg of segments(path)) {
+      if (node.has) return true;
+      const child = node.children.get(seg);
+      if (child === undefined) return false;
+      node = child;
+    }
+    return false;
+  }
+
+  /** True when some STRICT descendant of `path` holds a value. */
+  hasDescendant(path: string): boolean {
+    const node = this.#find(path);
+    return node !== undefined && node.count - (node.has ? 1 : 0) > 0;
+  }
+
+  /** True when `path`, an ancestor or a descendant holds a value. */
+  overlapsAny(path: string): boolean {
+    let node = this.#root;
+    for (const seg of segments(path)) {
+      if (node.has) return true;
+      const child = node.children.get(seg);
+      if (child === undefined) return false;
+      node = child;
+    }
+    return node.count > 0;
+  }
+
+  /** Removes and returns every STRICT descendant of `path` (cost: the size of that subtree). */
+  takeDescendants(path: string): V[] {
+    const node = this.#find(path);
+    if (node === undefined) return [];
+    const out: V[] = [];
+    for (const child of node.children.values()) collect(child, out);
+    const removed = out.length;
+    if (removed === 0) return out;
+    node.children.clear();
+    this.#addCount(node, -removed);
+    this.#prune(node);
+    return out;
+  }
+
+  /** Every stored [path, value]. */
+  entries(): [string, V][] {
+    const out: [string, V][] = [];
+    const walk = (node: Node<V>, prefix: string): void => {
+      if (node.has) out.push([prefix, node.value as V]);
+      for (const [name, child] of node.children) walk(child, prefix === '' ? name : `${prefix}/${name}`);
+    };
+    walk(this.#root, '');
+    return out;
+  }
+
+  #find(path: string): Node<V> | undefined {
+    let node = this.#root;
+    for (const seg of segments(path)) {
+      const child = node.children.get(seg);
+      if (child === undefined) return undefined;
+      node = child;
+    }
+    return node;
+  }
+
+  #addCount(node: Node<V>, delta: number): void {
+    for (let n: Node<V> | null = node; n !== null; n = n.parent) n.count += delta;
+  }
+
+  /** Drops empty nodes upwards so subtree walks never visit dead branches. */
+  #prune(node: Node<V>): void {
+    let n: Node<V> = node;
+    while (n.parent !== null && n.count === 0) {
+      n.parent.children.delete(n.name);
+      n = n.parent;
+    }
+  }
+}
+
+function collect<V>(node: Node<V>, out: V[]): void {
+  if (node.has) out.push(node.value as V);
+  for (const child of node.children.values()) collect(child, out);
+}

@@ -1,0 +1,318 @@
+// The pending set of ONE target: merges changes per path (combine.ts) and answers "what is ready
+// now?". Time is a parameter; there is no timer here (scheduler.ts owns it). Pure.
+//
+// Invariant: queued paths never overlap (no queued path is an ancestor of another), because a
+// change below a queued path is absorbed by it and a new path swallows what is queued below it.
+// A slot is in one of three states:
+//   waiting --(readyAt <= now)--> ready --(takeReady, not busy)--> taken (removed)
+//      ^                            |
+//      +------(released: no longer busy)--- held <--(busy: a run in flight overlaps it)
+// "Busy" only changes from true to false (when a run settles), because nothing that overlaps a
+// queued path can be dispatched while it is queued; so held slots are re-checked only on release.
+import { absorbDescendant, combine, type SlotState } from './combine.js';
+import { PathTrie } from './path-trie.js';
+import type { Entry, Op } from './types.js';
+
+/** What `add` accepts: a Change without its root ('' = the whole root, a full sync). */
+export interface PendingChange {
+  readonly path: string;
+  readonly op: Op;
+  readonly isDir: boolean;
+  /** The event was a create of this path (it did not exist just before): see `SlotState.born`. */
+  readonly created?: boolean;
+}
+
+export interface PendingOptions {
+  /** A path is ready this long after its last change (the coalescing window). */
+  readonly quietMs: number;
+  /** ...but never later than this long after its first change, so a constantly written file still syncs. */
+  readonly maxHoldMs: number;
+}
+
+type State = 'waiting' | 'ready' | 'held' | 'gone';
+
+interface Slot extends SlotState {
+  readonly path: string;
+  attempts: number;
+  first: number;
+  last: number;
+  notBefore: number;
+  state: State;
+  /** Bumped whenever the slot's heap records become stale. */
+  version: number;
+  readonly seq: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const NEVER_BUSY = (): boolean => false;
+
+/**
+ * Per-target merge queue. Every operation costs O(depth + log n) per change, except swallowing,
+ * which costs the number of entries swallowed (each entry is swallowed at most once).
+ * No guarantee is made about the order of entries with the same readyAt beyond insertion order.
+ */
+export class PendingSet {
+  readonly #opts: PendingOptions;
+  readonly #trie = new PathTrie<Mutable<Slot>>();
+  readonly #waiting = new Heap();
+  readonly #ready = new Heap();
+  readonly #held = new Set<Mutable<Slot>>();
+  #readyCount = 0;
+  #seq = 0;
+
+  constructor(opts: PendingOptions) {
+    this.#opts = opts;
+  }
+
+  /** Number of queued paths (waiting, ready and held). */
+  get size(): number {
+    return this.#trie.size;
+  }
+
+  /**
+   * Merges one change observed at `now`. `isBusy(path)` tells whether a run in flight overlaps
+   * `path`; a busy path is held back until `released`, and is never treated as born.
+   */
+  add(change: PendingChange, now: number, isBusy: (path: string) => boolean = NEVER_BUSY): void {
+    const ancestor = this.#trie.nearestAncestor(change.path);
+    if (ancestor !== undefined) {
+      Object.assign(ancestor, absorbDescendant(ancestor, change.op));
+      this.#touch(ancestor, now);
+      return;
+    }
+    const same = this.#trie.get(change.path);
+    if (same !== undefined) {
+      const merged = combine(same, change);
+      if (merged === null) this.#remove(same);
+      else {
+        Object.assign(same, merged);
+        this.#touch(same, now);
+      }
+      return;
+    }
+    this.#create(change, now, now, isBusy, change.created === true);
+  }
+
+  /**
+   * Puts a failed entry back, ready at `notBefore`, with `attempts + 1`. It merges like a change,
+   * except that an existing slot keeps its own (newer) op. Never born: the target state is unknown.
+   */
+  requeue(entry: Entry, notBefore: number, isBusy: (path: string) => boolean = NEVER_BUSY): void {
+    const attempts = entry.attempts + 1;
+    const existing = this.#trie.nearestAncestor(entry.path) ?? this.#trie.get(entry.path);
+    if (existing !== undefined) {
+      existing.attempts = Math.max(existing.attempts, attempts);
+      existing.notBefore = Math.max(existing.notBefore, notBefore);
+      existing.born = false;
+      // A ready slot goes back to waiting: promote() makes it ready again once notBefore passed.
+      if (existing.state === 'ready' || existing.state === 'waiting') this.#setState(existing, 'waiting');
+      return;
+    }
+    const start = notBefore - this.#opts.quietMs;
+    const slot = this.#create(entry, start, notBefore, isBusy, false);
+    slot.attempts = Math.max(slot.attempts, attempts);
+  }
+
+  /**
+   * Removes and returns up to `max` ready entries that no run in flight overlaps, oldest readyAt
+   * first. Ready entries found busy are held back until `released`.
+   */
+  takeReady(now: number, isBusy: (path: string) => boolean, max: number): Entry[] {
+    this.#promote(now);
+    const out: Entry[] = [];
+    while (out.length < max) {
+      const slot = this.#ready.pop();
+      if (slot === undefined) break;
+      if (isBusy(slot.path)) {
+        this.#setState(slot, 'held');
+        continue;
+      }
+      this.#remove(slot);
+      out.push({ path: slot.path, op: slot.op, isDir: slot.isDir, attempts: slot.attempts });
+    }
+    return out;
+  }
+
+  /** How many entries are ready at `now` and not known to be busy. */
+  readyCount(now: number): number {
+    this.#promote(now);
+    return this.#readyCount;
+  }
+
+  /** The readyAt of the oldest ready entry at `now` (not held), or null. */
+  oldestReadyAt(now: number): number | null {
+    this.#promote(now);
+    const top = this.#ready.peek();
+    return top === undefined ? null : readyAt(top, this.#opts);
+  }
+
+  /**
+   * The earliest time a waiting entry becomes ready, or null. Entries already found ready (by the
+   * last `takeReady` / `readyCount`) and held entries are not counted: they wait for a dispatch
+   * decision or for a run to settle, not for time.
+   */
+  nextReadyAt(): number | null {
+    const top = this.#waiting.peek();
+    return top === undefined ? null : readyAt(top, this.#opts);
+  }
+
+  /** Call after a run settled: held entries no longer overlapping a run become schedulable again. */
+  released(isBusy: (path: string) => boolean): void {
+    for (const slot of this.#held) {
+      if (!isBusy(slot.path)) this.#setState(slot, 'waiting');
+    }
+  }
+
+  /** Every queued entry (for persistence and status), in no particular order. */
+  entries(): Entry[] {
+    return this.#trie.entries().map(([path, s]) => ({ path, op: s.op, isDir: s.isDir, attempts: s.attempts }));
+  }
+
+  /** A new slot at `change.path`, swallowing whatever is queued below it. */
+  #create(
+    change: PendingChange,
+    first: number,
+    notBefore: number,
+    isBusy: (path: string) => boolean,
+    created: boolean,
+  ): Mutable<Slot> {
+    const busy = isBusy(change.path);
+    const below = this.#trie.takeDescendants(change.path);
+    const slot: Mutable<Slot> = {
+      path: change.path, op: change.op, isDir: change.isDir, born: false, attempts: 0,
+      first, last: first, notBefore, state: 'gone', version: 0, seq: this.#seq++,
+    };
+    for (const b of below) {
+      // A removal swallows what is below it; an upsert (recursive) carries it along. Either way
+      // the new change's op and type stand: it is the newest word on this path.
+      slot.attempts = Math.max(slot.attempts, b.attempts);
+      slot.first = Math.min(slot.first, b.first);
+      this.#setState(b, 'gone');
+    }
+    // Born only if nothing in flight or queued below could have put the path on the target.
+    slot.born = created && !busy && below.length === 0;
+    this.#trie.set(change.path, slot);
+    this.#setState(slot, busy ? 'held' : 'waiting');
+    return slot;
+  }
+
+  /** A change landed on `slot` at `now`: extends its quiet window unless it is already ready. */
+  #touch(slot: Mutable<Slot>, now: number): void {
+    slot.last = Math.max(slot.last, now);
+    if (slot.state === 'waiting') this.#setState(slot, 'waiting');
+  }
+
+  #remove(slot: Mutable<Slot>): void {
+    this.#trie.delete(slot.path);
+    this.#setState(slot, 'gone');
+  }
+
+  /** Moves `slot` to `state`, invalidating old heap records and keeping the counters right. */
+  #setState(slot: Mutable<Slot>, state: State): void {
+    if (slot.state === 'ready') this.#readyCount--;
+    if (slot.state === 'held') this.#held.delete(slot);
+    slot.version++;
+    slot.state = state;
+    switch (state) {
+      case 'waiting':
+        this.#waiting.push(slot, readyAt(slot, this.#opts));
+        break;
+      case 'ready':
+        this.#readyCount++;
+        this.#ready.push(slot, readyAt(slot, this.#opts));
+        break;
+      case 'held':
+        this.#held.add(slot);
+        break;
+      case 'gone':
+        break;
+    }
+  }
+
+  #promote(now: number): void {
+    for (;;) {
+      const top = this.#waiting.peek();
+      if (top === undefined || readyAt(top, this.#opts) > now) return;
+      this.#waiting.pop();
+      this.#setState(top, 'ready');
+    }
+  }
+}
+
+/** When a slot becomes ready: quiet window after its last change, capped by maxHold, not before notBefore. */
+function readyAt(s: Slot, o: PendingOptions): number {
+  return Math.max(s.notBefore, Math.min(s.last + o.quietMs, s.first + o.maxHoldMs));
+}
+
+interface HeapRecord {
+  readonly at: number;
+  readonly seq: number;
+  readonly version: number;
+  readonly slot: Mutable<Slot>;
+}
+
+/** Binary min-heap on (at, seq) with lazy deletion: records whose slot version moved on are skipped. */
+class Heap {
+  readonly #a: HeapRecord[] = [];
+
+  push(slot: Mutable<Slot>, at: number): void {
+    this.#a.push({ at, seq: slot.seq, version: slot.version, slot });
+    let i = this.#a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(this.#at(i), this.#at(p))) break;
+      this.#swap(i, p);
+      i = p;
+    }
+  }
+
+  /** The live slot with the smallest key, or undefined. */
+  peek(): Mutable<Slot> | undefined {
+    for (;;) {
+      const top = this.#a[0];
+      if (top === undefined) return undefined;
+      if (top.version === top.slot.version) return top.slot;
+      this.#popRecord();
+    }
+  }
+
+  pop(): Mutable<Slot> | undefined {
+    const slot = this.peek();
+    if (slot !== undefined) this.#popRecord();
+    return slot;
+  }
+
+  #popRecord(): void {
+    const last = this.#a.pop();
+    if (last === undefined || this.#a.length === 0) return;
+    this.#a[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.#a.length && less(this.#at(l), this.#at(m))) m = l;
+      if (r < this.#a.length && less(this.#at(r), this.#at(m))) m = r;
+      if (m === i) return;
+      this.#swap(i, m);
+      i = m;
+    }
+  }
+
+  #at(i: number): HeapRecord {
+    const rec = this.#a[i];
+    if (rec === undefined) throw new Error(`Internal error: heap index ${i} out of range`);
+    return rec;
+  }
+
+  #swap(i: number, j: number): void {
+    const t = this.#at(i);
+    this.#a[i] = this.#at(j);
+    this.#a[j] = t;
+  }
+}
+
+function less(x: HeapRecord, y: HeapRecord): boolean {
+  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+}

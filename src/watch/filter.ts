@@ -1,0 +1,112 @@
+// Turns watcher events into queue changes: the eight <inotify> switches, the <filter> exclude
+// regexes and the editor-scratch-file rule (docs/queue.md "Filter"). Pure.
+import type { Config, InotifySwitches, RegexRule } from '../config/types.js';
+import type { Change, Op } from '../queue/types.js';
+import type { FsEvent, FsEventKind } from './fs-event.js';
+
+/** The filter the daemon builds once from the config. Methods do not use `this` (safe to pass around). */
+export interface EventFilter {
+  /** The queue change for `ev`, or null when a switch, an exclude or the scratch-file rule drops it. */
+  toChange(ev: FsEvent): Change | null;
+  /**
+   * True when `relPath` (relative to `root`, '/'-separated) must be neither watched, reported nor
+   * synced: it, or one of its ancestor directories, fully matches an exclude (see `excludeSubjects`).
+   * The root itself ('') is never excluded. The same rules apply to every root.
+   */
+  isExcluded(root: string, relPath: string, isDir: boolean): boolean;
+}
+
+/** The op each event kind asks for (sersync FillEvent, except attrib: an upsert, not a delete). */
+export const OP_OF_KIND: Readonly<Record<FsEventKind, Op>> = {
+  create: 'upsert',
+  closeWrite: 'upsert',
+  modify: 'upsert',
+  attrib: 'upsert',
+  moveTo: 'upsert',
+  delete: 'remove',
+  moveFrom: 'remove',
+};
+
+/**
+ * Whether the switches let `ev` through. One switch per kind, with create split by type
+ * (createFolder / createFile). A synthetic create (found by scanning a new directory) stands for
+ * content the kernel never reported, so a file counts when createFile OR closeWrite is on.
+ */
+export function switchAllows(sw: InotifySwitches, ev: FsEvent): boolean {
+  switch (ev.kind) {
+    case 'create':
+      if (ev.isDir) return sw.createFolder;
+      return ev.synthetic === true ? sw.createFile || sw.closeWrite : sw.createFile;
+    case 'closeWrite':
+      return sw.closeWrite;
+    case 'modify':
+      return sw.modify;
+    case 'attrib':
+      return sw.attrib;
+    case 'delete':
+      return sw.delete;
+    case 'moveFrom':
+      return sw.moveFrom;
+    case 'moveTo':
+      return sw.moveTo;
+  }
+}
+
+/**
+ * Editor scratch files, skipped in realtime when `daemon.skipEditorTemp` is on (files only):
+ * vim's write probe `4913`, backups ending in `~`, vim swap files `.name.swp` / `.name.swx`.
+ * Unlike sersync, other dotfiles (.htaccess, .env) are synced.
+ */
+export function isEditorScratch(name: string): boolean {
+  return name === '4913' || name.endsWith('~') || /^\..+\.sw[px]$/.test(name);
+}
+
+/**
+ * The strings an exclude regex is matched against for one path component prefix: the path
+ * relative to the watch root without a leading slash, and for a directory also with a trailing
+ * slash (sersync's start-up form), so `^info/*` matches the directory `info` and `(.*)\.svn`
+ * matches `a/.svn`. Matching is a FULL match (RegexRule.regex is `^(?:expr)$`).
+ */
+export function excludeSubjects(rel: string, isDir: boolean): string[] {
+  return isDir ? [rel, `${rel}/`] : [rel];
+}
+
+/** True when any rule fully matches `rel` or one of its ancestor directories. */
+export function matchesExclude(rules: readonly RegexRule[], rel: string, isDir: boolean): boolean {
+  if (rules.length === 0 || rel === '') return false;
+  const segs = rel.split('/');
+  let prefix = '';
+  for (let i = 0; i < segs.length; i++) {
+    prefix = i === 0 ? (segs[0] ?? '') : `${prefix}/${segs[i] ?? ''}`;
+    const last = i === segs.length - 1;
+    for (const subject of excludeSubjects(prefix, last ? isDir : true)) {
+      for (const rule of rules) {
+        rule.regex.lastIndex = 0; // harmless for non-global regexes; protects against a stray /g
+        if (rule.regex.test(subject)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Builds the filter for `config` (switches, `<filter start>` excludes, `daemon.skipEditorTemp`). */
+export function createEventFilter(config: Config): EventFilter {
+  const rules = config.filter.enabled ? config.filter.excludes : [];
+  const switches = config.inotify;
+  const skipScratch = config.daemon.skipEditorTemp;
+
+  const isExcluded = (_root: string, relPath: string, isDir: boolean): boolean =>
+    matchesExclude(rules, relPath, isDir);
+
+  const toChange = (ev: FsEvent): Change | null => {
+    if (ev.path === '') return null; // the root itself: the watcher reports its loss via onRescan
+    if (!switchAllows(switches, ev)) return null;
+    if (skipScratch && !ev.isDir && isEditorScratch(ev.path.slice(ev.path.lastIndexOf('/') + 1))) return null;
+    if (matchesExclude(rules, ev.path, ev.isDir)) return null;
+    const change = { root: ev.root, path: ev.path, op: OP_OF_KIND[ev.kind], isDir: ev.isDir };
+    // Only a kernel create proves the path did not exist just before (a scan or moveTo does not).
+    return ev.kind === 'create' && ev.synthetic !== true ? { ...change, created: true } : change;
+  };
+
+  return { toChange, isExcluded };
+}
