@@ -1,0 +1,133 @@
+// The daemon's metrics helpers: what each call changes in /metrics, /status and /healthz.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createDaemonMetrics, type LiveFigures } from '../../../src/status/daemon-metrics.js';
+import { parsePrometheusText, sampleValue } from '../../helpers/prom-text.js';
+
+const A = { label: '127.0.0.1::mod', root: '/data' };
+const B = { label: 'web@127.0.0.1::www', root: '/www' };
+const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
+
+function setup(live: Partial<LiveFigures> = {}) {
+  const figures: LiveFigures = { pending: 0, inFlight: 0, watchCount: 3, backend: 'inotify', failLogBytes: 0, ...live };
+  const dm = createDaemonMetrics({ startedAt: T0, roots: ['/data', '/www'], remotes: [A, B], probe: () => figures, graceMs: 30_000 });
+  const scrape = () => parsePrometheusText(dm.registry.render());
+  return { dm, figures, scrape };
+}
+
+test('every known series exists at 0 before anything happens, and the text parses strictly', () => {
+  const { scrape } = setup();
+  const m = scrape();
+  assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'closeWrite' }), 0);
+  assert.equal(sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'failed' }), 0);
+  assert.equal(sampleValue(m, 'sersync_overflows_total', { reason: 'overflow' }), 0);
+  assert.equal(sampleValue(m, 'sersync_retries_total', { remote: B.label }), 0);
+  assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_count'), 0);
+  assert.equal(sampleValue(m, 'sersync_start_time_seconds'), T0 / 1000);
+  assert.equal(sampleValue(m, 'sersync_watching'), 0);
+});
+
+test('events, runs, retries, rescans and latency are counted', () => {
+  const { dm, scrape } = setup();
+  dm.setState('watching');
+  dm.recordEvents([{ kind: 'create' }, { kind: 'closeWrite' }, { kind: 'closeWrite' }]);
+  dm.recordRun(A, { kind: 'ok' }, T0 + 1000, { durationMs: 150, items: 3, bytes: 4096 });
+  dm.recordRun(A, { kind: 'partial', failedPaths: ['x'] }, T0 + 2000);
+  dm.recordRetry(A, 1);
+  dm.recordRescan('overflow');
+  dm.recordSynced([T0, T0 + 500], T0 + 1000);
+  const m = scrape();
+  assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'closeWrite' }), 2);
+  assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'create' }), 1);
+  assert.equal(sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'ok' }), 1);
+  assert.equal(sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'partial' }), 1);
+  assert.equal(sampleValue(m, 'sersync_rsync_items_total', { remote: A.label }), 3);
+  assert.equal(sampleValue(m, 'sersync_rsync_bytes_total', { remote: A.label }), 4096);
+  assert.equal(sampleValue(m, 'sersync_rsync_run_duration_seconds_bucket', { remote: A.label, le: '0.25' }), 1);
+  assert.equal(sampleValue(m, 'sersync_retries_total', { remote: A.label }), 1);
+  assert.equal(sampleValue(m, 'sersync_overflows_total', { reason: 'overflow' }), 1);
+  assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_count'), 2);
+  assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_sum'), 1.5);
+  assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_bucket', { le: '0.5' }), 1);
+  assert.equal(sampleValue(m, 'sersync_remote_up', { remote: A.label }), 0);
+  assert.equal(sampleValue(m, 'sersync_remote_up', { remote: B.label }), 1);
+  assert.equal(sampleValue(m, 'sersync_remote_last_success_timestamp_seconds', { remote: A.label }), (T0 + 1000) / 1000);
+  assert.equal(sampleValue(m, 'sersync_remote_last_success_timestamp_seconds', { remote: B.label }), undefined);
+  assert.equal(sampleValue(m, 'sersync_watching'), 1);
+});
+
+test('live figures are read at each scrape and each status()', () => {
+  const { dm, figures, scrape } = setup();
+  Object.assign(figures, { pending: 12, inFlight: 2, watchCount: 40, failLogBytes: 321 });
+  const m = scrape();
+  assert.equal(sampleValue(m, 'sersync_queue_pending_paths'), 12);
+  assert.equal(sampleValue(m, 'sersync_rsync_in_flight'), 2);
+  assert.equal(sampleValue(m, 'sersync_watches'), 40);
+  assert.equal(sampleValue(m, 'sersync_fail_log_bytes'), 321);
+  const s = dm.status();
+  assert.deepEqual([s.pending, s.inFlight, s.watchCount, s.failLogBytes, s.backend], [12, 2, 40, 321, 'inotify']);
+});
+
+test('status() tracks failures, streaks and the last success per remote', () => {
+  const { dm } = setup();
+  dm.recordRun(A, { kind: 'ok' }, T0 + 1000);
+  dm.recordRun(A, { kind: 'failed', reason: 'exit 10: error in socket IO\n  (code 10)' }, T0 + 2000);
+  dm.recordRun(A, { kind: 'failed', reason: 'exit 10' }, T0 + 3000);
+  const s = dm.status();
+  assert.equal(s.startedAt, '2026-01-31T12:00:00.000Z');
+  assert.deepEqual(s.roots, ['/data', '/www']);
+  assert.deepEqual(s.remotes[0], {
+    label: A.label,
+    root: '/data',
+    failures: 2,
+    consecutiveFailures: 2,
+    lastSuccessAt: '2026-01-31T12:00:01.000Z',
+    lastFailureAt: '2026-01-31T12:00:03.000Z',
+    failingSince: '2026-01-31T12:00:02.000Z',
+    lastError: 'exit 10',
+  });
+  dm.recordRun(A, { kind: 'ok' }, T0 + 4000);
+  const r = dm.status().remotes[0]!;
+  assert.equal(r.consecutiveFailures, 0);
+  assert.equal(r.failingSince, null);
+  assert.equal(r.failures, 2);
+  assert.equal(r.lastSuccessAt, '2026-01-31T12:00:04.000Z');
+});
+
+test('a long error is kept to one bounded line', () => {
+  const { dm } = setup();
+  dm.recordRun(B, { kind: 'failed', reason: `line one\nline two ${'x'.repeat(500)}` }, T0);
+  const e = dm.status().remotes[1]?.lastError ?? '';
+  assert.ok(!e.includes('\n'));
+  assert.ok(e.startsWith('line one line two'));
+  assert.equal(e.length, 200);
+});
+
+test('health: starting is unhealthy; a failing remote turns it unhealthy only after the grace period', () => {
+  const { dm } = setup();
+  assert.deepEqual(dm.health(T0), { ok: false, reason: 'not watching (starting)' });
+  dm.setState('watching');
+  assert.equal(dm.health(T0).ok, true);
+  dm.recordRun(B, { kind: 'failed', reason: 'exit 5: auth failed' }, T0 + 1000);
+  assert.equal(dm.health(T0 + 30_999).ok, true);
+  const h = dm.health(T0 + 31_000);
+  assert.equal(h.ok, false);
+  assert.match(h.reason, /web@127\.0\.0\.1::www failing for 30 s \(1 run\(s\)\): exit 5: auth failed/);
+  dm.recordRun(B, { kind: 'ok' }, T0 + 32_000);
+  assert.equal(dm.health(T0 + 33_000).ok, true);
+  dm.setState('draining');
+  assert.equal(dm.health(T0 + 33_000).ok, false);
+});
+
+test('source() hands the server a status, a health check at the current time and the registry', () => {
+  const { dm } = setup();
+  dm.setState('watching');
+  dm.recordRun(A, { kind: 'failed', reason: 'down' }, T0);
+  let now = T0;
+  const src = dm.source(() => now);
+  assert.equal(src.health().ok, true);
+  now = T0 + 60_000;
+  assert.equal(src.health().ok, false);
+  assert.equal(src.metrics, dm.registry);
+  assert.equal(src.status().remotes.length, 2);
+});
