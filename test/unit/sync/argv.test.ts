@@ -1,0 +1,105 @@
+// Golden argv arrays for every rsync command form (sync/argv.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeConfig } from './config-fixture.js';
+import { batchArgv, fullSyncArgv, literalPattern, pathListBytes, prepareRemote, replayArgv } from '../../../src/sync/argv.js';
+
+const ROOT = '/opt/tongbu';
+const BATCH_TAIL = ['--from0', '--files-from=-', '--delete-missing-args', '--delete', '--out-format=%o %n'];
+
+test('defaults: daemon destination, delete on', () => {
+  const p = prepareRemote(makeConfig(), ROOT, 0);
+  assert.equal(p.destination, '127.0.0.1::tongbu1');
+  assert.equal(p.killAfterMs, 0);
+  assert.deepEqual(batchArgv(p, false), ['-artuz', '-R', ...BATCH_TAIL, '--', './', '127.0.0.1::tongbu1']);
+  assert.deepEqual(batchArgv(p, true), ['-artuz', '-R', '-r', ...BATCH_TAIL, '--', './', '127.0.0.1::tongbu1']);
+  assert.deepEqual(fullSyncArgv(p), ['-artuz', '-R', '-r', '--delete', '--out-format=%o %n', '--', './', '127.0.0.1::tongbu1']);
+});
+
+test('second remote gets its own destination', () => {
+  assert.equal(prepareRemote(makeConfig(), ROOT, 1).destination, '127.0.0.2::m2');
+});
+
+test('auth: user@ and --password-file (a path, never a password)', () => {
+  const p = prepareRemote(makeConfig({ auth: { enabled: true, users: 'sersyncuser', passwordFile: '/etc/rsync.pas' } }), ROOT, 0);
+  assert.deepEqual(batchArgv(p, false), [
+    '-artuz', '-R', ...BATCH_TAIL, '--password-file=/etc/rsync.pas', '--', './', 'sersyncuser@127.0.0.1::tongbu1',
+  ]);
+});
+
+test('port and timeout; timeout also sets the worker kill cap (4x)', () => {
+  const p = prepareRemote(
+    makeConfig({ userDefinedPort: { enabled: true, port: 18731 }, timeout: { enabled: true, seconds: 100 } }),
+    ROOT,
+    0,
+  );
+  assert.deepEqual(batchArgv(p, false), ['-artuz', '-R', ...BATCH_TAIL, '--port=18731', '--timeout=100', '--', './', '127.0.0.1::tongbu1']);
+  assert.equal(p.killAfterMs, 400_000);
+});
+
+test('ssh: -e ssh and ip:path; port through ssh -p; no --password-file', () => {
+  const plain = prepareRemote(makeConfig({ ssh: { enabled: true } }), ROOT, 0);
+  assert.deepEqual(batchArgv(plain, false), ['-artuz', '-R', ...BATCH_TAIL, '-e', 'ssh', '--', './', '127.0.0.1:tongbu1']);
+  const all = prepareRemote(
+    makeConfig({
+      ssh: { enabled: true },
+      userDefinedPort: { enabled: true, port: 2222 },
+      timeout: { enabled: true, seconds: 7 },
+      auth: { enabled: true, users: 'bob', passwordFile: '/etc/rsync.pas' },
+    }),
+    ROOT,
+    0,
+  );
+  assert.deepEqual(fullSyncArgv(all), [
+    '-artuz', '-R', '-r', '--delete', '--out-format=%o %n', '-e', 'ssh -p 2222', '--timeout=7', '--', './', 'bob@127.0.0.1:tongbu1',
+  ]);
+});
+
+test('delete off: missing paths are ignored, full sync has no --delete', () => {
+  const p = prepareRemote(makeConfig({}, false), ROOT, 0);
+  assert.deepEqual(batchArgv(p, true), [
+    '-artuz', '-R', '-r', '--from0', '--files-from=-', '--ignore-missing-args', '--out-format=%o %n', '--', './', '127.0.0.1::tongbu1',
+  ]);
+  assert.deepEqual(fullSyncArgv(p), ['-artuz', '-R', '-r', '--out-format=%o %n', '--', './', '127.0.0.1::tongbu1']);
+});
+
+test('crontab excludes become --exclude=GLOB words (no shell quoting needed)', () => {
+  const p = prepareRemote(makeConfig(), ROOT, 0);
+  assert.deepEqual(fullSyncArgv(p, { crontabExcludes: ['*.php', 'info/*'] }), [
+    '-artuz', '-R', '-r', '--delete', '--out-format=%o %n', '--exclude=*.php', '--exclude=info/*', '--', './', '127.0.0.1::tongbu1',
+  ]);
+});
+
+test('commonParams words are passed as given', () => {
+  const p = prepareRemote(makeConfig({ commonParams: ['-az', '--chmod=D755'] }), ROOT, 0);
+  assert.deepEqual(batchArgv(p, false).slice(0, 3), ['-az', '--chmod=D755', '-R']);
+});
+
+test('replay argv: paths as ./ arguments after --', () => {
+  const p = prepareRemote(makeConfig(), ROOT, 0);
+  assert.deepEqual(replayArgv(p, ['-lead', 'a b']), [
+    '-artuz', '-R', '-r', '--delete-missing-args', '--delete', '--', './-lead', './a b', '127.0.0.1::tongbu1',
+  ]);
+});
+
+test('unknown root or remote index is a bug (throws)', () => {
+  assert.throws(() => prepareRemote(makeConfig(), '/nope', 0), /Internal error/);
+  assert.throws(() => prepareRemote(makeConfig(), ROOT, 5), /Internal error/);
+});
+
+test('path list: every path NUL-terminated, bytes untouched', () => {
+  assert.equal(pathListBytes(['a b', 'nl\nx', '-x']), 'a b\0nl\nx\0-x\0');
+  assert.equal(pathListBytes([]), '');
+});
+
+test('literal rsync patterns: anchored; *?[\\ escaped only when a wildcard is present', () => {
+  const cases: [string, string][] = [
+    ['a/b.txt', '/a/b.txt'],
+    ['a\\b', '/a\\b'],
+    ['st*r', '/st\\*r'],
+    ['w[1].txt', '/w\\[1].txt'],
+    ['q?\\x', '/q\\?\\\\x'],
+    ['tr ', '/tr '],
+  ];
+  for (const [input, want] of cases) assert.equal(literalPattern(input), want, input);
+});

@@ -1,0 +1,115 @@
+// Fail log: render <-> parse round-trip with hostile names; the original's own entries stay verbatim.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { parseFailLog, renderCommand, renderEntry, replayTargets, shellQuote, type FailLogEntry } from '../../../src/retry/fail-log.js';
+import { renderFailLogFile } from '../../../src/retry/fail-log-file.js';
+
+export const HOSTILE = [
+  'with space.txt',
+  "it's.txt",
+  'dq"x.txt',
+  'bt`touch PWNED_bt`.txt',
+  '$(touch PWNED_sub).txt',
+  'var$HOME.txt',
+  'semi;touch PWNED_semi',
+  'nl\nname.txt',
+  '-dash.txt',
+  '--exclude=zz',
+  'w[1].txt',
+  'st*r?.txt',
+  'bs\\',
+  'bs\\\\x',
+  '中文 文件.txt',
+  'trailing ',
+  "'",
+  '#hash',
+  '~tilde',
+  'a&&b|c>d<e',
+];
+
+const entry = (paths: readonly string[], status = 2560): FailLogEntry => ({
+  status,
+  cwd: '/opt/tong bu',
+  argv: ['rsync', '-artuz', '-R', '-r', '--delete-missing-args', '--delete', '--', ...paths.map((p) => `./${p}`), '127.0.0.1::tongbu1'],
+});
+
+test('layout: #errno status, the command, a blank line', () => {
+  const text = renderEntry(entry(['a.txt']));
+  assert.equal(text, "#errno 2560\ncd -- '/opt/tong bu' && rsync -artuz -R -r --delete-missing-args --delete -- ./a.txt 127.0.0.1::tongbu1\n\n");
+});
+
+test('hostile names round-trip exactly, one entry per name and all in one', () => {
+  for (const name of HOSTILE) {
+    const e = entry([name]);
+    const parsed = parseFailLog(renderEntry(e));
+    assert.equal(parsed.length, 1, name);
+    const [p] = parsed;
+    assert.ok(p?.kind === 'ours', name);
+    assert.deepEqual({ status: p.status, cwd: p.cwd, argv: p.argv }, e, name);
+    assert.deepEqual(replayTargets(p.argv), { paths: [name], destination: '127.0.0.1::tongbu1' });
+  }
+  const all = parseFailLog(renderEntry(entry(HOSTILE, 5888)) + renderEntry(entry(['x'], -1)));
+  assert.deepEqual(all.map((p) => (p.kind === 'ours' ? [p.status, p.argv.length] : p.kind)), [[5888, 9 + HOSTILE.length - 1], [-1, 9]]);
+});
+
+test('every quoted word is single-quoted or inert outside quotes', () => {
+  for (const name of HOSTILE) {
+    const q = shellQuote(name);
+    // `'\''` is the only thing allowed between quoted parts: an escaped single quote.
+    const outside = q.replace(/'\\''/g, '').replace(/'[^']*'/g, '');
+    assert.doesNotMatch(outside, /[$`\\"\s;&|<>()*?[#~]/, name);
+  }
+  assert.equal(shellQuote(''), "''");
+  assert.equal(renderCommand({ cwd: '/r', argv: ['A=B', 'x'] }), "cd -- /r && 'A=B' x");
+});
+
+test('property: any names round-trip', () => {
+  fc.assert(
+    fc.property(fc.array(fc.string({ unit: 'binary', minLength: 1 }), { minLength: 1, maxLength: 5 }), fc.string({ minLength: 1 }), (names, cwd) => {
+      const clean = names.map((n) => n.replace(/\0/g, '_'));
+      const e: FailLogEntry = { status: 3072, cwd: cwd.replace(/\0/g, '_'), argv: ['rsync', '--', ...clean.map((n) => `./${n}`), 'h::m'] };
+      const [p] = parseFailLog(renderEntry(e));
+      assert.ok(p?.kind === 'ours');
+      assert.deepEqual({ status: p.status, cwd: p.cwd, argv: p.argv }, e);
+    }),
+  );
+});
+
+test("the original's entries (double quotes, redirections, broken quoting) are kept as foreign text", () => {
+  const original = [
+    '#errno 2560',
+    'cd /opt/tongbu && rsync -artuz -R "./A.txt" 127.0.0.1::tongbu1 >/dev/null 2>&1 ',
+    '',
+    '#errno 512',
+    'cd /opt/tongbu && rsync -artuz -R "./dq"x.txt" 127.0.0.1::tongbu1',
+    '',
+    '#errno 1280',
+    'cd /opt/tongbu && rsync -artuz -R "./M.txt" sersyncuser@127.0.0.1::nomod --password-file=/etc/rsync.pas',
+    '',
+    'cd /opt/tongbu && rsync -artuz -R "./no-header.txt" 127.0.0.1::tongbu1',
+    '',
+  ].join('\n');
+  const parsed = parseFailLog(original);
+  assert.deepEqual(
+    parsed.map((p) => [p.kind, p.status]),
+    [['foreign', 2560], ['foreign', 512], ['foreign', 1280], ['foreign', undefined]],
+  );
+  assert.equal(parsed[1]?.text, 'cd /opt/tongbu && rsync -artuz -R "./dq"x.txt" 127.0.0.1::tongbu1');
+});
+
+test('file rendering: grouped by status, sorted, chunked, inherited text first, empty set = empty file', () => {
+  const target = { key: 'k', root: '/r', remoteIndex: 0 };
+  const commandFor = (_t: typeof target, paths: readonly string[]) => ({ cwd: '/r', argv: ['rsync', '--', ...paths.map((p) => `./${p}`), 'h::m'] });
+  assert.equal(renderFailLogFile([], commandFor), '');
+  const text = renderFailLogFile(
+    [{ target, paths: new Map([['c', 2560], ['a', 2560], ['b', 1280]]) }],
+    commandFor,
+    ['#errno 1\nold command'],
+    1,
+  );
+  assert.deepEqual(
+    parseFailLog(text).map((p) => (p.kind === 'ours' ? `${p.status}:${p.argv.join(' ')}` : `foreign:${p.text}`)),
+    ['foreign:old command', '1280:rsync -- ./b h::m', '2560:rsync -- ./a h::m', '2560:rsync -- ./c h::m'],
+  );
+});

@@ -1,0 +1,119 @@
+// Batch runner with a scripted pool: outcomes, fail-log bookkeeping, log lines (no processes).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { memoryLogger } from '../../../src/log.js';
+import type { Batch, Target } from '../../../src/queue/types.js';
+import type { RunOutcome, RunResult, SyncJob } from '../../../src/sync/job.js';
+import { coveredEntries, createBatchRunner } from '../../../src/sync/runner.js';
+import { PoolClosedError } from '../../../src/sync/pool.js';
+import { makeConfig } from './config-fixture.js';
+
+const ROOT = '/opt/tongbu';
+const target: Target = { key: `${ROOT}\u00000`, root: ROOT, remoteIndex: 0 };
+
+function setup(result: Partial<RunResult> & { outcome: RunOutcome } | Error, config = makeConfig({ auth: { enabled: true, users: 'u', passwordFile: '/etc/pw' } })) {
+  const jobs: SyncJob[] = [];
+  const calls: string[] = [];
+  const logger = memoryLogger('debug');
+  const runner = createBatchRunner({
+    config,
+    logger,
+    rsyncPath: 'rsync',
+    pool: {
+      run(job) {
+        jobs.push(job);
+        if (result instanceof Error) return Promise.reject(result);
+        return Promise.resolve({ id: job.id, durationMs: 142, stderrTail: '', failedPaths: [], itemsReported: 0, ...result });
+      },
+    },
+    failLog: {
+      record(t, paths, status) { calls.push(`record ${t.remoteIndex} ${status} ${paths.join(',')}`); },
+      resolve(t, paths) { calls.push(`resolve ${t.remoteIndex} ${paths.join(',')}`); },
+    },
+  });
+  return { runner, jobs, calls, logger };
+}
+
+const batch: Batch = {
+  target,
+  entries: [
+    { path: 'a.txt', op: 'upsert', isDir: false, attempts: 0 },
+    { path: 'dir', op: 'upsert', isDir: true, attempts: 0 },
+    { path: 'gone', op: 'remove', isDir: false, attempts: 1 },
+  ],
+};
+
+test('ok: one job with the paths, one log line, fail log resolved', async () => {
+  const { runner, jobs, calls, logger } = setup({ outcome: { kind: 'exited', code: 0 } });
+  assert.deepEqual(await runner(batch), { kind: 'ok' });
+  const [job, extra] = jobs;
+  assert.ok(job !== undefined && extra === undefined);
+  assert.deepEqual(job.paths, ['a.txt', 'dir', 'gone']);
+  assert.equal(job.cwd, ROOT);
+  assert.ok(job.argv.includes('-r'));
+  assert.equal(job.excludeWalk, undefined);
+  assert.deepEqual(calls, ['resolve 0 a.txt,dir,gone']);
+  assert.ok(logger.lines.includes('[info] rsync -> u@127.0.0.1::tongbu1: 3 paths, exit 0, 142 ms'), logger.lines.join('\n'));
+  assert.ok(logger.lines.some((l) => l.startsWith("[debug] rsync argv: cd -- /opt/tongbu && rsync -artuz -R -r --from0")));
+});
+
+test('23 with named paths: partial, only those recorded (mapped to the listed dir)', async () => {
+  const { runner, calls, logger } = setup({
+    outcome: { kind: 'exited', code: 23 },
+    failedPaths: ['dir/sub/x', 'unrelated'],
+    stderrTail: 'rsync: [sender] send_files failed to open "/opt/tongbu/dir/sub/x": Permission denied (13)\nrsync error: (code 23)\n',
+  });
+  assert.deepEqual(await runner(batch), { kind: 'partial', failedPaths: ['dir'] });
+  assert.deepEqual(calls, ['record 0 5888 dir', 'resolve 0 a.txt,gone']);
+  assert.equal(logger.lines.filter((l) => l.startsWith('[warn] rsync stderr (u@127.0.0.1::tongbu1): ')).length, 2);
+});
+
+test('24 with no nameable path: every path is retried', async () => {
+  const { runner, calls } = setup({ outcome: { kind: 'exited', code: 24 } });
+  assert.deepEqual(await runner(batch), { kind: 'partial', failedPaths: ['a.txt', 'dir', 'gone'] });
+  assert.deepEqual(calls, ['record 0 6144 a.txt,dir,gone', 'resolve 0 ']);
+});
+
+test('retry and fatal: failed with a reason, all recorded with the wait status', async () => {
+  const r10 = setup({ outcome: { kind: 'exited', code: 10 } });
+  const o10 = await r10.runner(batch);
+  assert.ok(o10.kind === 'failed');
+  assert.match(o10.reason, /^retry: exit 10 \(error in socket I\/O\)/);
+  assert.deepEqual(r10.calls, ['record 0 2560 a.txt,dir,gone']);
+  const r1 = setup({ outcome: { kind: 'exited', code: 1 } });
+  const o1 = await r1.runner(batch);
+  assert.match(o1.kind === 'failed' ? o1.reason : '', /^fatal: exit 1/);
+  assert.ok(r1.logger.lines.some((l) => l.startsWith('[error] rsync -> ')));
+});
+
+test('pool closed: failed, recorded, not thrown', async () => {
+  const { runner, calls } = setup(new PoolClosedError());
+  const o = await runner(batch);
+  assert.equal(o.kind, 'failed');
+  assert.deepEqual(calls, ['record 0 -1 a.txt,dir,gone']);
+});
+
+test('regex excludes: walk the upserted dirs of a batch, the whole root on a full sync', async () => {
+  const { runner, jobs } = setup({ outcome: { kind: 'exited', code: 0 } }, makeConfig({}, true, { excludes: ['(.*)\\.gz'] }));
+  await runner(batch);
+  assert.deepEqual(jobs[0]?.excludeWalk, { dirs: ['dir'], excludeRegexes: ['^(?:(.*)\\.gz)$'] });
+  assert.deepEqual(await runner.runFullSync(ROOT, 1, { crontabExcludes: ['*.php'] }), { kind: 'ok' });
+  const full = jobs[1];
+  assert.ok(full !== undefined);
+  assert.deepEqual(full.excludeWalk, { dirs: [''], excludeRegexes: ['^(?:(.*)\\.gz)$'] });
+  assert.deepEqual(full.argv.slice(-4), ['--exclude=*.php', '--', './', '127.0.0.2::m2']);
+  assert.deepEqual(full.paths, []);
+});
+
+test('commandFor builds the replay command of the fail log', () => {
+  const { runner } = setup({ outcome: { kind: 'exited', code: 0 } });
+  assert.deepEqual(runner.commandFor(target, ['x y']), {
+    cwd: ROOT,
+    argv: ['rsync', '-artuz', '-R', '-r', '--delete-missing-args', '--delete', '--password-file=/etc/pw', '--', './x y', 'u@127.0.0.1::tongbu1'],
+  });
+});
+
+test('coveredEntries maps named paths to the listed path or its nearest listed ancestor', () => {
+  const entries = batch.entries;
+  assert.deepEqual(coveredEntries(entries, ['dir/a/b', 'a.txt', 'zzz', 'dirx']), ['dir', 'a.txt']);
+});
