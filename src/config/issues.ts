@@ -112,10 +112,26 @@ export class IssueSink {
 
 const MAX_SHOWN = 80;
 
-/** A value for a message: JSON-quoted (control characters escaped) and cut to a readable length. */
+/**
+ * A value for a message: in double quotes, with `"` and control characters escaped (backslashes are
+ * left alone so regexes read as written), cut to a readable length.
+ */
 export function shown(value: string): string {
   const cut = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
-  return JSON.stringify(cut);
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+  const esc = cut.replace(/["\u0000-\u001f\u007f]/g, (c) => {
+    if (c === '"') return '\\"';
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+  return `"${esc}"`;
+}
+
+/** Issues in file order (line, then column); ties keep the order they were found in. */
+export function byPosition(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
 /** Levenshtein distance (case-insensitive). */

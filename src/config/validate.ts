@@ -16,7 +16,7 @@ import {
   type Remote,
   type WatcherBackend,
 } from './types.js';
-import { IssueSink, shown, type ConfigIssue } from './issues.js';
+import { byPosition, IssueSink, shown, type ConfigIssue } from './issues.js';
 import { all, first, normalise, whereAttr, type Node } from './schema.js';
 import { child, Fields, PORT, type IntRule } from './fields.js';
 import { readPlugins } from './plugin-sections.js';
@@ -61,10 +61,7 @@ function localPaths(sersync: Node, f: Fields, sink: IssueSink, probe: FsProbe): 
   if (lps.length === 0) {
     sink.error(sersync.at, 'missing-element', 'expected at least one <localpath watch="…"> with a <remote …/> inside <sersync>: there is nothing to watch');
   }
-  return lps.flatMap((lp, index): LocalPath[] => {
-    if (index > 0) {
-      sink.warn(lp.at, 'compat-difference', 'sersync 2.5.4 silently ignored every <localpath> after the first; this one is watched too');
-    }
+  return lps.flatMap((lp): LocalPath[] => {
     const raw = f.required(lp, 'watch', 'the directory to watch');
     const watch = raw === undefined ? undefined : f.resolve(raw);
     if (watch !== undefined && !probe.isDirectory(watch)) {
@@ -248,6 +245,7 @@ export function validateConfig(root: XmlElement, ctx: ValidateContext): Result<V
     plugins,
     daemon,
   };
-  if (sink.hasErrors) return err(sink.issues);
-  return ok({ config: deepFreeze(config), warnings: sink.issues });
+  const issues = byPosition(sink.issues);
+  if (sink.hasErrors) return err(issues);
+  return ok({ config: deepFreeze(config), warnings: issues });
 }
