@@ -1,0 +1,381 @@
+// Integration tests of the native inotify backend against the real file system: every change
+// kind, the mkdir -p / cp -r / tar -x races, renames, moves, overflow, exit and signal floods.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '../helpers/eventually.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { memoryLogger } from '../../src/log.js';
+import type { FsEvent, FsEventKind, RescanReason, WatcherCallbacks } from '../../src/watch/fs-event.js';
+import { InotifyWatcher } from '../../src/watch/inotify-watcher.js';
+import { loadInotifyBinding } from '../../src/watch/native-binding.js';
+
+const loaded = loadInotifyBinding();
+if (!loaded.ok) throw new Error(`inotify binding must load for these tests: ${loaded.error.message}`);
+const binding = loaded.value;
+
+class Recorder {
+  readonly events: FsEvent[] = [];
+  readonly rescans: { root: string; reason: RescanReason; detail: string }[] = [];
+  readonly warnings: string[] = [];
+  readonly cb: WatcherCallbacks = {
+    onEvents: (evs) => this.events.push(...evs),
+    onRescan: (root, reason, detail) => this.rescans.push({ root, reason, detail }),
+    onWarning: (m) => this.warnings.push(m),
+  };
+  find(kind: FsEventKind | undefined, path: string): FsEvent | undefined {
+    return this.events.find((e) => e.path === path && (kind === undefined || e.kind === kind));
+  }
+  async waitFor(kind: FsEventKind | undefined, path: string, timeoutMs = 5000): Promise<FsEvent> {
+    return eventually(() => this.find(kind, path), { what: `${kind ?? 'any'} ${JSON.stringify(path)}`, timeoutMs });
+  }
+  /** Writes a marker file and waits for it: every earlier kernel event has been delivered by then. */
+  async barrier(root: string, name = `.barrier-${String(Math.random()).slice(2)}`): Promise<void> {
+    writeFileSync(join(root, name), 'm');
+    await this.waitFor('closeWrite', name);
+  }
+}
+
+interface Ctx {
+  root: string;
+  outside: string;
+  rec: Recorder;
+  watcher: InotifyWatcher;
+  log: ReturnType<typeof memoryLogger>;
+}
+
+/** Runs `fn` with a started watcher on a fresh tree (`prepare` runs before the watcher starts). */
+async function withWatcher(
+  fn: (c: Ctx) => Promise<void>,
+  opts: { prepare?: (root: string, outside: string) => void; excluded?: (rel: string) => boolean } = {},
+): Promise<void> {
+  const tmp = tmpDir('sersync-inotify-');
+  const root = join(tmp.path, 'root');
+  const outside = join(tmp.path, 'outside');
+  mkdirSync(root);
+  mkdirSync(outside);
+  opts.prepare?.(root, outside);
+  const rec = new Recorder();
+  const log = memoryLogger();
+  const excluded = opts.excluded ?? ((): boolean => false);
+  const watcher = new InotifyWatcher(binding, { roots: [root], isExcluded: (_r, p) => excluded(p), statWalk: false }, rec.cb, log);
+  try {
+    await watcher.start();
+    await fn({ root, outside, rec, watcher, log });
+  } finally {
+    await watcher.close();
+    tmp.cleanup();
+  }
+}
+
+function run(cmd: string, args: readonly string[], cwd?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd }, (e) => {
+      if (e) reject(new Error(`${cmd} failed: ${e.message}`));
+      else resolve();
+    });
+  });
+}
+
+test('create, write and close are reported as create, modify, closeWrite', async () => {
+  await withWatcher(async ({ root, rec }) => {
+    writeFileSync(join(root, 'f.txt'), 'hello');
+    await rec.waitFor('closeWrite', 'f.txt');
+    assert.ok(rec.find('create', 'f.txt'));
+    assert.ok(rec.find('modify', 'f.txt'));
+    assert.equal(rec.find('create', 'f.txt')?.isDir, false);
+    assert.equal(rec.find('create', 'f.txt')?.root, root);
+  });
+});
+
+test('append to an existing file: modify + closeWrite, no create', async () => {
+  await withWatcher(
+    async ({ root, rec }) => {
+      appendFileSync(join(root, 'a.log'), 'more');
+      await rec.waitFor('closeWrite', 'a.log');
+      assert.ok(rec.find('modify', 'a.log'));
+      assert.equal(rec.find('create', 'a.log'), undefined);
+    },
+    { prepare: (root) => { writeFileSync(join(root, 'a.log'), 'start'); } },
+  );
+});
+
+test('chmod is reported as attrib (file and directory)', async () => {
+  await withWatcher(
+    async ({ root, rec }) => {
+      chmodSync(join(root, 'm.txt'), 0o600);
+      chmodSync(join(root, 'd'), 0o700);
+      await rec.waitFor('attrib', 'm.txt');
+      const d = await rec.waitFor('attrib', 'd');
+      assert.equal(d.isDir, true);
+    },
+    { prepare: (root) => { writeFileSync(join(root, 'm.txt'), 'x'); mkdirSync(join(root, 'd')); } },
+  );
+});
+
+test('mkdir -p a/b/c with files written at once: every file seen and c watched, 20 times (in-process)', async () => {
+  await withWatcher(async ({ root, rec }) => {
+    for (let i = 0; i < 20; i++) {
+      mkdirSync(join(root, `t${i}/b/c`), { recursive: true });
+      writeFileSync(join(root, `t${i}/f1`), '1');
+      writeFileSync(join(root, `t${i}/b/f2`), '2');
+      writeFileSync(join(root, `t${i}/b/c/f3`), '3');
+    }
+    for (let i = 0; i < 20; i++) {
+      for (const p of [`t${i}/f1`, `t${i}/b/f2`, `t${i}/b/c/f3`, `t${i}/b`, `t${i}/b/c`]) await rec.waitFor(undefined, p);
+    }
+    assert.equal(rec.find('create', 't0/b/c/f3')?.synthetic, true, 'found by the scan, after the watch was added');
+    const iT0 = rec.events.findIndex((e) => e.path === 't0' && e.kind === 'create');
+    const iF3 = rec.events.findIndex((e) => e.path === 't0/b/c/f3');
+    assert.ok(iT0 >= 0 && iT0 < iF3, 'the directory event comes before what the scan found');
+    for (let i = 0; i < 20; i++) writeFileSync(join(root, `t${i}/b/c/later`), 'x');
+    for (let i = 0; i < 20; i++) await rec.waitFor('closeWrite', `t${i}/b/c/later`);
+  });
+});
+
+test('mkdir -p a/b/c with files written at once by another process: nothing lost, 20 times', async () => {
+  await withWatcher(async ({ root, rec }) => {
+    const script = `const fs = require('fs'); const p = require('path'); const root = process.argv[1];
+      for (let i = 0; i < 20; i++) { fs.mkdirSync(p.join(root, 'p' + i, 'b', 'c'), { recursive: true });
+        fs.writeFileSync(p.join(root, 'p' + i, 'f1'), '1'); fs.writeFileSync(p.join(root, 'p' + i, 'b', 'f2'), '2');
+        fs.writeFileSync(p.join(root, 'p' + i, 'b', 'c', 'f3'), '3'); }`;
+    await run(process.execPath, ['-e', script, root]);
+    for (let i = 0; i < 20; i++) {
+      for (const p of [`p${i}/f1`, `p${i}/b/f2`, `p${i}/b/c/f3`]) await rec.waitFor(undefined, p);
+    }
+    for (let i = 0; i < 20; i++) writeFileSync(join(root, `p${i}/b/c/later`), 'x');
+    for (let i = 0; i < 20; i++) await rec.waitFor('closeWrite', `p${i}/b/c/later`);
+  });
+});
+
+function makeTree(base: string): void {
+  mkdirSync(join(base, 's1/s2'), { recursive: true });
+  writeFileSync(join(base, 'f1'), '1');
+  writeFileSync(join(base, 's1/f2'), '2');
+  writeFileSync(join(base, 's1/s2/f3'), '3');
+}
+const TREE_PATHS = ['f1', 's1', 's1/f2', 's1/s2', 's1/s2/f3'];
+
+test('cp -r and tar -x of a tree: every entry seen, the deepest directory watched', async () => {
+  await withWatcher(
+    async ({ root, outside, rec }) => {
+      await run('cp', ['-r', join(outside, 'src'), join(root, 'cin')]);
+      await run('tar', ['-xf', join(outside, 't.tar'), '-C', root]);
+      for (const p of TREE_PATHS) {
+        await rec.waitFor(undefined, `cin/${p}`);
+        await rec.waitFor(undefined, `src/${p}`);
+      }
+      writeFileSync(join(root, 'cin/s1/s2/later'), 'x');
+      writeFileSync(join(root, 'src/s1/s2/later'), 'x');
+      await rec.waitFor('closeWrite', 'cin/s1/s2/later');
+      await rec.waitFor('closeWrite', 'src/s1/s2/later');
+    },
+    {
+      prepare: (_root, outside) => {
+        makeTree(join(outside, 'src'));
+        execFileSync('tar', ['-cf', join(outside, 't.tar'), '-C', outside, 'src']);
+      },
+    },
+  );
+});
+
+test('rm of a file and rm -rf of a directory are deletes (isDir set for directories)', async () => {
+  await withWatcher(
+    async ({ root, rec }) => {
+      rmSync(join(root, 'gone.txt'));
+      rmSync(join(root, 'tree'), { recursive: true });
+      await rec.waitFor('delete', 'gone.txt');
+      const d = await rec.waitFor('delete', 'tree');
+      assert.equal(d.isDir, true);
+      await rec.waitFor('delete', 'tree/s1/s2/f3');
+      await rec.barrier(root);
+      assert.equal(rec.warnings.length, 0, rec.warnings.join('\n'));
+    },
+    { prepare: (root) => { writeFileSync(join(root, 'gone.txt'), 'x'); makeTree(join(root, 'tree')); } },
+  );
+});
+
+test('rename of a file and of a directory: paired moveFrom/moveTo; later writes under the NEW path', async () => {
+  await withWatcher(
+    async ({ root, rec, watcher }) => {
+      const before = watcher.watchCount;
+      renameSync(join(root, 'a.txt'), join(root, 'b.txt'));
+      renameSync(join(root, 'd'), join(root, 'd2'));
+      const from = await rec.waitFor('moveFrom', 'a.txt');
+      const to = await rec.waitFor('moveTo', 'b.txt');
+      assert.ok(from.cookie !== undefined && from.cookie !== 0);
+      assert.equal(to.cookie, from.cookie);
+      const dFrom = await rec.waitFor('moveFrom', 'd');
+      const dTo = await rec.waitFor('moveTo', 'd2');
+      assert.equal(dTo.cookie, dFrom.cookie);
+      assert.equal(dTo.isDir, true);
+      writeFileSync(join(root, 'd2/s1/s2/later'), 'x');
+      mkdirSync(join(root, 'd'));
+      mkdirSync(join(root, 'd/s1'));
+      writeFileSync(join(root, 'd/s1/new'), 'y');
+      await rec.waitFor('closeWrite', 'd2/s1/s2/later');
+      await rec.waitFor(undefined, 'd/s1/new');
+      assert.equal(rec.find(undefined, 'd/s1/s2/later'), undefined, 'never reported under the old path');
+      assert.equal(watcher.watchCount, before + 2);
+    },
+    { prepare: (root) => { writeFileSync(join(root, 'a.txt'), 'x'); makeTree(join(root, 'd')); } },
+  );
+});
+
+test('move in from outside: moveTo plus its contents; writes in a moved-in subdirectory are seen', async () => {
+  await withWatcher(
+    async ({ root, outside, rec }) => {
+      renameSync(join(outside, 'din'), join(root, 'din'));
+      const ev = await rec.waitFor('moveTo', 'din');
+      assert.equal(ev.isDir, true);
+      for (const p of TREE_PATHS) await rec.waitFor('create', `din/${p}`);
+      writeFileSync(join(root, 'din/s1/s2/later'), 'x');
+      await rec.waitFor('closeWrite', 'din/s1/s2/later');
+    },
+    { prepare: (_root, outside) => { makeTree(join(outside, 'din')); } },
+  );
+});
+
+test('move out: moveFrom, watches dropped, later writes out there are not reported', async () => {
+  await withWatcher(
+    async ({ root, outside, rec, watcher }) => {
+      const before = watcher.watchCount;
+      renameSync(join(root, 'dout'), join(outside, 'dout'));
+      await rec.waitFor('moveFrom', 'dout');
+      await rec.barrier(root);
+      writeFileSync(join(outside, 'dout/s1/x'), 'x');
+      await rec.barrier(root);
+      assert.equal(rec.events.filter((e) => e.path.startsWith('dout/')).length, 0);
+      assert.equal(watcher.watchCount, before - 3);
+    },
+    { prepare: (root) => { makeTree(join(root, 'dout')); } },
+  );
+});
+
+test('hostile names (spaces, newline, $(…), backticks, unicode) are reported verbatim', async () => {
+  const names = ['with space.txt', 'new\nline', '$(touch pwned)', '`id`', 'ünï©ødé-文件.txt', '-leading-dash'];
+  await withWatcher(async ({ root, rec }) => {
+    mkdirSync(join(root, 'dir $(x) `y`'));
+    for (const n of names) writeFileSync(join(root, 'dir $(x) `y`', n), n);
+    for (const n of names) await rec.waitFor(undefined, `dir $(x) \`y\`/${n}`);
+    for (const n of names) writeFileSync(join(root, 'dir $(x) `y`', n), `${n}+`);
+    for (const n of names) await rec.waitFor('closeWrite', `dir $(x) \`y\`/${n}`);
+  });
+});
+
+test('a name that is not valid UTF-8 gives a warning, not a crash', async () => {
+  await withWatcher(async ({ root, rec }) => {
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9])]), 'x');
+    await rec.barrier(root);
+    assert.ok(rec.warnings.some((w) => w.includes('not valid UTF-8')), rec.warnings.join('\n'));
+  });
+});
+
+test('excluded directories are not watched and not reported, also when created later', async () => {
+  await withWatcher(
+    async ({ root, rec, watcher }) => {
+      assert.equal(watcher.watchCount, 2, 'root and keep only');
+      writeFileSync(join(root, 'cache/sub/x'), 'x');
+      mkdirSync(join(root, 'keep/cache'));
+      mkdirSync(join(root, 'cache2'));
+      writeFileSync(join(root, 'keep/ok'), 'x');
+      await rec.waitFor('closeWrite', 'keep/ok');
+      await rec.waitFor('create', 'cache2');
+      await rec.barrier(root);
+      assert.deepEqual(rec.events.filter((e) => /(^|\/)cache(\/|$)/.test(e.path)), []);
+      assert.equal(watcher.watchCount, 3, 'cache2 is watched, keep/cache is not');
+    },
+    {
+      prepare: (root) => { mkdirSync(join(root, 'cache/sub'), { recursive: true }); mkdirSync(join(root, 'keep')); },
+      excluded: (rel) => /(^|\/)cache(\/|$)/.test(rel),
+    },
+  );
+});
+
+test('a simulated IN_Q_OVERFLOW asks for a rescan of the root with the sysctl to raise', async () => {
+  await withWatcher(async ({ root, rec, watcher, log }) => {
+    watcher.simulateOverflow();
+    await eventually(() => rec.rescans.length > 0, { what: 'onRescan' });
+    const r = rec.rescans[0];
+    assert.ok(r);
+    assert.equal(r.root, root);
+    assert.equal(r.reason, 'overflow');
+    assert.match(r.detail, /sysctl -w fs\.inotify\.max_queued_events=/);
+    assert.ok(log.lines.some((l) => l.startsWith('[error]') && l.includes('overflow')));
+    await rec.barrier(root);
+  });
+});
+
+test('the watch root deleted: onRescan root-lost', async () => {
+  await withWatcher(async ({ root, rec }) => {
+    rmSync(root, { recursive: true });
+    await eventually(() => rec.rescans.find((r) => r.reason === 'root-lost'), { what: 'root-lost' });
+  });
+});
+
+test('start() rejects for a missing root', async () => {
+  const w = new InotifyWatcher(binding, { roots: ['/nonexistent/sersync-root'], isExcluded: () => false, statWalk: false },
+    new Recorder().cb, memoryLogger());
+  await assert.rejects(w.start(), (e: unknown) => (e as { kind?: string }).kind === 'root-missing');
+});
+
+test('the process exits by itself while a watcher is open', async () => {
+  const tmp = tmpDir('sersync-exit-');
+  try {
+    const mod = fileURLToPath(new URL('../../src/watch/create-watcher.js', import.meta.url));
+    const script = `import { createWatcher } from ${JSON.stringify(mod)};
+      const cb = { onEvents() {}, onRescan() {}, onWarning() {} };
+      const log = { error() {}, warn() {}, info() {}, debug() {}, level: 'info' };
+      const w = createWatcher('inotify', { roots: [process.argv[2]], isExcluded: () => false, statWalk: false }, cb, log);
+      await w.start();
+      console.log('watching', w.backend, w.watchCount);`;
+    writeFileSync(join(tmp.path, 'child.mjs'), script);
+    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(tmp.path, 'child.mjs'), tmp.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('child did not exit within 10 s'));
+      }, 10_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve({ code: c, out });
+      });
+    });
+    assert.equal(code, 0);
+    assert.match(out, /watching inotify 1/);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a flood of handled signals and hundreds of child processes does not stop events', async () => {
+  let handled = 0;
+  const onSig = (): void => {
+    handled++;
+  };
+  process.on('SIGUSR2', onSig);
+  try {
+    await withWatcher(async ({ root, rec }) => {
+      // Spawning costs ~10-30 ms a child on small CI machines: 300 by default keeps this under ~10 s.
+      const perRound = Math.ceil(Number(process.env['SERSYNC_TEST_CHILDREN'] ?? '300') / 20);
+      const children: Promise<void>[] = [];
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 2000; i++) process.kill(process.pid, 'SIGUSR2');
+        for (let i = 0; i < perRound; i++) children.push(run('/bin/true', []));
+        writeFileSync(join(root, `during-${round}`), 'x');
+        await Promise.all(children.splice(0));
+      }
+      for (let round = 0; round < 20; round++) await rec.waitFor('closeWrite', `during-${round}`);
+      await eventually(() => handled > 0, { what: 'signals handled' });
+      writeFileSync(join(root, 'after'), 'x');
+      await rec.waitFor('closeWrite', 'after');
+    });
+  } finally {
+    process.off('SIGUSR2', onSig);
+  }
+});
