@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import type { RunOutcome, RunResult, SyncJob } from '../src/sync/job.js';
-import { literalPattern, pathListBytes } from '../src/sync/argv.js';
+import { literalPattern, pathListBytes, patternListBytes } from '../src/sync/argv.js';
 import { failedPathOf } from '../src/sync/exit-policy.js';
 
 /** What the pool sends: the job and a port for the kill protocol. */
@@ -139,7 +139,7 @@ export default async function rsyncWorker({ job, port }: WorkerTask): Promise<Ru
       if (excluded.length > 0) {
         tmp = await mkdtemp(join(tmpdir(), 'sersync-exclude-'));
         const file = join(tmp, 'exclude-from');
-        await writeFile(file, pathListBytes(excluded.map(literalPattern)), { mode: 0o600 });
+        await writeFile(file, patternListBytes(excluded.map(literalPattern)), { mode: 0o600 });
         pre.push('--from0', `--exclude-from=${file}`);
       }
     }

@@ -132,9 +132,18 @@ export function replayArgv(p: PreparedRemote, paths: readonly string[]): string[
   return [...p.common, '-R', '-r', ...deleteArgs(p), ...p.transport, '--', ...paths.map((x) => `./${x}`), p.destination];
 }
 
-/** The NUL-separated path list written to rsync's stdin (each path terminated by NUL). */
+/**
+ * The NUL-separated path list written to rsync's stdin (each path terminated by NUL), every
+ * path as `./path`: rsync skips `--files-from` entries starting with `#` or `;` as comments,
+ * even with `--from0` (seen with rsync 3.5: a file named `#hash` was never sent).
+ */
 export function pathListBytes(paths: readonly string[]): string {
-  return paths.map((x) => `${x}\0`).join('');
+  return paths.map((x) => `./${x}\0`).join('');
+}
+
+/** NUL-terminated rsync filter rules (for an `--exclude-from` file read with `--from0`). */
+export function patternListBytes(patterns: readonly string[]): string {
+  return patterns.map((x) => `${x}\0`).join('');
 }
 
 /**

@@ -2,10 +2,11 @@
 // terminating a piscina thread does not kill the child it spawned (package-facts §2). Shell.
 //
 //   open ──close()──────────────▶ draining (queued + running jobs finish) ──▶ closed
-//     └───close({force:true})───▶ killing: jobs not yet on a thread reject (PoolClosedError) or
-//                                 return 'signaled' without spawning; every running rsync group
-//                                 gets SIGTERM (SIGKILL after a grace period) ──▶ closed
-// A later close({force:true}) during draining escalates to killing.
+//     └───close({force:true})───▶ killing: every job gets 'kill' on its port; a running rsync
+//                                 group gets SIGTERM (SIGKILL after a grace period), a queued job
+//                                 returns 'signaled' without spawning ──▶ closed
+// A later close({force:true}) during draining escalates to killing. run() after close() rejects
+// with PoolClosedError.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { RunResult, SyncJob } from './job.js';
@@ -49,6 +50,8 @@ export interface SyncPool {
 interface Active {
   readonly port: MessagePort;
   pid?: number;
+  /** Settles (never rejects) when the job's task settles. */
+  done: Promise<unknown>;
 }
 
 /** Creates the pool. `atomics: 'disabled'` so a worker's async work never freezes between tasks. */
@@ -62,8 +65,6 @@ export function createPool(opts: PoolOptions): SyncPool {
     minThreads: opts.threads,
     maxThreads: opts.threads,
     atomics: 'disabled',
-    // Our own close() decides when to kill; piscina must never destroy threads under a live rsync.
-    closeTimeout: 2 ** 31 - 1,
   });
   const active = new Set<Active>();
   let state: 'open' | 'draining' | 'killing' = 'open';
@@ -100,14 +101,15 @@ export function createPool(opts: PoolOptions): SyncPool {
     async run(job) {
       if (state !== 'open') throw new PoolClosedError();
       const { port1, port2 } = new MessageChannel();
-      const a: Active = { port: port1 };
+      const task = piscina.run({ job, port: port2 }, { transferList: [port2] });
+      const a: Active = { port: port1, done: task.catch(() => undefined) };
       active.add(a);
       port1.on('message', (m: ToPool) => {
         a.pid = m.pid;
         if (state === 'killing') kill(a);
       });
       try {
-        return await piscina.run({ job, port: port2 }, { transferList: [port2] });
+        return await task;
       } catch (e) {
         if (!isOpen()) throw new PoolClosedError(`sync pool closed: ${e instanceof Error ? e.message : String(e)}`);
         throw e;
@@ -119,9 +121,14 @@ export function createPool(opts: PoolOptions): SyncPool {
     close(o = {}) {
       if (o.force === true) startKilling();
       else if (state === 'open') state = 'draining';
+      // We wait for our own jobs instead of piscina.close(): its flush check can count one worker
+      // twice and destroy a thread under a running job (seen with 5.3.2), orphaning its rsync.
       // A graceful close already in progress is escalated by startKilling(): every job, running or
       // still queued, got 'kill' on its port (a queued one then returns without spawning).
-      closed ??= piscina.close({ force: state === 'killing' });
+      closed ??= (async () => {
+        while (active.size > 0) await Promise.allSettled([...active].map((x) => x.done));
+        await piscina.destroy();
+      })();
       return closed;
     },
   };

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeConfig } from './config-fixture.js';
-import { batchArgv, fullSyncArgv, literalPattern, pathListBytes, prepareRemote, replayArgv } from '../../../src/sync/argv.js';
+import { batchArgv, fullSyncArgv, literalPattern, pathListBytes, patternListBytes, prepareRemote, replayArgv } from '../../../src/sync/argv.js';
 
 const ROOT = '/opt/tongbu';
 const BATCH_TAIL = ['--from0', '--files-from=-', '--delete-missing-args', '--delete', '--out-format=%o %n'];
@@ -87,9 +87,10 @@ test('unknown root or remote index is a bug (throws)', () => {
   assert.throws(() => prepareRemote(makeConfig(), ROOT, 5), /Internal error/);
 });
 
-test('path list: every path NUL-terminated, bytes untouched', () => {
-  assert.equal(pathListBytes(['a b', 'nl\nx', '-x']), 'a b\0nl\nx\0-x\0');
+test('path list: every path ./-prefixed (no #/; comments) and NUL-terminated, bytes untouched', () => {
+  assert.equal(pathListBytes(['a b', 'nl\nx', '-x', '#h', ';s']), './a b\0./nl\nx\0./-x\0./#h\0./;s\0');
   assert.equal(pathListBytes([]), '');
+  assert.equal(patternListBytes(['/a', '/#b']), '/a\0/#b\0');
 });
 
 test('literal rsync patterns: anchored; *?[\\ escaped only when a wildcard is present', () => {

@@ -4,29 +4,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseFailLog, renderCommand, renderEntry, replayTargets, shellQuote, type FailLogEntry } from '../../../src/retry/fail-log.js';
 import { renderFailLogFile } from '../../../src/retry/fail-log-file.js';
+import { HOSTILE } from './hostile-names.js';
 
-export const HOSTILE = [
-  'with space.txt',
-  "it's.txt",
-  'dq"x.txt',
-  'bt`touch PWNED_bt`.txt',
-  '$(touch PWNED_sub).txt',
-  'var$HOME.txt',
-  'semi;touch PWNED_semi',
-  'nl\nname.txt',
-  '-dash.txt',
-  '--exclude=zz',
-  'w[1].txt',
-  'st*r?.txt',
-  'bs\\',
-  'bs\\\\x',
-  '中文 文件.txt',
-  'trailing ',
-  "'",
-  '#hash',
-  '~tilde',
-  'a&&b|c>d<e',
-];
 
 const entry = (paths: readonly string[], status = 2560): FailLogEntry => ({
   status,
