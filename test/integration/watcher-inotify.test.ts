@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../helpers/eventually.js';
@@ -11,7 +12,7 @@ import { tmpDir } from '../helpers/tmp.js';
 import { memoryLogger } from '../../src/log.js';
 import type { FsEvent, FsEventKind, RescanReason, WatcherCallbacks } from '../../src/watch/fs-event.js';
 import { InotifyWatcher } from '../../src/watch/inotify-watcher.js';
-import { loadInotifyBinding } from '../../src/watch/native-binding.js';
+import { loadInotifyBinding, type InotifyBinding } from '../../src/watch/native-binding.js';
 
 const loaded = loadInotifyBinding();
 if (!loaded.ok) throw new Error(`inotify binding must load for these tests: ${loaded.error.message}`);
@@ -307,6 +308,64 @@ test('a simulated IN_Q_OVERFLOW asks for a rescan of the root with the sysctl to
     assert.ok(log.lines.some((l) => l.startsWith('[error]') && l.includes('overflow')));
     await rec.barrier(root);
   });
+});
+
+/** The real binding, but inotify_add_watch fails with ENOSPC once `limit` watches exist (as at max_user_watches). */
+function limitedBinding(limit: number): InotifyBinding {
+  return {
+    constants: binding.constants,
+    open(onBatch) {
+      const h = binding.open(onBatch);
+      const wds = new Set<number>();
+      return {
+        addWatch(path, mask) {
+          if (wds.size >= limit) return -osConstants.errno.ENOSPC;
+          const wd = h.addWatch(path, mask);
+          if (wd > 0) wds.add(wd);
+          return wd;
+        },
+        rmWatch: (wd) => h.rmWatch(wd),
+        close: () => {
+          h.close();
+        },
+        simulateOverflow: () => h.simulateOverflow(),
+      };
+    },
+  };
+}
+
+test('running out of watches (ENOSPC) at start and at runtime asks for a rescan with the sysctl to raise', async () => {
+  const tmp = tmpDir('sersync-limit-');
+  try {
+    for (let i = 0; i < 10; i++) mkdirSync(join(tmp.path, `d${i}`));
+    const rec = new Recorder();
+    const log = memoryLogger();
+    const w = new InotifyWatcher(limitedBinding(12), { roots: [tmp.path], isExcluded: () => false, statWalk: false }, rec.cb, log);
+    try {
+      await w.start();
+      assert.equal(w.watchCount, 11);
+      assert.equal(rec.rescans.length, 0);
+      for (let i = 0; i < 3; i++) mkdirSync(join(tmp.path, `n${i}`));
+      await eventually(() => rec.rescans.find((r) => r.reason === 'watch-limit'), { what: 'watch-limit rescan' });
+      assert.match(rec.rescans[0]?.detail ?? '', /sysctl -w fs\.inotify\.max_user_watches=N/);
+      assert.ok(log.lines.some((l) => l.startsWith('[error]') && l.includes('watch limit')));
+      await rec.waitFor('create', 'n2');
+      assert.equal(w.watchCount, 12);
+      assert.equal(rec.rescans.length, 1, 'reported once per episode, not once per directory');
+    } finally {
+      await w.close();
+    }
+    const rec2 = new Recorder();
+    const w2 = new InotifyWatcher(limitedBinding(5), { roots: [tmp.path], isExcluded: () => false, statWalk: false }, rec2.cb, memoryLogger());
+    try {
+      await w2.start();
+      assert.equal(rec2.rescans[0]?.reason, 'watch-limit', 'start resolves with a partial tree and a rescan request');
+    } finally {
+      await w2.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
 });
 
 test('the watch root deleted: onRescan root-lost', async () => {
