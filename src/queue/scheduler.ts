@@ -47,7 +47,7 @@ export interface SchedulerPolicy {
   readonly maxBatchEntries: number;
   /** Batches are not split below this size to use more workers (one run costs ~110-150 ms). */
   readonly minShardEntries: number;
-  /** While a target has a run in flight, this many ready entries justify one more parallel run... */
+  /** While a target has k runs in flight, k times this many ready entries justify one more parallel run... */
   readonly parallelMinReady: number;
   /** ...and so does a ready entry that has waited this long (a huge transfer must not hold back small ones). */
   readonly parallelAfterMs: number;
@@ -58,7 +58,7 @@ export const SCHEDULER_POLICY: SchedulerPolicy = Object.freeze({
   maxHoldMs: 1000, // a file written continuously still syncs about once a second
   maxBatchEntries: 2000, // files-from lists this long are cheap; keeps one run's retry unit bounded
   minShardEntries: 256, // 5,000 ready paths -> ~10-20 runs, not 5,000
-  parallelMinReady: 256, // same threshold for starting a run beside a running one
+  parallelMinReady: 512, // a running target starts another run beside it only for a real backlog
   parallelAfterMs: 250, // about two typical runs: longer means a big transfer is in flight
 });
 
@@ -171,7 +171,10 @@ export class Scheduler {
         .filter((l) => this.#wantsRun(l, now));
       wanting.forEach((lane, i) => {
         const free = this.#opts.maxInFlight - this.#inFlight;
-        if (free > 0) this.#dispatch(lane, now, Math.ceil(free / (wanting.length - i)));
+        // An idle target may spread a burst over its share of the free workers; a running one
+        // adds one run per pass (its threshold grows with every run it has in flight).
+        const share = lane.runs.size === 0 ? Math.ceil(free / (wanting.length - i)) : 1;
+        if (free > 0) this.#dispatch(lane, now, share);
       });
       this.#disarm();
       let wake = Infinity;
@@ -190,7 +193,9 @@ export class Scheduler {
       case 'idle':
         return true; // a lone ready change goes at once: one run costs the same whatever it carries
       case 'running': {
-        if (ready >= this.#policy.parallelMinReady) return true;
+        // k runs in flight: the (k+1)-th needs k * parallelMinReady ready entries, so a long burst
+        // grows fewer, bigger runs instead of one small run every few ms.
+        if (ready >= this.#policy.parallelMinReady * lane.runs.size) return true;
         const oldest = lane.pending.oldestReadyAt(now);
         return oldest !== null && now - oldest >= this.#policy.parallelAfterMs;
       }

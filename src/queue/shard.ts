@@ -30,7 +30,7 @@ export function shard(target: Target, entries: readonly Entry[], opts: ShardOpti
       `Internal error: ${kept.length} entries do not fit in ${opts.shards} batches of ${opts.maxEntries}`,
     );
   }
-  const byMin = Math.ceil(kept.length / opts.minEntries);
+  const byMin = Math.max(1, Math.floor(kept.length / opts.minEntries)); // every batch >= minEntries
   const byMax = Math.ceil(kept.length / opts.maxEntries);
   const count = Math.max(byMax, Math.min(opts.shards, byMin));
   const batches: Batch[] = [];

@@ -7,13 +7,13 @@ import type { FsEvent, FsEventKind } from './fs-event.js';
 /** The filter the daemon builds once from the config. Methods do not use `this` (safe to pass around). */
 export interface EventFilter {
   /** The queue change for `ev`, or null when a switch, an exclude or the scratch-file rule drops it. */
-  toChange(ev: FsEvent): Change | null;
+  readonly toChange: (ev: FsEvent) => Change | null;
   /**
    * True when `relPath` (relative to `root`, '/'-separated) must be neither watched, reported nor
    * synced: it, or one of its ancestor directories, fully matches an exclude (see `excludeSubjects`).
    * The root itself ('') is never excluded. The same rules apply to every root.
    */
-  isExcluded(root: string, relPath: string, isDir: boolean): boolean;
+  readonly isExcluded: (root: string, relPath: string, isDir: boolean) => boolean;
 }
 
 /** The op each event kind asks for (sersync FillEvent, except attrib: an upsert, not a delete). */

@@ -1,0 +1,170 @@
+// The event filter: each <inotify> switch, synthetic creates, the template's exclude expressions,
+// dotfiles synced, editor scratch files skipped (and not when the option is off).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULTS, type Config, type InotifySwitches } from '../../../src/config/types.js';
+import { createEventFilter, isEditorScratch } from '../../../src/watch/filter.js';
+import type { FsEvent, FsEventKind } from '../../../src/watch/fs-event.js';
+
+const ROOT = '/data/www';
+const TEMPLATE_EXCLUDES = ['(.*)\\.svn', '(.*)\\.gz', '^info/*', '^static/*'];
+const NONE: InotifySwitches = {
+  delete: false, createFolder: false, createFile: false, closeWrite: false,
+  moveFrom: false, moveTo: false, attrib: false, modify: false,
+};
+
+function config(o: { switches?: Partial<InotifySwitches>; excludes?: string[]; filterOn?: boolean; skipEditorTemp?: boolean } = {}): Config {
+  const excludes = (o.excludes ?? []).map((expression) => ({ expression, regex: new RegExp(`^(?:${expression})$`) }));
+  // Only the fields the filter reads matter; the rest is a plausible default config.
+  return {
+    file: '/etc/confxml.xml',
+    host: { enabled: false, hostip: DEFAULTS.hostip, port: DEFAULTS.hostPort },
+    debug: false,
+    xfs: false,
+    filter: { enabled: o.filterOn ?? excludes.length > 0, excludes },
+    inotify: { ...DEFAULTS.inotify, ...o.switches },
+    sersync: {
+      localpaths: [{ watch: ROOT, remotes: [{ ip: '127.0.0.1', name: 'm' }] }],
+      rsync: {
+        commonParamsRaw: '-artuz', commonParams: ['-artuz'],
+        auth: { enabled: false, users: 'root', passwordFile: '/etc/rsync.pas' },
+        userDefinedPort: { enabled: false, port: 874 },
+        timeout: { enabled: false, seconds: 100 },
+        ssh: { enabled: false },
+      },
+      failLog: { path: '/tmp/rsync_fail_log.sh', retryIntervalMs: 3_600_000, retryCapMs: 60_000, stateDir: '/tmp/sersync-state' },
+      crontab: { enabled: false, intervalMs: 36_000_000, excludes: [], filterEnabled: false },
+      plugin: { enabled: false, name: 'command' },
+    },
+    plugins: {},
+    daemon: { watcher: 'auto', skipEditorTemp: o.skipEditorTemp ?? true, quietMs: 20, pidFile: '/tmp/p', logFile: '/tmp/l' },
+  };
+}
+
+const ev = (kind: FsEventKind, path: string, isDir = false, extra: Partial<FsEvent> = {}): FsEvent => ({ kind, root: ROOT, path, isDir, ...extra });
+
+// [kind, isDir, the one switch that must be on, expected op]
+const SWITCHES: [FsEventKind, boolean, keyof InotifySwitches, 'upsert' | 'remove'][] = [
+  ['create', true, 'createFolder', 'upsert'],
+  ['create', false, 'createFile', 'upsert'],
+  ['closeWrite', false, 'closeWrite', 'upsert'],
+  ['modify', false, 'modify', 'upsert'],
+  ['attrib', false, 'attrib', 'upsert'],
+  ['attrib', true, 'attrib', 'upsert'],
+  ['delete', false, 'delete', 'remove'],
+  ['delete', true, 'delete', 'remove'],
+  ['moveFrom', false, 'moveFrom', 'remove'],
+  ['moveTo', false, 'moveTo', 'upsert'],
+  ['moveTo', true, 'moveTo', 'upsert'],
+];
+
+for (const [kind, isDir, sw, op] of SWITCHES) {
+  test(`${kind}${isDir ? ' dir' : ''}: passes only when ${sw} is on, as ${op}`, () => {
+    const on = createEventFilter(config({ switches: { ...NONE, [sw]: true } }));
+    const change = on.toChange(ev(kind, 'a/b', isDir));
+    assert.equal(change?.op, op);
+    assert.equal(change.isDir, isDir);
+    assert.equal(change.root, ROOT);
+    assert.equal(change.path, 'a/b');
+    // Every other switch on, this one off: dropped.
+    const allButThis = Object.fromEntries(Object.keys(NONE).map((k) => [k, k !== sw])) as unknown as InotifySwitches;
+    assert.equal(createEventFilter(config({ switches: allButThis })).toChange(ev(kind, 'a/b', isDir)), null);
+  });
+}
+
+test('only a kernel create marks the change as created', () => {
+  const f = createEventFilter(config({ switches: { createFile: true } }));
+  assert.equal(f.toChange(ev('create', 'n'))?.created, true);
+  assert.equal(f.toChange(ev('create', 'n', false, { synthetic: true }))?.created, undefined);
+  assert.equal(f.toChange(ev('closeWrite', 'n'))?.created, undefined);
+  assert.equal(f.toChange(ev('moveTo', 'n'))?.created, undefined);
+});
+
+test('synthetic creates: files count when createFile OR closeWrite is on, dirs when createFolder is on', () => {
+  const syn = (isDir: boolean): FsEvent => ev('create', 'new/x', isDir, { synthetic: true });
+  assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(syn(false))?.op, 'upsert');
+  assert.equal(createEventFilter(config({ switches: { ...NONE, createFile: true } })).toChange(syn(false))?.op, 'upsert');
+  assert.equal(createEventFilter(config({ switches: { ...NONE, createFolder: true, modify: true } })).toChange(syn(false)), null);
+  assert.equal(createEventFilter(config({ switches: { ...NONE, createFolder: true } })).toChange(syn(true))?.op, 'upsert');
+  assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true, createFile: true } })).toChange(syn(true)), null);
+  // A kernel file create does not get the closeWrite fallback (the close itself will come).
+  assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(ev('create', 'k')), null);
+});
+
+// [path, isDir, excluded by the template's four expressions?]
+const TEMPLATE_CASES: [string, boolean, boolean][] = [
+  ['x.gz', false, true],
+  ['a/b/x.gz', false, true],
+  ['a/x.gzip', false, false],
+  ['.svn', true, true],
+  ['proj/.svn', true, true],
+  ['proj/.svn/entries', false, true], // below an excluded directory
+  ['proj/svn', true, false],
+  ['info', true, true],
+  ['info', false, true], // full match of the bare name, like sersync at runtime
+  ['info/a/b.txt', false, true],
+  ['info_new', true, false],
+  ['infoX/f', false, false],
+  ['keep/info', true, false], // anchored: only at the root
+  ['keep/info/f', false, false],
+  ['static', true, true],
+  ['static/img/logo.png', false, true],
+  ['statics/x', false, false],
+  ['index.html', false, false],
+];
+
+for (const [path, isDir, excluded] of TEMPLATE_CASES) {
+  test(`template excludes: ${path}${isDir ? '/' : ''} is ${excluded ? '' : 'not '}excluded`, () => {
+    const f = createEventFilter(config({ excludes: TEMPLATE_EXCLUDES }));
+    assert.equal(f.isExcluded(ROOT, path, isDir), excluded);
+    const change = f.toChange(ev(isDir ? 'moveTo' : 'closeWrite', path, isDir));
+    assert.equal(change === null, excluded);
+    assert.equal(f.toChange(ev(isDir ? 'delete' : 'moveFrom', path, isDir)) === null, excluded, 'excludes apply to removals too');
+  });
+}
+
+test('directories are also tested with a trailing slash (sersync start-up form)', () => {
+  const f = createEventFilter(config({ excludes: ['cache/'] }));
+  assert.equal(f.isExcluded(ROOT, 'cache', true), true);
+  assert.equal(f.isExcluded(ROOT, 'cache/x', false), true);
+  assert.equal(f.isExcluded(ROOT, 'cache', false), false); // a FILE named cache
+  assert.equal(f.isExcluded(ROOT, '', true), false); // never the root
+});
+
+test('excludes are off when <filter start="false">', () => {
+  const f = createEventFilter(config({ excludes: TEMPLATE_EXCLUDES, filterOn: false }));
+  assert.equal(f.isExcluded(ROOT, 'x.gz', false), false);
+  assert.notEqual(f.toChange(ev('closeWrite', 'x.gz')), null);
+});
+
+test('dotfiles and dot-directories are synced (unlike sersync)', () => {
+  const f = createEventFilter(config());
+  for (const p of ['.htaccess', 'site/.env', '.user.ini', '.hdir/inner']) assert.notEqual(f.toChange(ev('closeWrite', p)), null, p);
+  assert.notEqual(f.toChange(ev('create', '.git', true)), null);
+});
+
+test('editor scratch files are skipped by default, directories never', () => {
+  const f = createEventFilter(config({ switches: { createFile: true } }));
+  for (const p of ['4913', 'a/4913', 'notes.txt~', 'src/.main.c.swp', '.x.swx']) {
+    assert.equal(f.toChange(ev('closeWrite', p)), null, p);
+    assert.equal(f.toChange(ev('delete', p)), null, p);
+  }
+  assert.notEqual(f.toChange(ev('create', 'backup~', true)), null);
+  assert.notEqual(f.toChange(ev('closeWrite', '49130')), null);
+  assert.notEqual(f.toChange(ev('closeWrite', 'main.swp')), null); // not a vim swap name
+});
+
+test('editor scratch files are synced when daemon.skipEditorTemp is off', () => {
+  const f = createEventFilter(config({ skipEditorTemp: false }));
+  for (const p of ['4913', 'notes.txt~', '.main.c.swp']) assert.notEqual(f.toChange(ev('closeWrite', p)), null, p);
+});
+
+test('isEditorScratch names', () => {
+  assert.deepEqual(['4913', 'a~', '.a.swp', '.a.swx', 'a.swp', '.swp', 'a', '.a'].map(isEditorScratch), [true, true, true, true, false, false, false, false]);
+});
+
+test('the methods work unbound (the daemon passes filter.isExcluded around)', () => {
+  const { isExcluded, toChange } = createEventFilter(config({ excludes: ['(.*)\\.gz'] }));
+  assert.equal(isExcluded(ROOT, 'a.gz', false), true);
+  assert.equal(toChange(ev('closeWrite', 'a.gz')), null);
+});
