@@ -73,11 +73,7 @@ function runRsync(job: SyncJob, argv: readonly string[], control: { kill?: () =>
     const timers: NodeJS.Timeout[] = [];
     const signalGroup = (sig: NodeJS.Signals): void => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        // ESRCH: the group is already gone.
-      }
+      try { process.kill(-child.pid, sig); } catch { /* ESRCH: the group is already gone. */ }
     };
     control.kill = () => {
       signalGroup('SIGTERM');
@@ -112,9 +108,7 @@ function runRsync(job: SyncJob, argv: readonly string[], control: { kill?: () =>
       // err.code does not survive the thread boundary, so it is put into the message (a value).
       if (child.pid === undefined) done({ kind: 'spawn-error', message: `${e.code ?? 'EUNKNOWN'}: ${e.message}` });
     });
-    child.once('spawn', () => {
-      if (child.pid !== undefined) port?.postMessage({ kind: 'spawned', pid: child.pid } satisfies ToPool);
-    });
+    child.once('spawn', () => { if (child.pid !== undefined) port?.postMessage({ kind: 'spawned', pid: child.pid } satisfies ToPool); });
     child.once('close', (code, signal) => {
       if (timedOut) done({ kind: 'timed-out' });
       else if (signal !== null) done({ kind: 'signaled', signal });

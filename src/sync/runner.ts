@@ -33,9 +33,9 @@ export type BatchRunner = ((batch: Batch) => Promise<BatchOutcome>) & {
    * the root. Failures are logged and returned, not written to the fail log (a full sync is
    * re-done as a whole, by its caller).
    */
-  runFullSync(root: string, remoteIndex: number, opts?: FullSyncOptions): Promise<BatchOutcome>;
+  readonly runFullSync: (root: string, remoteIndex: number, opts?: FullSyncOptions) => Promise<BatchOutcome>;
   /** The fail-log command re-doing `paths` of `target` (for createFailLogFile's `commandFor`). */
-  commandFor(target: Target, paths: readonly string[]): FailLogCommand;
+  readonly commandFor: (target: Target, paths: readonly string[]) => FailLogCommand;
 };
 
 /** Entry paths covered by rsync's named failures: the path itself or its nearest listed ancestor. */
