@@ -101,7 +101,9 @@ async function dropEnv(env: Env): Promise<void> {
 
 interface Svc { proc: ChildProcess; startedMs: number; stop(): Promise<void> }
 async function startSvc(env: Env, label: string): Promise<Svc> {
-  const argv = label === 'ours' ? [process.execPath, CLI, '-o', env.conf] : splitWords((args.compare ?? '').replaceAll('{conf}', env.conf));
+  const words = splitWords((args.compare ?? '').replaceAll('{conf}', env.conf));
+  if (!words.ok) throw new Error(`--compare: ${words.error.message}`);
+  const argv = label === 'ours' ? [process.execPath, CLI, '-o', env.conf] : words.value;
   const [cmd, ...rest] = argv;
   if (cmd === undefined) throw new Error('empty --compare command');
   const t0 = now();
