@@ -25,12 +25,21 @@ export interface FailLogFileOptions {
   readonly path: string;
   /** Builds the command re-doing `paths` of `target` (cwd + argv), e.g. from sync/argv.ts replayArgv. */
   readonly commandFor: (target: Target, paths: readonly string[]) => FailLogCommand;
-  /** Raw entries found in the file at start-up that are not ours; kept verbatim at the top. */
-  readonly inherited?: readonly string[];
+  /**
+   * Entries found in the file at start-up that are not ours (parseFailLog's `foreign` ones: the
+   * original's commands, hand edits); kept verbatim at the top, with their `#errno` line.
+   */
+  readonly inherited?: readonly InheritedEntry[];
   /** Paths per rendered command (keeps argv far below ARG_MAX). Default 200. */
   readonly maxPathsPerEntry?: number;
   /** Called when a write fails (the next change retries). */
   readonly onError?: (e: Error) => void;
+}
+
+/** A foreign entry kept as it was. */
+export interface InheritedEntry {
+  readonly status: number | undefined;
+  readonly text: string;
 }
 
 interface TargetFailures {
@@ -42,10 +51,10 @@ interface TargetFailures {
 export function renderFailLogFile(
   failures: Iterable<TargetFailures>,
   commandFor: FailLogFileOptions['commandFor'],
-  inherited: readonly string[] = [],
+  inherited: readonly InheritedEntry[] = [],
   maxPathsPerEntry = 200,
 ): string {
-  let out = inherited.map((t) => `${t}\n\n`).join('');
+  let out = inherited.map((e) => `${e.status === undefined ? '' : `#errno ${e.status}\n`}${e.text}\n\n`).join('');
   for (const { target, paths } of failures) {
     const byStatus = new Map<number, string[]>();
     for (const [p, status] of paths) byStatus.set(status, [...(byStatus.get(status) ?? []), p]);

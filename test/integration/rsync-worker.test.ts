@@ -219,3 +219,19 @@ test('the worker kills a run at its time limit (timed-out) without orphans; a mi
   assert.match(missing.outcome.message, /ENOENT/);
   assert.equal(classify(missing.outcome).verdict, 'fatal');
 });
+
+test('graceful pool close lets a running job finish, then refuses new jobs', async () => {
+  const go = join(tmp.path, 'go-signal');
+  const bin = join(tmp.path, 'rsync-waits-for-go');
+  writeFileSync(bin, `#!/bin/sh\nwhile [ ! -e '${go}' ]; do sleep 0.02; done\nexit 0\n`);
+  chmodSync(bin, 0o755);
+  const p = createPool({ threads: 1 });
+  const order: string[] = [];
+  const run = p.run(job(20, bin, tmp.path)).then((r) => { order.push(`run ${r.outcome.kind}`); });
+  await eventually(() => p.running === 1, { what: 'the job to start' });
+  const closed = p.close().then(() => { order.push('closed'); });
+  await assert.rejects(p.run(job(21, bin, tmp.path)), PoolClosedError);
+  writeFileSync(go, '');
+  await Promise.all([run, closed]);
+  assert.deepEqual(order, ['run exited', 'closed']);
+});

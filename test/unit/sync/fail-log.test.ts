@@ -84,11 +84,12 @@ test('file rendering: grouped by status, sorted, chunked, inherited text first, 
   const text = renderFailLogFile(
     [{ target, paths: new Map([['c', 2560], ['a', 2560], ['b', 1280]]) }],
     commandFor,
-    ['#errno 1\nold command'],
+    [{ status: 1, text: 'old command' }, { status: undefined, text: 'cd /x && rsync "./y" h::m' }],
     1,
   );
+  assert.ok(text.startsWith('#errno 1\nold command\n\ncd /x'));
   assert.deepEqual(
     parseFailLog(text).map((p) => (p.kind === 'ours' ? `${p.status}:${p.argv.join(' ')}` : `foreign:${p.text}`)),
-    ['foreign:old command', '1280:rsync -- ./b h::m', '2560:rsync -- ./a h::m', '2560:rsync -- ./c h::m'],
+    ['foreign:old command', 'foreign:cd /x && rsync "./y" h::m', '1280:rsync -- ./b h::m', '2560:rsync -- ./a h::m', '2560:rsync -- ./c h::m'],
   );
 });
