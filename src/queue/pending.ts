@@ -10,6 +10,7 @@
 // "Busy" only changes from true to false (when a run settles), because nothing that overlaps a
 // queued path can be dispatched while it is queued; so held slots are re-checked only on release.
 import { absorbDescendant, combine, type SlotState } from './combine.js';
+import { VersionedHeap } from './heap.js';
 import { PathTrie } from './path-trie.js';
 import type { Entry, Op } from './types.js';
 
@@ -40,6 +41,8 @@ interface Slot extends SlotState {
   state: State;
   /** Bumped whenever the slot's heap records become stale. */
   version: number;
+  /** The readyAt of its live waiting-heap record (to skip re-pushing an unchanged key). */
+  queuedAt: number;
   readonly seq: number;
 }
 
@@ -55,8 +58,8 @@ const NEVER_BUSY = (): boolean => false;
 export class PendingSet {
   readonly #opts: PendingOptions;
   readonly #trie = new PathTrie<Mutable<Slot>>();
-  readonly #waiting = new Heap();
-  readonly #ready = new Heap();
+  readonly #waiting = new VersionedHeap<Mutable<Slot>>();
+  readonly #ready = new VersionedHeap<Mutable<Slot>>();
   readonly #held = new Set<Mutable<Slot>>();
   #readyCount = 0;
   #seq = 0;
@@ -181,7 +184,7 @@ export class PendingSet {
     const below = this.#trie.takeDescendants(change.path);
     const slot: Mutable<Slot> = {
       path: change.path, op: change.op, isDir: change.isDir, born: false, attempts: 0,
-      first, last: first, notBefore, state: 'gone', version: 0, seq: this.#seq++,
+      first, last: first, notBefore, state: 'gone', version: 0, queuedAt: NaN, seq: this.#seq++,
     };
     for (const b of below) {
       // A removal swallows what is below it; an upsert (recursive) carries it along. Either way
@@ -200,7 +203,7 @@ export class PendingSet {
   /** A change landed on `slot` at `now`: extends its quiet window unless it is already ready. */
   #touch(slot: Mutable<Slot>, now: number): void {
     slot.last = Math.max(slot.last, now);
-    if (slot.state === 'waiting') this.#setState(slot, 'waiting');
+    if (slot.state === 'waiting' && readyAt(slot, this.#opts) !== slot.queuedAt) this.#setState(slot, 'waiting');
   }
 
   #remove(slot: Mutable<Slot>): void {
@@ -216,7 +219,8 @@ export class PendingSet {
     slot.state = state;
     switch (state) {
       case 'waiting':
-        this.#waiting.push(slot, readyAt(slot, this.#opts));
+        slot.queuedAt = readyAt(slot, this.#opts);
+        this.#waiting.push(slot, slot.queuedAt);
         break;
       case 'ready':
         this.#readyCount++;
@@ -243,76 +247,4 @@ export class PendingSet {
 /** When a slot becomes ready: quiet window after its last change, capped by maxHold, not before notBefore. */
 function readyAt(s: Slot, o: PendingOptions): number {
   return Math.max(s.notBefore, Math.min(s.last + o.quietMs, s.first + o.maxHoldMs));
-}
-
-interface HeapRecord {
-  readonly at: number;
-  readonly seq: number;
-  readonly version: number;
-  readonly slot: Mutable<Slot>;
-}
-
-/** Binary min-heap on (at, seq) with lazy deletion: records whose slot version moved on are skipped. */
-class Heap {
-  readonly #a: HeapRecord[] = [];
-
-  push(slot: Mutable<Slot>, at: number): void {
-    this.#a.push({ at, seq: slot.seq, version: slot.version, slot });
-    let i = this.#a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(this.#at(i), this.#at(p))) break;
-      this.#swap(i, p);
-      i = p;
-    }
-  }
-
-  /** The live slot with the smallest key, or undefined. */
-  peek(): Mutable<Slot> | undefined {
-    for (;;) {
-      const top = this.#a[0];
-      if (top === undefined) return undefined;
-      if (top.version === top.slot.version) return top.slot;
-      this.#popRecord();
-    }
-  }
-
-  pop(): Mutable<Slot> | undefined {
-    const slot = this.peek();
-    if (slot !== undefined) this.#popRecord();
-    return slot;
-  }
-
-  #popRecord(): void {
-    const last = this.#a.pop();
-    if (last === undefined || this.#a.length === 0) return;
-    this.#a[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < this.#a.length && less(this.#at(l), this.#at(m))) m = l;
-      if (r < this.#a.length && less(this.#at(r), this.#at(m))) m = r;
-      if (m === i) return;
-      this.#swap(i, m);
-      i = m;
-    }
-  }
-
-  #at(i: number): HeapRecord {
-    const rec = this.#a[i];
-    if (rec === undefined) throw new Error(`Internal error: heap index ${i} out of range`);
-    return rec;
-  }
-
-  #swap(i: number, j: number): void {
-    const t = this.#at(i);
-    this.#a[i] = this.#at(j);
-    this.#a[j] = t;
-  }
-}
-
-function less(x: HeapRecord, y: HeapRecord): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
 }

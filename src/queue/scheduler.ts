@@ -13,6 +13,7 @@
 //   add()/timer: entries wait out their quiet window, then are ready         waited parallelAfterMs:
 //                                                                            one more run (k+1)
 //   Scheduler: open --close()--> closed (nothing new is dispatched; close() resolves when k=0 everywhere)
+import { split } from './outcome.js';
 import { PathTrie } from './path-trie.js';
 import { PendingSet, type PendingChange } from './pending.js';
 import { shard } from './shard.js';
@@ -296,45 +297,5 @@ export class Scheduler {
     if (due.length === 0) return;
     this.#waiters = this.#waiters.filter((w) => !due.includes(w));
     for (const w of due) w.resolve();
-  }
-}
-
-/** Which entries of a settled batch reached the target, which must be retried, and why. */
-export function split(
-  entries: readonly Entry[],
-  outcome: BatchOutcome,
-): { synced: Entry[]; failed: Entry[]; reason: string } {
-  switch (outcome.kind) {
-    case 'ok':
-      return { synced: [...entries], failed: [], reason: '' };
-    case 'failed':
-      return { synced: [], failed: [...entries], reason: outcome.reason };
-    case 'partial': {
-      const reason = `partial transfer: ${outcome.failedPaths.length} path(s) failed`;
-      const byPath = new Map(entries.map((e) => [e.path, e]));
-      const hit = new Set<Entry>();
-      for (const p of outcome.failedPaths) {
-        const e = coveringEntry(p, byPath);
-        // A failed path we cannot place: nothing can be assumed, retry everything (never drop).
-        if (e === undefined) return { synced: [], failed: [...entries], reason };
-        hit.add(e);
-      }
-      if (hit.size === 0) return { synced: [], failed: [...entries], reason };
-      return { synced: entries.filter((e) => !hit.has(e)), failed: entries.filter((e) => hit.has(e)), reason };
-    }
-    default:
-      return unreachable(outcome);
-  }
-}
-
-/** The entry whose path is `path` or one of its ancestors ('' covers everything). */
-function coveringEntry(path: string, byPath: ReadonlyMap<string, Entry>): Entry | undefined {
-  let p = path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-  for (;;) {
-    const e = byPath.get(p);
-    if (e !== undefined) return e;
-    if (p === '') return undefined;
-    const cut = p.lastIndexOf('/');
-    p = cut < 0 ? '' : p.slice(0, cut);
   }
 }

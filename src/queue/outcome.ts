@@ -1,0 +1,49 @@
+// Reads a settled batch's outcome: which entries reached the target and which must be retried.
+// Pure.
+import type { BatchOutcome, Entry } from './types.js';
+import { unreachable } from '../util/unreachable.js';
+
+/**
+ * Which entries of a settled batch reached the target, which must be retried, and why. A failed
+ * path of a `partial` outcome maps to the entry that is it or contains it (a directory entry is
+ * retried whole); a failed path that matches no entry, or a `partial` without paths, retries the
+ * whole batch: nothing is ever dropped.
+ */
+export function split(
+  entries: readonly Entry[],
+  outcome: BatchOutcome,
+): { synced: Entry[]; failed: Entry[]; reason: string } {
+  switch (outcome.kind) {
+    case 'ok':
+      return { synced: [...entries], failed: [], reason: '' };
+    case 'failed':
+      return { synced: [], failed: [...entries], reason: outcome.reason };
+    case 'partial': {
+      const reason = `partial transfer: ${outcome.failedPaths.length} path(s) failed`;
+      const byPath = new Map(entries.map((e) => [e.path, e]));
+      const hit = new Set<Entry>();
+      for (const p of outcome.failedPaths) {
+        const e = coveringEntry(p, byPath);
+        // A failed path we cannot place: nothing can be assumed, retry everything (never drop).
+        if (e === undefined) return { synced: [], failed: [...entries], reason };
+        hit.add(e);
+      }
+      if (hit.size === 0) return { synced: [], failed: [...entries], reason };
+      return { synced: entries.filter((e) => !hit.has(e)), failed: entries.filter((e) => hit.has(e)), reason };
+    }
+    default:
+      return unreachable(outcome);
+  }
+}
+
+/** The entry whose path is `path` or one of its ancestors ('' covers everything). */
+function coveringEntry(path: string, byPath: ReadonlyMap<string, Entry>): Entry | undefined {
+  let p = path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  for (;;) {
+    const e = byPath.get(p);
+    if (e !== undefined) return e;
+    if (p === '') return undefined;
+    const cut = p.lastIndexOf('/');
+    p = cut < 0 ? '' : p.slice(0, cut);
+  }
+}
