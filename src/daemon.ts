@@ -10,12 +10,12 @@ import { ExitCode } from './exit-codes.js';
 import type { Logger } from './log.js';
 import { runPluginOnly } from './plugin-mode.js';
 import { createPlugin } from './plugins/registry.js';
-import type { Plugin } from './plugins/plugin.js';
+import { toPluginEvent, type Plugin } from './plugins/plugin.js';
 import { Scheduler } from './queue/scheduler.js';
 import type { Batch, BatchOutcome, Entry, Target } from './queue/types.js';
-import { FailLogFile } from './retry/fail-log-file.js';
+import { createFailLogFile } from './retry/fail-log-file.js';
 import { createPool } from './sync/pool.js';
-import { createBatchRunner } from './sync/runner.js';
+import { createBatchRunner, type BatchRunner } from './sync/runner.js';
 import { systemClock } from './util/clock.js';
 import { createWatcher } from './watch/create-watcher.js';
 import { createEventFilter } from './watch/filter.js';
@@ -47,16 +47,26 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
   for (const t of targets) logger.info(`sync ${t.root} -> ${remoteLabel(config, t)}`);
 
   const pool = createPool({ threads: options.threads });
-  const failLog = new FailLogFile(config.sersync.failLog.path, logger);
-  const runner = createBatchRunner({ config, pool, logger, failLog, rsyncPath });
+  // The fail log renders its commands with the runner's argv; the runner records into the fail log.
+  let runner: BatchRunner | undefined;
+  const failLog = createFailLogFile({
+    path: config.sersync.failLog.path,
+    commandFor: (target, paths) => {
+      if (!runner) throw new Error('Internal error: fail log used before the runner exists');
+      return runner.commandFor(target, paths);
+    },
+    onError: (e) => { logger.error(`cannot write the fail log ${config.sersync.failLog.path}: ${e.message}`); },
+  });
+  const run = createBatchRunner({ config, pool, logger, failLog, rsyncPath });
+  runner = run;
   const plugin: Plugin | undefined = config.sersync.plugin.enabled
     ? createPlugin(config.sersync.plugin.name, config, logger)
     : undefined;
 
   const runBatch = (batch: Batch): Promise<BatchOutcome> =>
     batch.entries.some((e) => e.path === '')
-      ? runner.runFullSync(batch.target.root, batch.target.remoteIndex)
-      : runner.runBatch(batch);
+      ? run.runFullSync(batch.target.root, batch.target.remoteIndex)
+      : run(batch);
 
   const scheduler = new Scheduler({
     targets,
@@ -143,14 +153,5 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
 }
 
 function notifyPlugin(plugin: Plugin, root: string, entries: readonly Entry[]): void {
-  for (const e of entries) {
-    if (e.path === '') continue;
-    plugin.notify({
-      root,
-      absPath: root === '/' ? `/${e.path}` : `${root}/${e.path}`,
-      isDir: e.isDir,
-      op: e.op,
-      mask: (e.op === 'remove' ? 0x200 : e.isDir ? 0x100 : 0x8) | (e.isDir ? 0x40000000 : 0),
-    });
-  }
+  for (const e of entries) if (e.path !== '') plugin.notify(toPluginEvent({ root, path: e.path, op: e.op, isDir: e.isDir }));
 }
