@@ -94,7 +94,7 @@ export class PendingSet {
       }
       return;
     }
-    this.#create(change, now, now, isBusy, change.created === true);
+    this.#create(change, now, now, isBusy, { created: change.created === true, newest: true });
   }
 
   /**
@@ -113,7 +113,7 @@ export class PendingSet {
       return;
     }
     const start = notBefore - this.#opts.quietMs;
-    const slot = this.#create(entry, start, notBefore, isBusy, false);
+    const slot = this.#create(entry, start, notBefore, isBusy, { created: false, newest: false });
     slot.attempts = Math.max(slot.attempts, attempts);
   }
 
@@ -178,7 +178,7 @@ export class PendingSet {
     first: number,
     notBefore: number,
     isBusy: (path: string) => boolean,
-    created: boolean,
+    how: { readonly created: boolean; readonly newest: boolean },
   ): Mutable<Slot> {
     const busy = isBusy(change.path);
     const below = this.#trie.takeDescendants(change.path);
@@ -187,14 +187,16 @@ export class PendingSet {
       first, last: first, notBefore, state: 'gone', version: 0, queuedAt: NaN, seq: this.#seq++,
     };
     for (const b of below) {
-      // A removal swallows what is below it; an upsert (recursive) carries it along. Either way
-      // the new change's op and type stand: it is the newest word on this path.
+      // A new change is the newest word on this path: a removal swallows what is below it, an
+      // upsert (recursive) carries it along. A requeued entry is older than what is queued below
+      // it, so those changes count as they would for a queued ancestor.
+      if (!how.newest) Object.assign(slot, absorbDescendant(slot, b.op));
       slot.attempts = Math.max(slot.attempts, b.attempts);
       slot.first = Math.min(slot.first, b.first);
       this.#setState(b, 'gone');
     }
     // Born only if nothing in flight or queued below could have put the path on the target.
-    slot.born = created && !busy && below.length === 0;
+    slot.born = how.created && !busy && below.length === 0;
     this.#trie.set(change.path, slot);
     this.#setState(slot, busy ? 'held' : 'waiting');
     return slot;

@@ -196,6 +196,16 @@ test('requeue below a queued directory is absorbed by it; requeue of a directory
   assert.deepEqual(take(p, 2000), [{ path: 'e', op: 'upsert', isDir: true, attempts: 2 }]);
 });
 
+test('a requeued removal with newer upserts queued below it becomes a directory upsert', () => {
+  const p = mk();
+  p.add(up('d/new'), 0); // d was re-created while its removal was in flight
+  p.requeue({ path: 'd', op: 'remove', isDir: true, attempts: 0 }, 1000);
+  assert.deepEqual(take(p, 1000), [{ path: 'd', op: 'upsert', isDir: true, attempts: 1 }]);
+  p.add(up('e/x'), 0); // whereas a NEW removal of e is the newest word
+  p.add(rm('e', { isDir: true }), 1);
+  assert.deepEqual(take(p, 100), [{ path: 'e', op: 'remove', isDir: true, attempts: 0 }]);
+});
+
 test('entries() lists everything queued, including held entries', () => {
   const p = mk();
   p.add(up('a'), 0);
