@@ -20,7 +20,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
   },
 });
-const QUICK = args.quick === true;
+const QUICK = args.quick;
 
 interface Row { workload: string; service: string; value: number; unit: string; floor: number; ratio: number; runs?: number; note?: string }
 const rows: Row[] = [];
@@ -109,8 +109,8 @@ async function startSvc(env: Env, label: string): Promise<Svc> {
   const t0 = now();
   const proc = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'], cwd: env.base });
   let out = '';
-  proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   // Ours logs "watching"; another command: probe with a file until it reaches the target.
   if (label === 'ours') await until(() => /watching /.test(out) || proc.exitCode !== null, 120_000, 'service start');
   else {
@@ -297,7 +297,7 @@ async function main(): Promise<void> {
   const fmt = (n: number): string => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : '-');
   console.log('\n| workload | service | value | floor | ratio | rsync runs | note |\n|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.workload} | ${r.service} | ${fmt(r.value)} ${r.unit} | ${fmt(r.floor)} ms | ${fmt(r.ratio)} | ${r.runs ?? '-'} | ${r.note ?? ''} |`);
-  writeFileSync(args.json ?? 'bench-results.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
+  writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
 }
 
 main().catch((e: unknown) => {

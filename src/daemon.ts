@@ -15,7 +15,7 @@ import { Scheduler } from './queue/scheduler.js';
 import type { Batch, BatchOutcome, Entry, Target } from './queue/types.js';
 import { createFailLogFile } from './retry/fail-log-file.js';
 import { createPool } from './sync/pool.js';
-import { createBatchRunner, type BatchRunner } from './sync/runner.js';
+import { createBatchRunner } from './sync/runner.js';
 import { systemClock } from './util/clock.js';
 import { createWatcher } from './watch/create-watcher.js';
 import { createEventFilter } from './watch/filter.js';
@@ -47,18 +47,14 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
   for (const t of targets) logger.info(`sync ${t.root} -> ${remoteLabel(config, t)}`);
 
   const pool = createPool({ threads: options.threads });
-  // The fail log renders its commands with the runner's argv; the runner records into the fail log.
-  let runner: BatchRunner | undefined;
+  // The fail log renders its commands with the runner's argv (called only after `run` exists);
+  // the runner records into the fail log.
   const failLog = createFailLogFile({
     path: config.sersync.failLog.path,
-    commandFor: (target, paths) => {
-      if (!runner) throw new Error('Internal error: fail log used before the runner exists');
-      return runner.commandFor(target, paths);
-    },
+    commandFor: (target, paths) => run.commandFor(target, paths),
     onError: (e) => { logger.error(`cannot write the fail log ${config.sersync.failLog.path}: ${e.message}`); },
   });
   const run = createBatchRunner({ config, pool, logger, failLog, rsyncPath });
-  runner = run;
   const plugin: Plugin | undefined = config.sersync.plugin.enabled
     ? createPlugin(config.sersync.plugin.name, config, logger)
     : undefined;

@@ -64,6 +64,8 @@ export async function startRsyncd(dir: string, modules: RsyncdModule[]): Promise
     `pid file = ${join(dir, 'rsyncd.pid')}`,
     `log file = ${logFile}`,
     'read only = no',
+    // Without chroot rsyncd munges symlinks by default; a sync target must hold them as they are.
+    'munge symlinks = no',
     // As root the daemon would switch to nobody and fail to write the module; keep the caller's ids.
     ...(process.getuid?.() === 0 ? ['uid = root', 'gid = root'] : []),
     '',

@@ -36,7 +36,7 @@ export function switchAllows(sw: InotifySwitches, ev: FsEvent): boolean {
   switch (ev.kind) {
     case 'create':
       if (ev.isDir) return sw.createFolder;
-      return ev.synthetic === true ? sw.createFile || sw.closeWrite : sw.createFile;
+      return ev.synthetic === true || ev.noCloseWrite === true ? sw.createFile || sw.closeWrite : sw.createFile;
     case 'closeWrite':
       return sw.closeWrite;
     case 'modify':

@@ -28,6 +28,13 @@ export interface FsEvent {
    * directory's contents, found after its watch was added) rather than from the kernel.
    */
   readonly synthetic?: boolean;
+  /**
+   * On a file `create`: no close_write will follow, so the create is the only sign of the new
+   * path — a symlink, fifo, socket or device node, a hard link to an existing file (nlink > 1),
+   * or a backend that never reports close (@parcel/watcher). The filter then lets it through
+   * when createFile OR closeWrite is on (sersync never synced new symlinks with createFile off).
+   */
+  readonly noCloseWrite?: boolean;
 }
 
 /** Why a watcher asks for a full resync of a root: it may have missed changes. */

@@ -1,6 +1,7 @@
 // Linux watcher backend over the project's native inotify binding: recursive watches, a scan of
 // every new or moved-in directory right after its watch is added, rename fix-up by cookie, and
 // IN_Q_OVERFLOW / ENOSPC / root loss turned into loud logs plus rescan requests. Shell.
+import { lstatSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
@@ -197,7 +198,10 @@ class RootWatch {
       }
       if (!excluded) {
         for (const [bit, kind] of SIMPLE_KINDS) {
-          if ((r.mask & c[bit]) !== 0) out.push({ kind, root: this.#root, path, isDir });
+          if ((r.mask & c[bit]) === 0) continue;
+          if (kind === 'create' && !isDir && this.#noCloseWrite(path)) {
+            out.push({ kind, root: this.#root, path, isDir, noCloseWrite: true });
+          } else out.push({ kind, root: this.#root, path, isDir });
         }
       }
       if (isDir && (r.mask & c.IN_CREATE) !== 0 && !excluded) await this.#newDir(path, out);
@@ -206,6 +210,17 @@ class RootWatch {
     // A MOVED_FROM without its MOVED_TO in the batch was a move out of the tree: unwatch it.
     for (const from of movedFrom.values()) if (from.isDir) this.#dropSubtree(from.path);
     this.#emit(out);
+  }
+
+  /** True when a just-created non-directory will never see IN_CLOSE_WRITE (symlink, fifo, device, hard link). */
+  #noCloseWrite(rel: string): boolean {
+    try {
+      // Synchronous on purpose: ~µs per create, and it keeps the batch's event order.
+      const st = lstatSync(join(this.#root, rel));
+      return !st.isFile() || st.nlink > 1;
+    } catch {
+      return false; // already gone: its delete follows
+    }
   }
 
   /** IN_MOVED_TO of a directory: a rename inside the tree (paired) or a move in from outside. */

@@ -126,7 +126,8 @@ export class ParcelWatcher implements Watcher {
       const isDir = ev.type === 'delete' ? false : ((await isDirectory(ev.path)) ?? false);
       if (this.#opts.isExcluded(root, rel, isDir)) continue;
       const kind = ev.type === 'create' ? 'create' : ev.type === 'update' ? 'closeWrite' : 'delete';
-      out.push({ kind, root, path: rel, isDir });
+      // parcel never reports close: a file create may be the only event of a complete file.
+      out.push(kind === 'create' && !isDir ? { kind, root, path: rel, isDir, noCloseWrite: true } : { kind, root, path: rel, isDir });
       if (kind === 'create' && isDir) await this.#scanNewDir(root, rel, out);
     }
     if (out.length > 0 && !this.#closed) this.#cb.onEvents(out);

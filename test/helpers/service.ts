@@ -21,6 +21,8 @@ export interface ConfOptions {
   watcher?: 'auto' | 'inotify' | 'parcel';
   commonParams?: string;
   extraDaemonAttrs?: string;
+  /** When set, `<host>` enables the status endpoint on this port (absent: no endpoint). */
+  statusPort?: number;
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
@@ -31,8 +33,7 @@ export function confXml(o: ConfOptions): string {
   const filter = (o.excludes ?? []).map((e) => `    <exclude expression="${esc(e)}"/>`).join('\n');
   return `<?xml version="1.0" encoding="ISO-8859-1"?>
 <head version="2.5">
-  <host hostip="localhost" port="8008"></host>
-  <debug start="${o.debug ? 'true' : 'false'}"/>
+${o.statusPort === undefined ? '' : `  <host hostip="127.0.0.1" port="${o.statusPort}"></host>\n`}  <debug start="${o.debug ? 'true' : 'false'}"/>
   <fileSystem xfs="false"/>
   <filter start="${o.excludes && o.excludes.length > 0 ? 'true' : 'false'}">
 ${filter}
@@ -71,8 +72,8 @@ export async function startService(dir: string, xml: string, args: string[] = []
   writeFileSync(conf, xml);
   const proc = spawn(process.execPath, [CLI, ...args, '-o', conf], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((r) => proc.once('exit', (c) => { r(c); }));
   await eventually(() => {
     if (proc.exitCode !== null) throw new Error(`service exited ${proc.exitCode}: ${out}`);

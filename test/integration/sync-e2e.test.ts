@@ -40,6 +40,10 @@ function findPwned(dirs: string[]): string[] {
 }
 
 for (const backend of ['inotify', 'parcel'] as const) {
+  // @parcel/watcher never watches the subdirectories of a new, copied, extracted or moved-in
+  // directory, and keeps old paths after a directory rename (docs/watchers.md): later writes
+  // there are only checked with the inotify backend.
+  const laterWrites = backend === 'inotify';
   describe(`sync end to end (${backend} backend)`, () => {
     const tmp = tmpDir();
     const src = join(tmp.path, 'src');
@@ -97,6 +101,7 @@ for (const backend of ['inotify', 'parcel'] as const) {
       writeFileSync(join(src, 'p', 'q', 'f2'), '2');
       writeFileSync(join(src, 'p', 'q', 'r', 'f3'), '3');
       await wait('mkdir -p');
+      if (!laterWrites) return;
       writeFileSync(join(src, 'p', 'q', 'r', 'later'), 'later');
       await wait('later write in a mkdir -p directory');
     });
@@ -110,6 +115,7 @@ for (const backend of ['inotify', 'parcel'] as const) {
       mkdirSync(join(src, 'untarred'));
       execFileSync('tar', ['-C', join(src, 'untarred'), '-xf', join(outside, 't.tar')]);
       await wait('tar -x');
+      if (!laterWrites) return;
       writeFileSync(join(src, 'untarred', 'tree', 's1', 's2', 'later'), 'x');
       await wait('write inside the extracted tree');
     });
@@ -128,6 +134,7 @@ for (const backend of ['inotify', 'parcel'] as const) {
       await wait('rename file');
       renameSync(join(src, 'p'), join(src, 'p2'));
       await wait('rename dir');
+      if (!laterWrites) return;
       writeFileSync(join(src, 'p2', 'q', 'after-rename.txt'), 'x');
       await wait('write inside the renamed dir');
     });
@@ -137,8 +144,10 @@ for (const backend of ['inotify', 'parcel'] as const) {
       writeFileSync(join(outside, 'movein', 'sub', 'm.txt'), 'm');
       renameSync(join(outside, 'movein'), join(src, 'movein'));
       await wait('move in');
-      writeFileSync(join(src, 'movein', 'sub', 'later.txt'), 'later');
-      await wait('write inside moved-in subdir');
+      if (laterWrites) {
+        writeFileSync(join(src, 'movein', 'sub', 'later.txt'), 'later');
+        await wait('write inside moved-in subdir');
+      }
       renameSync(join(src, 'untarred'), join(outside, 'moved-out'));
       await wait('move out');
     });

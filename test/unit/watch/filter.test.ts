@@ -91,6 +91,13 @@ test('synthetic creates: files count when createFile OR closeWrite is on, dirs w
   assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(ev('create', 'k')), null);
 });
 
+test('a create with no close_write to follow (symlink, hard link, parcel) counts when createFile OR closeWrite is on', () => {
+  const link = ev('create', 'link', false, { noCloseWrite: true });
+  assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(link)?.op, 'upsert');
+  assert.equal(createEventFilter(config({ switches: { ...NONE, createFile: true } })).toChange(link)?.op, 'upsert');
+  assert.equal(createEventFilter(config({ switches: { ...NONE, modify: true, attrib: true } })).toChange(link), null);
+});
+
 // [path, isDir, excluded by the template's four expressions?]
 const TEMPLATE_CASES: [string, boolean, boolean][] = [
   ['x.gz', false, true],
