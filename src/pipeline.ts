@@ -1,0 +1,232 @@
+// One running instance of the sync pipeline for one loaded Config: watcher -> filter -> scheduler
+// -> rsync pool, plus fail log, plugin, crontab timer and the status endpoint. The daemon builds a
+// new one on SIGHUP. Shell.
+//
+//   start() --watches in place--> running --stop(drainMs)--> stopped
+//             (-r / catch-up full syncs queued, crontab armed)
+import { statSync } from 'node:fs';
+import type { Config } from './config/types.js';
+import { remoteLabel } from './daemon-support.js';
+import type { Logger } from './log.js';
+import { createPlugin, checkPlugin } from './plugins/registry.js';
+import { toPluginEvent, type Plugin } from './plugins/plugin.js';
+import { Scheduler } from './queue/scheduler.js';
+import type { Batch, BatchOutcome, Target } from './queue/types.js';
+import { createFailLogFile } from './retry/fail-log-file.js';
+import { createDaemonMetrics, type DaemonMetrics, type RemoteRef } from './status/daemon-metrics.js';
+import { startStatusServer, type StatusServer } from './status/status-server.js';
+import { createPool } from './sync/pool.js';
+import { createBatchRunner } from './sync/runner.js';
+import { systemClock } from './util/clock.js';
+import { createWatcher } from './watch/create-watcher.js';
+import { createEventFilter } from './watch/filter.js';
+import type { RescanReason, Watcher } from './watch/fs-event.js';
+
+export interface PipelineOptions {
+  readonly threads: number;
+  /** Push every root once after the watches are in place (`-r`, or the catch-up after downtime). */
+  readonly fullSyncAtStart: 'rsync-first' | 'catch-up' | false;
+  readonly rsyncPath: string;
+  /** Test hook: SIGUSR2 injects a simulated IN_Q_OVERFLOW (env SERSYNC_TEST_HOOKS=1). */
+  readonly testHooks: boolean;
+  /** Overrides `<crontab schedule>` (env SERSYNC_CRONTAB_INTERVAL_MS, for tests). */
+  readonly crontabIntervalMs?: number;
+}
+
+export interface Pipeline {
+  readonly watcher: Watcher;
+  /**
+   * Stops watching and lets running rsync finish for at most `drainMs`, or until `force` settles;
+   * then kills what still runs. Returns whether it drained and how many changes were left pending.
+   */
+  stop(drainMs: number, force?: Promise<unknown>): Promise<{ drained: boolean; pendingLeft: number }>;
+}
+
+/** Minimum time between two full syncs of one root requested by the watcher (overflow, watch limit). */
+const RESCAN_MIN_INTERVAL_MS = 10_000;
+
+/** Builds and starts the pipeline; rejects (with a message for the operator) when a root cannot be watched. */
+export async function startPipeline(config: Config, opts: PipelineOptions, logger: Logger): Promise<Pipeline> {
+  const targets: Target[] = config.sersync.localpaths.flatMap((lp) =>
+    lp.remotes.map((_r, remoteIndex) => ({ key: `${lp.watch}\u0000${remoteIndex}`, root: lp.watch, remoteIndex })),
+  );
+  const refs = new Map<string, RemoteRef>(targets.map((t) => [t.key, { label: remoteLabel(config, t), root: t.root }]));
+  for (const t of targets) logger.info(`sync ${t.root} -> ${remoteLabel(config, t)}`);
+
+  const pool = createPool({ threads: opts.threads });
+  // The fail log renders its commands with the runner's argv (called only once `run` exists).
+  const failLog = createFailLogFile({
+    path: config.sersync.failLog.path,
+    commandFor: (target, paths) => run.commandFor(target, paths),
+    onError: (e) => { logger.error(`cannot write the fail log ${config.sersync.failLog.path}: ${e.message}`); },
+  });
+  const run = createBatchRunner({ config, pool, logger, failLog, rsyncPath: opts.rsyncPath });
+  const plugin = startPlugin(config, logger);
+  const crontabExcludes = config.sersync.crontab.filterEnabled ? config.sersync.crontab.excludes : [];
+
+  // The probe reads the scheduler and watcher defined below; it only runs at scrape time.
+  const metrics: DaemonMetrics = createDaemonMetrics({
+    startedAt: Date.now(),
+    roots: config.sersync.localpaths.map((lp) => lp.watch),
+    remotes: [...refs.values()],
+    probe: () => ({ pending: scheduler.pendingCount(), inFlight: scheduler.inFlightCount(), watchCount: watcher.watchCount, backend: watcher.backend, failLogBytes: fileSize(config.sersync.failLog.path) }),
+  });
+  const runBatch = async (batch: Batch): Promise<BatchOutcome> => {
+    const t0 = Date.now();
+    const outcome = batch.entries.some((e) => e.path === '')
+      ? await run.runFullSync(batch.target.root, batch.target.remoteIndex, { crontabExcludes })
+      : await run(batch);
+    const ref = refs.get(batch.target.key);
+    if (ref) metrics.recordRun(ref, outcome, Date.now(), { durationMs: Date.now() - t0 });
+    return outcome;
+  };
+
+  const scheduler = new Scheduler({
+    targets,
+    clock: systemClock,
+    runBatch,
+    maxInFlight: opts.threads,
+    quietMs: config.daemon.quietMs,
+    backoff: { initialMs: 1000, capMs: config.sersync.failLog.retryCapMs },
+    onRetry: (target, entries, delayMs, reason) => {
+      logger.warn(`retry in ${(delayMs / 1000).toFixed(1)} s: ${entries.length} path(s) for ${remoteLabel(config, target)} (${reason})`);
+      const ref = refs.get(target.key);
+      if (ref) metrics.recordRetry(ref, entries.length);
+    },
+    onSynced: (target, entries) => {
+      if (!plugin || target.remoteIndex !== 0) return;
+      for (const e of entries) if (e.path !== '') plugin.notify(toPluginEvent({ root: target.root, path: e.path, op: e.op, isDir: e.isDir }));
+    },
+  });
+
+  const filter = createEventFilter(config);
+  const lastRescan = new Map<string, number>();
+  const cancels: (() => void)[] = [];
+  const requestFullSync = (root: string, why: RescanReason | 'rsync-first' | 'catch-up' | 'crontab'): void => {
+    const now = Date.now();
+    const wait = Math.max(0, (lastRescan.get(root) ?? -Infinity) + RESCAN_MIN_INTERVAL_MS - now);
+    if (why !== 'crontab' && why !== 'rsync-first' && why !== 'catch-up') lastRescan.set(root, now + wait);
+    logger.info(`full sync of ${root} queued (${why})${wait > 0 ? ` in ${Math.ceil(wait / 1000)} s` : ''}`);
+    if (wait === 0) scheduler.addFull(root);
+    else cancels.push(systemClock.setTimeout(() => { scheduler.addFull(root); }, wait));
+  };
+
+  const roots = config.sersync.localpaths.map((lp) => lp.watch);
+  const watcher = createWatcher(
+    config.daemon.watcher,
+    { roots, isExcluded: filter.isExcluded, statWalk: config.xfs },
+    {
+      onEvents(events) {
+        metrics.recordEvents(events);
+        for (const ev of events) {
+          if (config.debug) logger.debug(`event ${ev.kind}${ev.isDir ? ' dir' : ''} ${ev.root}/${ev.path}${ev.synthetic ? ' (scan)' : ''}`);
+          const change = filter.toChange(ev);
+          if (change) scheduler.add(change);
+        }
+      },
+      onRescan(root, reason, detail) {
+        logger.error(`watcher may have lost events under ${root} (${reason}): ${detail}`);
+        metrics.recordRescan(reason);
+        requestFullSync(root, reason);
+      },
+      onWarning(message) {
+        logger.warn(message);
+      },
+    },
+    logger,
+  );
+  try {
+    await watcher.start();
+  } catch (e) {
+    await watcher.close().catch(() => undefined);
+    await pool.close({ force: true });
+    throw e;
+  }
+
+  metrics.setState('watching');
+  const status = await startStatus(config, metrics, logger);
+
+  if (opts.fullSyncAtStart) for (const root of roots) requestFullSync(root, opts.fullSyncAtStart);
+  armCrontab(config, opts, logger, roots, cancels, requestFullSync);
+  const onUsr2 = (): void => {
+    const w = watcher as Watcher & { simulateOverflow?: () => void };
+    logger.warn('test hook: simulating an inotify queue overflow');
+    w.simulateOverflow?.();
+  };
+  if (opts.testHooks) process.on('SIGUSR2', onUsr2);
+
+  return {
+    watcher,
+    async stop(drainMs, force) {
+      process.off('SIGUSR2', onUsr2);
+      for (const c of cancels) c();
+      metrics.setState('draining');
+      await watcher.close();
+      let timer: (() => void) | undefined;
+      const drained = await Promise.race([
+        scheduler.close().then(() => true),
+        new Promise<boolean>((resolve) => { timer = systemClock.setTimeout(() => { resolve(false); }, drainMs); }),
+        ...(force ? [force.then(() => false)] : []),
+      ]);
+      timer?.();
+      await pool.close({ force: !drained });
+      const pendingLeft = scheduler.snapshot().reduce((n, s) => n + s.entries.length, 0);
+      await plugin?.close();
+      await status?.close();
+      await failLog.flush().catch((e: unknown) => { logger.error(`fail log: ${e instanceof Error ? e.message : String(e)}`); });
+      return { drained, pendingLeft };
+    },
+  };
+}
+
+function startPlugin(config: Config, logger: Logger): Plugin | undefined {
+  if (!config.sersync.plugin.enabled) return undefined;
+  const name = config.sersync.plugin.name;
+  const check = checkPlugin(name, config, 'sersync');
+  for (const w of check.warnings) logger.warn(`plugin ${name}: ${w}`);
+  for (const e of check.errors) logger.error(`plugin ${name}: ${e}`);
+  if (check.errors.length > 0) {
+    logger.error(`plugin ${name} is off because of the errors above`);
+    return undefined;
+  }
+  logger.info(`after each sync the plugin runs: ${name}`);
+  return createPlugin(name, config, logger);
+}
+
+async function startStatus(config: Config, metrics: DaemonMetrics, logger: Logger): Promise<StatusServer | undefined> {
+  if (!config.host.enabled) return undefined;
+  const r = await startStatusServer({ host: config.host.hostip, port: config.host.port, source: metrics.source(Date.now), logger });
+  if (!r.ok) {
+    logger.warn(`status endpoint off: ${r.error.message}`);
+    return undefined;
+  }
+  logger.info(`status: http://${r.value.host}:${r.value.port}/status (also /healthz, /metrics)`);
+  return r.value;
+}
+
+function armCrontab(
+  config: Config, opts: PipelineOptions, logger: Logger, roots: readonly string[], cancels: (() => void)[],
+  requestFullSync: (root: string, why: 'crontab') => void,
+): void {
+  const cron = config.sersync.crontab;
+  if (cron.disabledReason !== undefined) logger.warn(`crontab is off: ${cron.disabledReason}`);
+  if (!cron.enabled || cron.disabledReason !== undefined) return;
+  const every = opts.crontabIntervalMs ?? cron.intervalMs;
+  logger.info(`crontab: full sync of every root every ${every >= 60_000 ? `${every / 60_000} min` : `${every} ms`}${cron.excludes.length > 0 ? ` excluding ${cron.excludes.join(' ')}` : ''}`);
+  let cancel = (): void => undefined;
+  const tick = (): void => {
+    for (const root of roots) requestFullSync(root, 'crontab');
+    cancel = systemClock.setTimeout(tick, every);
+  };
+  cancel = systemClock.setTimeout(tick, every);
+  cancels.push(() => { cancel(); });
+}
+
+/** Size of the fail-log file in bytes (0 when absent). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
