@@ -13,7 +13,7 @@ import { renderCommand, type FailLogCommand } from '../retry/fail-log.js';
 import { batchArgv, fullSyncArgv, prepareRemote, replayArgv, type FullSyncOptions, type PreparedRemote } from './argv.js';
 import { classify, describeOutcome, waitStatus } from './exit-policy.js';
 import type { RunResult, SyncJob } from './job.js';
-import type { SyncPool } from './pool.js';
+import type { RunOptions, SyncPool } from './pool.js';
 import { unreachable } from '../util/unreachable.js';
 
 export interface BatchRunnerDeps {
@@ -33,10 +33,20 @@ export type BatchRunner = ((batch: Batch) => Promise<BatchOutcome>) & {
    * the root. Failures are logged and returned, not written to the fail log (a full sync is
    * re-done as a whole, by its caller).
    */
-  readonly runFullSync: (root: string, remoteIndex: number, opts?: FullSyncOptions) => Promise<BatchOutcome>;
+  readonly runFullSync: (root: string, remoteIndex: number, opts?: FullSyncRunOptions) => Promise<BatchOutcome>;
   /** The fail-log command re-doing `paths` of `target` (for createFailLogFile's `commandFor`). */
   readonly commandFor: (target: Target, paths: readonly string[]) => FailLogCommand;
 };
+
+/** Log text for a batch: the count and the first paths (JSON-quoted: a newline in a name cannot forge a log line). */
+export function describePaths(entries: readonly Entry[], shown = 5): string {
+  const list = entries.slice(0, shown).map((e) => `${e.op === 'remove' ? '-' : '+'}${JSON.stringify(e.path)}`).join(' ');
+  const more = entries.length > shown ? ` +${entries.length - shown} more` : '';
+  return ` [${list}${more}]`;
+}
+
+/** Options of one full sync: the argv options plus an optional progress callback (`-r`). */
+export interface FullSyncRunOptions extends FullSyncOptions, RunOptions {}
 
 /** Entry paths covered by rsync's named failures: the path itself or its nearest listed ancestor. */
 export function coveredEntries(entries: readonly Entry[], named: readonly string[]): string[] {
@@ -70,21 +80,21 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   const excludeRegexes = config.filter.enabled ? config.filter.excludes.map((r) => r.regex.source) : [];
 
   /** Runs a job; a pool rejection (closed pool, worker bug) becomes a value with its reason. */
-  const execute = async (p: PreparedRemote, job: SyncJob, what: string): Promise<RunResult | { error: string }> => {
+  const execute = async (p: PreparedRemote, job: SyncJob, what: string, detail = '', runOpts?: RunOptions): Promise<RunResult | { error: string }> => {
     // <debug start="true"> shows every command (like the original); otherwise only at debug level.
     const argvLine = `rsync argv: ${renderCommand({ cwd: job.cwd, argv: [rsyncPath, ...job.argv] })}`;
     if (config.debug) logger.info(argvLine);
     else logger.debug(argvLine);
     let r: RunResult;
     try {
-      r = await pool.run(job);
+      r = await (runOpts === undefined ? pool.run(job) : pool.run(job, runOpts));
     } catch (e) {
       const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      logger.error(`rsync -> ${p.destination}: ${what}, not run: ${error}`);
+      logger.error(`rsync -> ${p.destination}: ${what}, not run: ${error}${detail}`);
       return { error };
     }
     const verdict = classify(r.outcome);
-    const line = `rsync -> ${p.destination}: ${what}, ${describeOutcome(r.outcome)}, ${r.durationMs} ms`;
+    const line = `rsync -> ${p.destination}: ${what}, ${describeOutcome(r.outcome)}, ${r.durationMs} ms${detail}`;
     if (verdict.verdict === 'ok') logger.info(line);
     else if (verdict.verdict === 'fatal') logger.error(`${line} (${verdict.meaning})`);
     else logger.warn(`${line} (${verdict.meaning})`);
@@ -107,7 +117,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       timeoutMs: p.killAfterMs,
       ...(excludeRegexes.length > 0 && walkDirs.length > 0 ? { excludeWalk: { dirs: walkDirs, excludeRegexes } } : {}),
     };
-    const r = await execute(p, job, `${paths.length} paths`);
+    const r = await execute(p, job, `${paths.length} paths`, describePaths(entries));
     if ('error' in r) {
       failLog.record(target, paths, -1);
       return { kind: 'failed', reason: r.error };
@@ -135,7 +145,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     }
   };
 
-  const runFullSync = async (root: string, remoteIndex: number, opts: FullSyncOptions = {}): Promise<BatchOutcome> => {
+  const runFullSync = async (root: string, remoteIndex: number, opts: FullSyncRunOptions = {}): Promise<BatchOutcome> => {
     const p = prep(root, remoteIndex);
     const job: SyncJob = {
       id: nextId++,
@@ -146,7 +156,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       timeoutMs: p.killAfterMs,
       ...(excludeRegexes.length > 0 ? { excludeWalk: { dirs: [''], excludeRegexes } } : {}),
     };
-    const r = await execute(p, job, 'full sync');
+    const r = await execute(p, job, 'full sync', '', opts.onProgress === undefined ? undefined : { onProgress: opts.onProgress });
     if ('error' in r) return { kind: 'failed', reason: r.error };
     const c = classify(r.outcome);
     if (c.verdict === 'ok') return { kind: 'ok' };

@@ -106,7 +106,7 @@ test('a directory listed once is synced recursively; rm -rf listed once deletes 
   rmSync(join(src, 'd'), { recursive: true });
   assert.deepEqual(await runner(batch([{ path: 'd', op: 'remove', isDir: true }])), { kind: 'ok' });
   assert.equal(existsSync(join(dst, 'd')), false);
-  assert.ok(logger.lines.some((l) => /^\[info\] rsync -> 127\.0\.0\.1::dirs: 1 paths, exit 0, \d+ ms$/.test(l)), logger.lines.join('\n'));
+  assert.ok(logger.lines.some((l) => /^\[info\] rsync -> 127\.0\.0\.1::dirs: 1 paths, exit 0, \d+ ms \[\+"d"\]$/.test(l)), logger.lines.join('\n'));
 });
 
 test('auth: right password syncs; wrong password fails with the stderr logged, never the password', async () => {

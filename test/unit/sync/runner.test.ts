@@ -53,7 +53,7 @@ test('ok: one job with the paths, one log line, fail log resolved', async () => 
   assert.ok(job.argv.includes('-r'));
   assert.equal(job.excludeWalk, undefined);
   assert.deepEqual(calls, ['resolve 0 a.txt,dir,gone']);
-  assert.ok(logger.lines.includes('[info] rsync -> u@127.0.0.1::tongbu1: 3 paths, exit 0, 142 ms'), logger.lines.join('\n'));
+  assert.ok(logger.lines.includes('[info] rsync -> u@127.0.0.1::tongbu1: 3 paths, exit 0, 142 ms [+"a.txt" +"dir" -"gone"]'), logger.lines.join('\n'));
   assert.ok(logger.lines.some((l) => l.startsWith("[debug] rsync argv: cd -- /opt/tongbu && rsync -artuz -R -r --from0")));
 });
 
