@@ -111,8 +111,8 @@ async function startSvc(env: Env, label: string): Promise<Svc> {
   let out = '';
   proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  // Ours logs "watching"; another command: probe with a file until it reaches the target.
-  if (label === 'ours') await until(() => /watching /.test(out) || proc.exitCode !== null, 120_000, 'service start');
+  // Ours logs "ready: watching"; another command: probe with a file until it reaches the target.
+  if (label === 'ours') await until(() => /ready: watching /.test(out) || proc.exitCode !== null, 120_000, 'service start');
   else {
     await sleep(500);
     writeFileSync(join(env.src, '.probe'), 'p');

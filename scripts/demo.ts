@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRsyncd } from './lib/rsyncd.js';
+import { freePort, startRsyncd } from './lib/rsyncd.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = resolve(here, '..', '..');
@@ -30,12 +30,13 @@ async function main(): Promise<number> {
 
   const daemon = await startRsyncd(join(base, 'rsyncd'), [{ name: 'demo', path: target }]);
   const conf = join(base, 'confxml.xml');
+  const statusPort = await freePort();
   writeFileSync(
     conf,
     `<?xml version="1.0" encoding="UTF-8"?>
 <!-- Written by npm run demo: watch .demo/source, push to a loopback rsync daemon serving .demo/target. -->
 <head version="2.5">
-  <host hostip="127.0.0.1" port="8008"></host>
+  <host hostip="127.0.0.1" port="${statusPort}"></host>
   <debug start="false"/>
   <fileSystem xfs="false"/>
   <filter start="false"></filter>
@@ -75,10 +76,12 @@ async function main(): Promise<number> {
   config       : ${conf}
   drop files in: ${source}
   they appear  : ${target}
+  live status  : http://127.0.0.1:${statusPort}/status   (also /healthz and /metrics)
   try (another terminal):  echo hi > ${join(source, 'new.txt')} && ls ${target}
-  Ctrl-C stops the service and the rsync daemon.
+  Ctrl-C stops the service and the rsync daemon. Each synced batch is one log line below.
 `);
-  const child = spawn(process.execPath, [cli, '-r', '-o', conf], { stdio: 'inherit' });
+  // Its own process group: Ctrl-C reaches it once, forwarded by us (a second one would force a stop).
+  const child = spawn(process.execPath, [cli, '-r', '-o', conf], { stdio: 'inherit', detached: true });
   const forward = (sig: NodeJS.Signals): void => {
     child.kill(sig);
   };

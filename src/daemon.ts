@@ -50,7 +50,7 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
     logger.error(`cannot start watching: ${e instanceof Error ? e.message : String(e)}`);
     return ExitCode.NO_INPUT;
   }
-  logger.info(`watching ${config.sersync.localpaths.map((lp) => lp.watch).join(', ')} (${pipeline.watcher.backend}, ${pipeline.watcher.watchCount} directories)`);
+  logReady(config, pipeline, logger);
   ctx.onReady?.();
 
   const signals = waitForShutdownSignal();
@@ -77,11 +77,17 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
         logger.error(`the new configuration cannot start (${e instanceof Error ? e.message : String(e)}); keeping the previous one`);
         pipeline = await startPipeline(config, { ...base, fullSyncAtStart: 'catch-up' }, logger);
       }
-      logger.info(`watching ${config.sersync.localpaths.map((lp) => lp.watch).join(', ')} (${pipeline.watcher.backend}, ${pipeline.watcher.watchCount} directories)`);
+      logReady(config, pipeline, logger);
     }
   } finally {
     signals.dispose();
   }
+}
+
+/** The readiness line operators (and tests) wait for. */
+function logReady(config: Config, pipeline: Pipeline, logger: Logger): void {
+  const roots = config.sersync.localpaths.map((lp) => lp.watch).join(', ');
+  logger.info(`ready: watching ${roots} (${pipeline.watcher.backend}, ${pipeline.watcher.watchCount} directories)`);
 }
 
 /**

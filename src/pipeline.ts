@@ -200,7 +200,6 @@ async function startStatus(config: Config, metrics: DaemonMetrics, logger: Logge
     logger.warn(`status endpoint off: ${r.error.message}`);
     return undefined;
   }
-  logger.info(`status: http://${r.value.host}:${r.value.port}/status (also /healthz, /metrics)`);
   return r.value;
 }
 

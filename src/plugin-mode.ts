@@ -48,7 +48,7 @@ export async function runPluginOnly(ctx: DaemonContext, name: PluginName): Promi
     logger,
   );
   await watcher.start();
-  logger.info(`plugin-only mode (${name}): watching ${roots.join(', ')}`);
+  logger.info(`ready: watching ${roots.join(', ')} (plugin-only mode: ${name})`);
   ctx.onReady?.();
   const signals = waitForShutdownSignal();
   const sig = await signals.next();

@@ -77,7 +77,7 @@ export async function startService(dir: string, xml: string, args: string[] = []
   const exited = new Promise<number | null>((r) => proc.once('exit', (c) => { r(c); }));
   await eventually(() => {
     if (proc.exitCode !== null) throw new Error(`service exited ${proc.exitCode}: ${out}`);
-    return /watching /.test(out);
+    return /ready: watching /.test(out);
   }, { timeoutMs: 15_000, what: 'the service to start watching' });
   return {
     proc,
