@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // The `sersync` command: argv -> options -> config -> rsync check -> (-d: detach) -> daemon -> exit
 // code (docs/cli.md, docs/exit-codes.md). Shell. Only a bug (exit 70) ever prints a stack trace.
-import { readFileSync } from 'node:fs';
+// SIGUSR1 reopens the `-d` log file (logrotate); in the foreground it is ignored.
+import { appendFileSync, readFileSync } from 'node:fs';
 import { helpText, parseCliArgs, type CliOptions } from './cli-args.js';
 import { formatIssue } from './config/issues.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
 import { daemonChildCwd, describeDaemonFailure, detach, holdPidFile, notifyParentReady } from './daemonize.js';
 import { ExitCode } from './exit-codes.js';
-import { collectSecrets, createLogger } from './log.js';
+import { collectSecrets, createLogger, type ClosableLogger } from './log.js';
 import { checkRsync } from './rsync-check.js';
 
 const say = (line: string): void => {
@@ -22,6 +23,9 @@ function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   return String(pkg.version);
 }
+
+/** In the `-d` child: the log file, where a crash report goes (stderr may be a rotated file). */
+let crashLog: string | undefined;
 
 const readText = (path: string): string | undefined => {
   try {
@@ -112,22 +116,56 @@ async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.CANT_CREATE;
     }
   }
-  const logger = createLogger({ level: config.debug ? 'debug' : 'info', secrets: collectSecrets(config, readText) });
-  const { runDaemon } = await import('./daemon.js');
-  const code = await runDaemon({
-    config,
-    options,
-    logger,
-    ...(childCwd === undefined ? {} : { onReady: notifyParentReady }),
-  });
-  await logger.close();
-  return code;
+  const logger = openLogger(config, childCwd !== undefined);
+  if (logger === undefined) return ExitCode.CANT_CREATE;
+  // Also in the foreground: without a listener, SIGUSR1 would open Node's inspector on 127.0.0.1.
+  const onUsr1 = (): void => {
+    if (logger.reopen()) logger.info(`SIGUSR1: reopened the log file ${config.daemon.logFile}`);
+    else if (childCwd === undefined) logger.debug('SIGUSR1: logging to stdout, nothing to reopen');
+  };
+  process.on('SIGUSR1', onUsr1);
+  try {
+    const { runDaemon } = await import('./daemon.js');
+    return await runDaemon({
+      config,
+      options,
+      logger,
+      ...(childCwd === undefined ? {} : { onReady: notifyParentReady }),
+    });
+  } finally {
+    process.off('SIGUSR1', onUsr1);
+    await logger.close();
+  }
+}
+
+/**
+ * Foreground: lines to stdout. `-d` child: lines appended to `<daemon logFile>` through a logger
+ * that owns the file, so SIGUSR1 can reopen it; the child's stdout/stderr (the same file, opened
+ * by the parent) then only carry what is written before this point and stray output.
+ */
+function openLogger(config: Config, inChild: boolean): ClosableLogger | undefined {
+  const base = { level: config.debug ? 'debug' : 'info', secrets: collectSecrets(config, readText) } as const;
+  if (!inChild) return createLogger(base);
+  try {
+    const logger = createLogger({ ...base, file: config.daemon.logFile });
+    crashLog = config.daemon.logFile;
+    return logger;
+  } catch (e) {
+    complain(`cannot write ${config.daemon.logFile}: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
 }
 
 /** Last chance: a bug. One synchronous line with the stack, then exit 70 (the pid file goes on 'exit'). */
 function internalError(e: unknown): void {
   const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
-  process.stderr.write(`sersync: internal error (this is a bug, please report it):\n${detail}\n`);
+  const text = `sersync: internal error (this is a bug, please report it):\n${detail}\n`;
+  try {
+    if (crashLog === undefined) process.stderr.write(text);
+    else appendFileSync(crashLog, text); // the current log file, even after a rotation
+  } catch {
+    process.stderr.write(text);
+  }
   process.exit(ExitCode.SOFTWARE);
 }
 

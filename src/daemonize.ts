@@ -1,6 +1,9 @@
 // `-d`: run in the background properly (sersync 2.5.4 forked once, kept the terminal's stdio, wrote
 // no pid file). Parent: re-spawn self detached with output appended to the log file, wait for
 // 'ready' over IPC. Child: own the pid file, report ready, drop the IPC channel. Shell.
+// Logging in the child: cli.ts opens the log file by path (createLogger({file})), so SIGUSR1 can
+// reopen it after logrotate moved it; the inherited stdout/stderr descriptors cannot be reopened
+// and only carry start-up messages written before that logger exists (and stray output).
 //
 //   parent: open log --> pid file free? --> spawn child --ready--> print pid, exit 0
 //                                                       \--exit--> print log tail, exit child's code
@@ -8,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { LOG_FILE_MODE } from './log.js';
 import { err, ok, type Result } from './util/result.js';
 
 /** Set in the child's environment; its value is the directory the user started sersync from. */
@@ -136,7 +140,10 @@ export function notifyParentReady(): void {
 }
 
 export interface DetachOptions {
-  /** Where the child's stdout and stderr are appended. */
+  /**
+   * Where the child's stdout and stderr are appended (created `rw-r-----`). The child's own
+   * logger appends to the same path, so start-up failures and later lines end up in one file.
+   */
   readonly logFile: string;
   /** Checked before spawning, so "already running" is reported without starting anything. */
   readonly pidFile: string;
@@ -183,7 +190,7 @@ export async function detach(o: DetachOptions): Promise<Result<{ pid: number }, 
   let fd: number;
   try {
     mkdirSync(dirname(o.logFile), { recursive: true });
-    fd = openSync(o.logFile, 'a', 0o640);
+    fd = openSync(o.logFile, 'a', LOG_FILE_MODE);
   } catch (e) {
     return err({ kind: 'cannot-create', file: o.logFile, message: errnoMessage(e) });
   }

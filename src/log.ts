@@ -1,6 +1,10 @@
 // Operator log: `YYYY-MM-DD HH:mm:ss [level] message`, one line per action. Shell (winston).
 // Secrets (passwords, password-file contents) must never be passed in a message; as a second
 // line of defence, createLogger() replaces every known secret by `***` in every line it writes.
+// A file log can be reopened (SIGUSR1, for logrotate's `postrotate`): see ReopenableFile.
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { Config } from './config/types.js';
 
@@ -77,8 +81,80 @@ export interface CreateLoggerOptions {
 
 /** A Logger that can flush its output before the process exits. */
 export interface ClosableLogger extends Logger {
-  /** Flushes and closes the output (a file transport writes asynchronously). Logging after it is a no-op. */
+  /** Flushes and closes the output. Logging after it is a no-op. */
   close(): Promise<void>;
+  /**
+   * File logger: closes the log file and opens its path again (creating it when it was renamed
+   * away), so lines written from now on go to a fresh file there: what logrotate's
+   * `postrotate kill -USR1` expects. When the path cannot be opened, keeps writing to the old file
+   * and logs a warning there. Stream logger (stdout): does nothing, returns false.
+   * Returns whether a new file is open. Lines already handed to the logger before the call may
+   * still land in the old file; none is lost.
+   */
+  reopen(): boolean;
+}
+
+/** Log files are created `rw-r-----` (the parent of `-d` opens it with the same mode). */
+export const LOG_FILE_MODE = 0o640;
+
+/**
+ * An append-only Writable over a file path whose descriptor can be swapped for a fresh one
+ * (logrotate). Writes are synchronous: a daemon log is a few lines per rsync run, and a line
+ * written just before `process.exit` (the last-chance handler) is then really on disk.
+ * A failed write (disk full, EIO) drops the line instead of erroring the stream: an unwritable
+ * log must not stop the sync (winston would otherwise unpipe the transport for good).
+ */
+class ReopenableFile extends Writable {
+  readonly #path: string;
+  #fd: number;
+
+  /** Opens (creates, appends to) `path`, creating its directory. Throws when it cannot. */
+  constructor(path: string) {
+    super({ decodeStrings: true });
+    this.#path = path;
+    this.#fd = ReopenableFile.#open(path);
+  }
+
+  static #open(path: string): number {
+    mkdirSync(dirname(path), { recursive: true });
+    return openSync(path, 'a', LOG_FILE_MODE);
+  }
+
+  /** Opens the path again and closes the previous descriptor; on failure keeps the old one. */
+  reopen(): { ok: true } | { ok: false; message: string } {
+    let fd: number;
+    try {
+      fd = ReopenableFile.#open(this.#path);
+    } catch (e) {
+      return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    }
+    const old = this.#fd;
+    this.#fd = fd;
+    try {
+      closeSync(old);
+    } catch {
+      // EBADF/EIO on close of the rotated file: nothing left to save there.
+    }
+    return { ok: true };
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    try {
+      for (let off = 0; off < chunk.length; ) off += writeSync(this.#fd, chunk, off, chunk.length - off);
+    } catch {
+      // Dropped (see the class comment).
+    }
+    cb();
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // Already unusable: nothing to flush (writes are synchronous).
+    }
+    cb();
+  }
 }
 
 /**
@@ -89,10 +165,10 @@ export interface ClosableLogger extends Logger {
 export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
   const secrets = sortedSecrets(opts.secrets);
   const { combine, timestamp, printf } = winston.format;
-  const transport =
-    opts.file === undefined
-      ? new winston.transports.Stream({ stream: opts.stream ?? process.stdout })
-      : new winston.transports.File({ filename: opts.file });
+  // A file goes through our ReopenableFile instead of winston's File transport, which cannot be
+  // reopened. The constructor throws when the file cannot be opened (the caller reports it).
+  const file = opts.file === undefined ? undefined : new ReopenableFile(opts.file);
+  const transport = new winston.transports.Stream({ stream: file ?? opts.stream ?? process.stdout });
   const w = winston.createLogger({
     level: opts.level,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
@@ -115,6 +191,12 @@ export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
     warn: at('warn'),
     info: at('info'),
     debug: at('debug'),
+    reopen: () => {
+      if (file === undefined || closed) return false;
+      const r = file.reopen();
+      if (!r.ok) at('warn')(`cannot reopen the log file ${opts.file ?? ''}: ${r.message}; still writing to the previous file`);
+      return r.ok;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         if (closed) {
@@ -122,12 +204,15 @@ export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
           return;
         }
         closed = true;
-        if (opts.file === undefined) {
+        if (file === undefined) {
           resolve(); // stdout / the caller's stream stays open: it is not ours to end
           return;
         }
+        // Logger end -> transport finish (every line written) -> our file's end (closes the fd).
         transport.once('finish', () => {
-          setImmediate(resolve);
+          file.end(() => {
+            setImmediate(resolve);
+          });
         });
         w.end();
       }),

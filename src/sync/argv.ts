@@ -3,7 +3,7 @@
 //
 // Forms (see docs, and /work/shared/rsync-notes.md for the verified behaviour):
 //   batch:  P -R [-r] --from0 --files-from=- DEL --out-format=%o %n T -- ./ DEST   (paths on stdin)
-//   full:   P -R -r [--delete] --out-format=%o %n T [--exclude=G]... -- ./ DEST
+//   full:   P -R -r [--delete] --out-format=%o %l %n T [--exclude=G]... -- ./ DEST
 //   replay: P -R -r DEL T -- ./p1 ./p2 ... DEST                                    (fail-log, run by hand)
 // where P = commonParams, DEL = --delete-missing-args --delete (inotify delete on) or
 // --ignore-missing-args (off), T = transport (-e ssh, --port, --timeout, --password-file).
@@ -35,6 +35,8 @@ export const TIMEOUT_KILL_FACTOR = 4;
 
 /** The per-file result format parsed by the worker (`send a/b`, `del. a/c`). */
 export const OUT_FORMAT = '--out-format=%o %n';
+/** Full syncs add the file length (`send 1234 a/b`), counted for the `-r` progress report. */
+export const FULL_OUT_FORMAT = '--out-format=%o %l %n';
 
 /**
  * Computes the constant part for remote `remoteIndex` of the localpath `root`.
@@ -115,7 +117,7 @@ export function fullSyncArgv(p: PreparedRemote, opts: FullSyncOptions = {}): str
     '-R',
     '-r',
     ...(p.deleteOn ? ['--delete'] : []),
-    OUT_FORMAT,
+    FULL_OUT_FORMAT,
     ...p.transport,
     ...(opts.crontabExcludes ?? []).map((g) => `--exclude=${g}`),
     '--',

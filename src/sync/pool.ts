@@ -7,11 +7,13 @@
 //                                 returns 'signaled' without spawning ──▶ closed
 // A later close({force:true}) during draining escalates to killing. run() after close() rejects
 // with PoolClosedError.
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { RunResult, SyncJob } from './job.js';
 import { RSYNC_WORKER_FILE } from './paths.js';
+import type { SyncProgress } from './progress.js';
 import type { ToPool, ToWorker, WorkerTask } from '../../workers/rsync-worker.js';
+import { unreachable } from '../util/unreachable.js';
 
 /** A job was not run (or was cut short) because the pool was closed. The caller must requeue its paths. */
 export class PoolClosedError extends Error {
@@ -31,13 +33,23 @@ export interface PoolOptions {
   readonly killGraceMs?: number;
 }
 
+/** Per-run options. */
+export interface RunOptions {
+  /**
+   * Called with the running totals of transferred files and bytes, at most every 500 ms while
+   * rsync runs plus once at its end (when they changed), always before run() resolves. Bytes
+   * are counted only for full-sync argv (`%l` in FULL_OUT_FORMAT), else 0.
+   */
+  readonly onProgress?: (p: SyncProgress) => void;
+}
+
 export interface SyncPool {
   /**
    * Runs one job on a free thread (queued when all are busy; no ordering guarantee between
    * jobs). Resolves with the RunResult, whatever rsync did. Rejects with PoolClosedError when
    * the pool was closed before the job ran, or with the worker's Error for a bug.
    */
-  run(job: SyncJob): Promise<RunResult>;
+  run(job: SyncJob, opts?: RunOptions): Promise<RunResult>;
   /**
    * Graceful: waits for queued and running jobs. `force`: rejects queued jobs, kills every running
    * rsync (its whole process group, so ssh too) and resolves once no child is left.
@@ -98,16 +110,27 @@ export function createPool(opts: PoolOptions): SyncPool {
     get running() {
       return [...active].filter((a) => a.pid !== undefined).length;
     },
-    async run(job) {
+    async run(job, o = {}) {
       if (state !== 'open') throw new PoolClosedError();
       const { port1, port2 } = new MessageChannel();
-      const task = piscina.run({ job, port: port2 }, { transferList: [port2] });
+      const onProgress = o.onProgress;
+      const task = piscina.run({ job, port: port2, progress: onProgress !== undefined }, { transferList: [port2] });
       const a: Active = { port: port1, done: task.catch(() => undefined) };
       active.add(a);
-      port1.on('message', (m: ToPool) => {
-        a.pid = m.pid;
-        if (state === 'killing') kill(a);
-      });
+      const onMessage = (m: ToPool): void => {
+        switch (m.kind) {
+          case 'spawned':
+            a.pid = m.pid;
+            if (state === 'killing') kill(a);
+            return;
+          case 'progress':
+            onProgress?.({ files: m.files, bytes: m.bytes });
+            return;
+          default:
+            unreachable(m);
+        }
+      };
+      port1.on('message', onMessage);
       try {
         return await task;
       } catch (e) {
@@ -115,6 +138,9 @@ export function createPool(opts: PoolOptions): SyncPool {
         throw e;
       } finally {
         active.delete(a);
+        // The worker posted its last messages before returning, so they are queued on port1 by
+        // now even if their 'message' events have not fired yet: deliver them before resolving.
+        for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1)) onMessage(m.message as ToPool);
         port1.close();
       }
     },

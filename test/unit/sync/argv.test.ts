@@ -13,7 +13,7 @@ test('defaults: daemon destination, delete on', () => {
   assert.equal(p.killAfterMs, 0);
   assert.deepEqual(batchArgv(p, false), ['-artuz', '-R', ...BATCH_TAIL, '--', './', '127.0.0.1::tongbu1']);
   assert.deepEqual(batchArgv(p, true), ['-artuz', '-R', '-r', ...BATCH_TAIL, '--', './', '127.0.0.1::tongbu1']);
-  assert.deepEqual(fullSyncArgv(p), ['-artuz', '-R', '-r', '--delete', '--out-format=%o %n', '--', './', '127.0.0.1::tongbu1']);
+  assert.deepEqual(fullSyncArgv(p), ['-artuz', '-R', '-r', '--delete', '--out-format=%o %l %n', '--', './', '127.0.0.1::tongbu1']);
 });
 
 test('second remote gets its own destination', () => {
@@ -51,7 +51,7 @@ test('ssh: -e ssh and ip:path; port through ssh -p; no --password-file', () => {
     0,
   );
   assert.deepEqual(fullSyncArgv(all), [
-    '-artuz', '-R', '-r', '--delete', '--out-format=%o %n', '-e', 'ssh -p 2222', '--timeout=7', '--', './', 'bob@127.0.0.1:tongbu1',
+    '-artuz', '-R', '-r', '--delete', '--out-format=%o %l %n', '-e', 'ssh -p 2222', '--timeout=7', '--', './', 'bob@127.0.0.1:tongbu1',
   ]);
 });
 
@@ -60,13 +60,13 @@ test('delete off: missing paths are ignored, full sync has no --delete', () => {
   assert.deepEqual(batchArgv(p, true), [
     '-artuz', '-R', '-r', '--from0', '--files-from=-', '--ignore-missing-args', '--out-format=%o %n', '--', './', '127.0.0.1::tongbu1',
   ]);
-  assert.deepEqual(fullSyncArgv(p), ['-artuz', '-R', '-r', '--out-format=%o %n', '--', './', '127.0.0.1::tongbu1']);
+  assert.deepEqual(fullSyncArgv(p), ['-artuz', '-R', '-r', '--out-format=%o %l %n', '--', './', '127.0.0.1::tongbu1']);
 });
 
 test('crontab excludes become --exclude=GLOB words (no shell quoting needed)', () => {
   const p = prepareRemote(makeConfig(), ROOT, 0);
   assert.deepEqual(fullSyncArgv(p, { crontabExcludes: ['*.php', 'info/*'] }), [
-    '-artuz', '-R', '-r', '--delete', '--out-format=%o %n', '--exclude=*.php', '--exclude=info/*', '--', './', '127.0.0.1::tongbu1',
+    '-artuz', '-R', '-r', '--delete', '--out-format=%o %l %n', '--exclude=*.php', '--exclude=info/*', '--', './', '127.0.0.1::tongbu1',
   ]);
 });
 
