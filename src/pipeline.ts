@@ -16,6 +16,7 @@ import { createFailLogFile } from './retry/fail-log-file.js';
 import { createDaemonMetrics, type DaemonMetrics, type RemoteRef } from './status/daemon-metrics.js';
 import { startStatusServer, type StatusServer } from './status/status-server.js';
 import { createPool } from './sync/pool.js';
+import { createProgressBoard } from './sync/progress.js';
 import { createBatchRunner } from './sync/runner.js';
 import { systemClock } from './util/clock.js';
 import { createWatcher } from './watch/create-watcher.js';
@@ -71,11 +72,20 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
     remotes: [...refs.values()],
     probe: () => ({ pending: scheduler.pendingCount(), inFlight: scheduler.inFlightCount(), watchCount: watcher.watchCount, backend: watcher.backend, failLogBytes: fileSize(config.sersync.failLog.path) }),
   });
+  // `-r`: the first full sync of each target shows progress (a TTY line, else a log line every 10 s).
+  const board = opts.fullSyncAtStart === 'rsync-first' ? createProgressBoard({ logger }) : undefined;
+  const firstFull = new Set(targets.map((t) => t.key));
+  const fullSync = async (target: Target): Promise<BatchOutcome> => {
+    const sink = board !== undefined && firstFull.delete(target.key) ? board.start(target.root, remoteLabel(config, target)) : undefined;
+    try {
+      return await run.runFullSync(target.root, target.remoteIndex, { crontabExcludes, ...(sink ? { onProgress: sink.update } : {}) });
+    } finally {
+      sink?.finish();
+    }
+  };
   const runBatch = async (batch: Batch): Promise<BatchOutcome> => {
     const t0 = Date.now();
-    const outcome = batch.entries.some((e) => e.path === '')
-      ? await run.runFullSync(batch.target.root, batch.target.remoteIndex, { crontabExcludes })
-      : await run(batch);
+    const outcome = batch.entries.some((e) => e.path === '') ? await fullSync(batch.target) : await run(batch);
     const ref = refs.get(batch.target.key);
     if (ref) metrics.recordRun(ref, outcome, Date.now(), { durationMs: Date.now() - t0 });
     return outcome;
