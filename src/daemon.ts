@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { CliOptions } from './cli-args.js';
 import { formatIssue } from './config/issues.js';
 import { loadConfig } from './config/load.js';
-import type { Config } from './config/types.js';
+import type { Config, PluginName } from './config/types.js';
+import { checkPlugin } from './plugins/registry.js';
 import { waitForShutdownSignal } from './daemon-support.js';
 import { daemonChildCwd } from './daemonize.js';
 import { ExitCode } from './exit-codes.js';
@@ -33,8 +34,12 @@ const RAN_BEFORE = 'ran-before';
 /** Runs the service until SIGTERM/SIGINT; returns the process exit code. */
 export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
   const { options, logger } = ctx;
-  if (options.module !== undefined) return runPluginOnly(ctx, options.module);
+  if (options.module !== undefined) {
+    if (!pluginUsable(ctx.config, options.module, 'standalone', logger)) return ExitCode.CONFIG;
+    return runPluginOnly(ctx, options.module);
+  }
   let config = ctx.config;
+  if (config.sersync.plugin.enabled && !pluginUsable(config, config.sersync.plugin.name, 'sersync', logger)) return ExitCode.CONFIG;
   const cronEnv = Number(process.env['SERSYNC_CRONTAB_INTERVAL_MS']);
   const base: Omit<PipelineOptions, 'fullSyncAtStart'> = {
     threads: options.threads,
@@ -82,6 +87,14 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
   } finally {
     signals.dispose();
   }
+}
+
+/** Logs checkPlugin's warnings and errors; false when the plugin cannot run (nothing starts: exit 78). */
+function pluginUsable(config: Config, name: PluginName, mode: 'sersync' | 'standalone', logger: Logger): boolean {
+  const check = checkPlugin(name, config, mode);
+  for (const w of check.warnings) logger.warn(`plugin ${name}: ${w}`);
+  for (const e of check.errors) logger.error(`${config.file}: plugin ${name}: ${e}`);
+  return check.errors.length === 0;
 }
 
 /** The readiness line operators (and tests) wait for. */

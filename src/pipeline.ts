@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import type { Config } from './config/types.js';
 import { remoteLabel } from './daemon-support.js';
 import type { Logger } from './log.js';
-import { createPlugin, checkPlugin } from './plugins/registry.js';
+import { createPlugin } from './plugins/registry.js';
 import { toPluginEvent, type Plugin } from './plugins/plugin.js';
 import { Scheduler } from './queue/scheduler.js';
 import type { Batch, BatchOutcome, Target } from './queue/types.js';
@@ -189,18 +189,11 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
   };
 }
 
+/** The after-sync plugin (already checked by the daemon: checkPlugin errors stop the start). */
 function startPlugin(config: Config, logger: Logger): Plugin | undefined {
   if (!config.sersync.plugin.enabled) return undefined;
-  const name = config.sersync.plugin.name;
-  const check = checkPlugin(name, config, 'sersync');
-  for (const w of check.warnings) logger.warn(`plugin ${name}: ${w}`);
-  for (const e of check.errors) logger.error(`plugin ${name}: ${e}`);
-  if (check.errors.length > 0) {
-    logger.error(`plugin ${name} is off because of the errors above`);
-    return undefined;
-  }
-  logger.info(`after each sync the plugin runs: ${name}`);
-  return createPlugin(name, config, logger);
+  logger.info(`after each sync the plugin runs: ${config.sersync.plugin.name}`);
+  return createPlugin(config.sersync.plugin.name, config, logger);
 }
 
 async function startStatus(config: Config, metrics: DaemonMetrics, logger: Logger): Promise<StatusServer | undefined> {
