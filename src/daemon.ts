@@ -129,9 +129,9 @@ async function reload(file: string, logger: Logger): Promise<Config | undefined>
   const r = await loadConfig(file, { cwd: daemonChildCwd(process.env) ?? process.cwd() });
   if (r.ok) {
     for (const w of r.value.warnings) logger.warn(formatIssue(w));
-    return r.value.config;
-  }
-  if (r.error.kind === 'invalid') for (const i of r.error.issues) logger.error(formatIssue(i));
+    const next = r.value.config;
+    if (!next.sersync.plugin.enabled || pluginUsable(next, next.sersync.plugin.name, 'sersync', logger)) return next;
+  } else if (r.error.kind === 'invalid') for (const i of r.error.issues) logger.error(formatIssue(i));
   else logger.error(`${r.error.file}: ${r.error.message}`);
   logger.error('SIGHUP: the new configuration has errors; still running with the previous one');
   return undefined;
