@@ -1,0 +1,232 @@
+// The durable journal's byte format: a file header, then self-delimiting records (marker, length,
+// CRC-32, payload), so a record torn by a crash, or any garbage, is detected and skipped, and a
+// decoder can resynchronise on the next intact record. Pure (docs/reliability.md).
+
+/** One journal entry: a path of a target became pending, or was synced ("done"). */
+export interface JournalRecord {
+  readonly kind: 'pending' | 'done';
+  /** The queue's target key (root x remote). Any string. */
+  readonly targetKey: string;
+  /** Path relative to the root ('' = the whole root). Any well-formed string (newlines, NUL, ...). */
+  readonly path: string;
+  readonly op?: 'upsert' | 'remove';
+  readonly isDir?: boolean;
+  /** On 'done' only: the path AND everything outstanding below it were synced. */
+  readonly subtree?: boolean;
+}
+
+/** First bytes of every journal file; the last byte before '\n' is the format version. */
+export const JOURNAL_HEADER: Uint8Array = new TextEncoder().encode('SSYNCJ1\n');
+
+/** Record marker byte: where a decoder may start looking for a record. */
+const MARK = 0xd7;
+/** marker (1) + payload length (u32 LE) + CRC-32 of length field and payload (u32 LE). */
+const FRAME_BYTES = 9;
+/** kind (1) + flags (1) + target-key length (u32 LE). */
+const FIXED_PAYLOAD = 6;
+/** Larger lengths are garbage (a path is at most PATH_MAX = 4096 bytes on Linux). */
+export const MAX_PAYLOAD = 1 << 20;
+
+const KIND_CODE = { pending: 1, done: 2 } as const;
+const F_OP = 1;
+const F_REMOVE = 2;
+const F_DIR_SET = 4;
+const F_DIR = 8;
+const F_SUBTREE = 16;
+const KNOWN_FLAGS = F_OP | F_REMOVE | F_DIR_SET | F_DIR | F_SUBTREE;
+
+const CRC_TABLE = ((): Uint32Array => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE 802.3, as zlib) of `b[start, end)`, continuing from `crc` (0 to begin). */
+export function crc32(b: Uint8Array, start = 0, end = b.length, crc = 0): number {
+  let c = ~crc;
+  for (let i = start; i < end; i++) c = (CRC_TABLE[(c ^ (b[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+const encoder = new TextEncoder();
+// fatal: invalid UTF-8 makes a record garbage; ignoreBOM: a path may start with U+FEFF.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+function utf8(s: string, what: string): Uint8Array {
+  // UTF-8 cannot carry a lone surrogate: it would come back as U+FFFD, a different path.
+  if (LONE_SURROGATE.test(s)) throw new Error(`Internal error: journal ${what} is not well-formed UTF-16`);
+  return encoder.encode(s);
+}
+
+/** Encodes one record (frame + payload). Throws on a record no decoder could give back (a bug). */
+export function encodeRecord(r: JournalRecord): Uint8Array {
+  const key = utf8(r.targetKey, 'target key');
+  const path = utf8(r.path, 'path');
+  const len = FIXED_PAYLOAD + key.length + path.length;
+  if (len > MAX_PAYLOAD) throw new Error(`Internal error: journal record of ${len} bytes`);
+  if (r.subtree === true && r.kind !== 'done') throw new Error('Internal error: subtree on a pending record');
+  const out = new Uint8Array(FRAME_BYTES + len);
+  const view = new DataView(out.buffer);
+  out[0] = MARK;
+  view.setUint32(1, len, true);
+  out[9] = KIND_CODE[r.kind];
+  out[10] =
+    (r.op === undefined ? 0 : F_OP | (r.op === 'remove' ? F_REMOVE : 0)) |
+    (r.isDir === undefined ? 0 : F_DIR_SET | (r.isDir ? F_DIR : 0)) |
+    (r.subtree === true ? F_SUBTREE : 0);
+  view.setUint32(11, key.length, true);
+  out.set(key, 15);
+  out.set(path, 15 + key.length);
+  view.setUint32(5, crc32(out, FRAME_BYTES, out.length, crc32(out, 1, 5)), true);
+  return out;
+}
+
+/** UTF-8 length of a well-formed string, without encoding it. */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4; // a surrogate pair: one 4-byte sequence
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** What encodeRecord(r).length is for a record of this target key and path (any kind and flags). */
+export function encodedSize(targetKey: string, path: string): number {
+  return FRAME_BYTES + FIXED_PAYLOAD + utf8Length(targetKey) + utf8Length(path);
+}
+
+/** Encodes records back to back. */
+export function encodeRecords(records: Iterable<JournalRecord>): Uint8Array {
+  const parts = [...records].map(encodeRecord);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Where a file stands: `ok` (starts with the header), `empty` (a prefix of it: new), or `foreign`. */
+export function checkHeader(head: Uint8Array): 'ok' | 'empty' | 'foreign' {
+  const n = Math.min(head.length, JOURNAL_HEADER.length);
+  for (let i = 0; i < n; i++) if (head[i] !== JOURNAL_HEADER[i]) return 'foreign';
+  return head.length >= JOURNAL_HEADER.length ? 'ok' : 'empty';
+}
+
+function decodePayload(b: Uint8Array, start: number, end: number): JournalRecord | undefined {
+  const kindByte = b[start];
+  const flags = b[start + 1] ?? 0;
+  const kind = kindByte === 1 ? 'pending' : kindByte === 2 ? 'done' : undefined;
+  if (kind === undefined || (flags & ~KNOWN_FLAGS) !== 0) return undefined;
+  if ((flags & F_SUBTREE) !== 0 && kind !== 'done') return undefined;
+  const keyLen = new DataView(b.buffer, b.byteOffset + start + 2, 4).getUint32(0, true);
+  if (start + FIXED_PAYLOAD + keyLen > end) return undefined;
+  let targetKey: string;
+  let path: string;
+  try {
+    targetKey = decoder.decode(b.subarray(start + FIXED_PAYLOAD, start + FIXED_PAYLOAD + keyLen));
+    path = decoder.decode(b.subarray(start + FIXED_PAYLOAD + keyLen, end));
+  } catch {
+    return undefined;
+  }
+  return {
+    kind,
+    targetKey,
+    path,
+    ...((flags & F_OP) !== 0 ? { op: (flags & F_REMOVE) !== 0 ? 'remove' : 'upsert' } : {}),
+    ...((flags & F_DIR_SET) !== 0 ? { isDir: (flags & F_DIR) !== 0 } : {}),
+    ...((flags & F_SUBTREE) !== 0 ? { subtree: true } : {}),
+  };
+}
+
+/**
+ * Incremental decoder for the bytes after the header. Feed chunks with `push`, then `finish`.
+ * Bytes that are not an intact record (a torn tail, a flipped bit, garbage) are skipped and
+ * counted in `garbageBytes`; decoding resumes at the next intact record. Holds at most one
+ * record's worth of bytes (<= MAX_PAYLOAD + a chunk) between calls.
+ */
+export class JournalDecoder {
+  #buf: Uint8Array = new Uint8Array(0);
+  #garbage = 0;
+  #finished = false;
+
+  /** Bytes skipped so far because they were not part of an intact record. */
+  get garbageBytes(): number {
+    return this.#garbage;
+  }
+
+  /** Decodes the records complete in what was pushed so far. */
+  push(chunk: Uint8Array): JournalRecord[] {
+    if (this.#finished) throw new Error('Internal error: JournalDecoder.push after finish');
+    if (this.#buf.length === 0) this.#buf = chunk.slice();
+    else {
+      const joined = new Uint8Array(this.#buf.length + chunk.length);
+      joined.set(this.#buf);
+      joined.set(chunk, this.#buf.length);
+      this.#buf = joined;
+    }
+    return this.#scan(false);
+  }
+
+  /** Decodes the rest; whatever cannot form a record (a torn tail) counts as garbage. */
+  finish(): JournalRecord[] {
+    const out = this.#scan(true);
+    this.#finished = true;
+    return out;
+  }
+
+  #scan(final: boolean): JournalRecord[] {
+    const b = this.#buf;
+    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const out: JournalRecord[] = [];
+    let p = 0;
+    while (p < b.length) {
+      if (b[p] !== MARK) {
+        const next = b.indexOf(MARK, p + 1);
+        const to = next < 0 ? b.length : next;
+        this.#garbage += to - p;
+        p = to;
+        continue;
+      }
+      let intact: JournalRecord | undefined;
+      let size = 1;
+      if (p + FRAME_BYTES <= b.length) {
+        const len = view.getUint32(p + 1, true);
+        if (len >= FIXED_PAYLOAD && len <= MAX_PAYLOAD) {
+          if (p + FRAME_BYTES + len > b.length && !final) break; // wait for the rest
+          if (p + FRAME_BYTES + len <= b.length) {
+            const crc = crc32(b, p + FRAME_BYTES, p + FRAME_BYTES + len, crc32(b, p + 1, p + 5));
+            if (crc === view.getUint32(p + 5, true)) {
+              intact = decodePayload(b, p + FRAME_BYTES, p + FRAME_BYTES + len);
+              if (intact !== undefined) size = FRAME_BYTES + len;
+            }
+          }
+        }
+      } else if (!final) break;
+      if (intact === undefined) this.#garbage += 1;
+      else out.push(intact);
+      p += size;
+    }
+    this.#buf = b.subarray(p);
+    return out;
+  }
+}
+
+/** Whole-buffer decode of the bytes after the header (tests, small files). */
+export function decodeRecords(bytes: Uint8Array): { records: JournalRecord[]; garbageBytes: number } {
+  const d = new JournalDecoder();
+  const records = [...d.push(bytes), ...d.finish()];
+  return { records, garbageBytes: d.garbageBytes };
+}

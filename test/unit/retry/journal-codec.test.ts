@@ -1,0 +1,202 @@
+// The journal's byte format: hostile paths round-trip, a torn tail or garbage is skipped and
+// counted, decoding resumes on the next intact record, chunking does not change the result.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  checkHeader,
+  crc32,
+  decodeRecords,
+  encodedSize,
+  encodeRecord,
+  encodeRecords,
+  JOURNAL_HEADER,
+  JournalDecoder,
+  type JournalRecord,
+} from '../../../src/retry/journal-codec.js';
+import { HOSTILE } from '../sync/hostile-names.js';
+
+const PATHS = [
+  ...HOSTILE,
+  '',
+  'dir/nl\nin\nthe\nmiddle',
+  'nul\u0000inside',
+  '\uFEFFstarts with a BOM',
+  '\r\n',
+  'a/'.repeat(2000) + 'deep',
+  '\u00D7\u00D7\u00D7', // the marker byte is 0xD7; its UTF-8 form (C3 97) is not, but test near-misses
+  String.fromCharCode(0xd7),
+];
+
+function sample(): JournalRecord[] {
+  const out: JournalRecord[] = [];
+  PATHS.forEach((path, i) => {
+    const targetKey = i % 2 === 0 ? '/srv/www\u00000' : '/srv/it\'s "root"\u00001';
+    out.push({ kind: 'pending', targetKey, path, op: i % 3 === 0 ? 'remove' : 'upsert', isDir: i % 4 === 0 });
+    out.push({ kind: 'pending', targetKey, path });
+    out.push({ kind: 'done', targetKey, path, ...(i % 5 === 0 ? { subtree: true } : {}) });
+    out.push({ kind: 'pending', targetKey, path, isDir: false });
+  });
+  return out;
+}
+
+test('hostile paths and every flag combination round-trip exactly', () => {
+  const records = sample();
+  const { records: back, garbageBytes } = decodeRecords(encodeRecords(records));
+  assert.equal(garbageBytes, 0);
+  assert.deepEqual(back, records);
+});
+
+test('encodedSize is the encoded length', () => {
+  for (const r of sample()) assert.equal(encodedSize(r.targetKey, r.path), encodeRecord(r).length, JSON.stringify(r.path));
+  assert.equal(encodedSize('k', '🙂'), encodeRecord({ kind: 'done', targetKey: 'k', path: '🙂' }).length);
+});
+
+test('a string UTF-8 cannot carry (lone surrogate) is refused, not silently changed', () => {
+  assert.throws(() => encodeRecord({ kind: 'pending', targetKey: 't', path: 'bad\uD800' }), /Internal error/);
+  assert.throws(() => encodeRecord({ kind: 'pending', targetKey: '\uDC00', path: 'p' }), /Internal error/);
+  assert.throws(() => encodeRecord({ kind: 'pending', targetKey: 't', path: 'p', subtree: true }), /Internal error/);
+});
+
+test('a torn last record, cut at any byte, is ignored and counted as garbage', () => {
+  const head = sample().slice(0, 6);
+  const last: JournalRecord = { kind: 'pending', targetKey: 't', path: 'last\nrecord', op: 'remove', isDir: true };
+  const intact = encodeRecords(head);
+  const tail = encodeRecord(last);
+  for (let cut = 0; cut < tail.length; cut++) {
+    const bytes = new Uint8Array(intact.length + cut);
+    bytes.set(intact);
+    bytes.set(tail.subarray(0, cut), intact.length);
+    const got = decodeRecords(bytes);
+    assert.deepEqual(got.records, head, `cut at ${cut}`);
+    assert.equal(got.garbageBytes, cut, `cut at ${cut}`);
+  }
+  const whole = decodeRecords(new Uint8Array([...intact, ...tail]));
+  assert.deepEqual(whole.records, [...head, last]);
+});
+
+test('garbage between records is skipped and decoding resumes at the next intact record', () => {
+  const [a, b] = [sample()[0]!, sample()[5]!];
+  const junk = new Uint8Array([0xd7, 0xff, 0xff, 0, 0, 1, 2, 3, 0xd7, 20, 0, 0, 0, 9, 9, 9, 9, 0, 0xd7]);
+  const bytes = new Uint8Array([...encodeRecord(a), ...junk, ...encodeRecord(b)]);
+  const got = decodeRecords(bytes);
+  assert.deepEqual(got.records, [a, b]);
+  assert.equal(got.garbageBytes, junk.length);
+});
+
+test('a flipped bit anywhere in a record drops that record only', () => {
+  const records = sample().slice(0, 3);
+  const mid = encodeRecord(records[1]!);
+  for (let i = 0; i < mid.length; i++) {
+    for (const bit of [0x01, 0x80]) {
+      const bad = mid.slice();
+      bad[i] = bad[i]! ^ bit;
+      const bytes = new Uint8Array([...encodeRecord(records[0]!), ...bad, ...encodeRecord(records[2]!)]);
+      const got = decodeRecords(bytes);
+      assert.deepEqual(got.records, [records[0], records[2]], `byte ${i} bit ${bit}`);
+      assert.ok(got.garbageBytes > 0);
+    }
+  }
+});
+
+test('invalid UTF-8, unknown kinds and unknown flags are garbage even with a correct CRC', () => {
+  const forge = (payload: number[]): Uint8Array => {
+    const frame = new Uint8Array(9 + payload.length);
+    const view = new DataView(frame.buffer);
+    frame[0] = 0xd7;
+    view.setUint32(1, payload.length, true);
+    frame.set(payload, 9);
+    view.setUint32(5, crc32(frame, 9, frame.length, crc32(frame, 1, 5)), true);
+    return frame;
+  };
+  const good = forge([1, 0, 1, 0, 0, 0, 0x6b, 0x70]); // pending, key "k", path "p"
+  assert.deepEqual(decodeRecords(good).records, [{ kind: 'pending', targetKey: 'k', path: 'p' }]);
+  for (const payload of [
+    [3, 0, 1, 0, 0, 0, 0x6b, 0x70], // kind 3
+    [1, 0x20, 1, 0, 0, 0, 0x6b, 0x70], // unknown flag
+    [1, 16, 1, 0, 0, 0, 0x6b, 0x70], // subtree on a pending
+    [1, 0, 9, 0, 0, 0, 0x6b, 0x70], // key longer than the payload
+    [1, 0, 1, 0, 0, 0, 0x6b, 0xff], // invalid UTF-8
+    [1, 0, 1, 0, 0, 0, 0x6b, 0xed, 0xa0, 0x80], // an encoded surrogate
+  ]) {
+    const got = decodeRecords(forge(payload));
+    assert.deepEqual(got.records, [], JSON.stringify(payload));
+    assert.equal(got.garbageBytes, 9 + payload.length);
+  }
+});
+
+test('crc32 is the IEEE CRC-32 (check value)', () => {
+  assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+});
+
+test('header: ours, a prefix of it (new file), or foreign', () => {
+  assert.equal(checkHeader(JOURNAL_HEADER), 'ok');
+  assert.equal(checkHeader(new Uint8Array([...JOURNAL_HEADER, 1, 2])), 'ok');
+  assert.equal(checkHeader(new Uint8Array(0)), 'empty');
+  assert.equal(checkHeader(JOURNAL_HEADER.subarray(0, 3)), 'empty');
+  assert.equal(checkHeader(new TextEncoder().encode('#errno 2560\n')), 'foreign');
+  assert.equal(checkHeader(new TextEncoder().encode('SSYNCJ2\n')), 'foreign');
+});
+
+const recordArb: fc.Arbitrary<JournalRecord> = fc.oneof(
+  fc.record(
+    {
+      kind: fc.constant('pending' as const),
+      targetKey: fc.string({ unit: 'grapheme', maxLength: 8 }),
+      path: fc.string({ unit: 'grapheme', maxLength: 30 }),
+      op: fc.constantFrom('upsert' as const, 'remove' as const),
+      isDir: fc.boolean(),
+    },
+    { requiredKeys: ['kind', 'targetKey', 'path'] },
+  ),
+  fc.record(
+    { kind: fc.constant('done' as const), targetKey: fc.string({ maxLength: 8 }), path: fc.string({ unit: 'binary', maxLength: 30 }), subtree: fc.constant(true) },
+    { requiredKeys: ['kind', 'targetKey', 'path'] },
+  ),
+).map((r) => ({ ...r })); // fast-check records have a null prototype; decoded ones do not
+
+test('property: any split into chunks decodes like the whole buffer', () => {
+  fc.assert(
+    fc.property(fc.array(recordArb, { maxLength: 20 }), fc.array(fc.nat(400), { maxLength: 6 }), fc.nat(30), (records, cuts, torn) => {
+      const full = encodeRecords(records);
+      const bytes = full.subarray(0, Math.max(0, full.length - torn));
+      const whole = decodeRecords(bytes);
+      const d = new JournalDecoder();
+      const got: JournalRecord[] = [];
+      let at = 0;
+      for (const c of [...cuts].sort((x, y) => x - y).map((c) => Math.min(c, bytes.length))) {
+        got.push(...d.push(bytes.subarray(at, Math.max(at, c))));
+        at = Math.max(at, c);
+      }
+      got.push(...d.push(bytes.subarray(at)), ...d.finish());
+      assert.deepEqual(got, whole.records);
+      assert.equal(d.garbageBytes, whole.garbageBytes);
+      // Exactly the records wholly before the cut decode; the torn one (if any) does not.
+      let end = 0;
+      const before = records.filter((r) => (end += encodeRecord(r).length) <= bytes.length);
+      assert.deepEqual(whole.records, before);
+      assert.equal(whole.garbageBytes, bytes.length - encodeRecords(before).length);
+    }),
+  );
+});
+
+test('property: random garbage never throws and never yields a record', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 2000 }), (junk) => {
+      const got = decodeRecords(junk);
+      assert.equal(got.records.length, 0);
+      assert.equal(got.garbageBytes, junk.length);
+    }),
+  );
+});
+
+test('property: garbage spliced between intact records loses no intact record', () => {
+  fc.assert(
+    fc.property(fc.array(recordArb, { minLength: 1, maxLength: 10 }), fc.array(fc.uint8Array({ maxLength: 60 }), { minLength: 1, maxLength: 10 }), (records, junks) => {
+      const parts: number[] = [];
+      records.forEach((r, i) => parts.push(...(junks[i % junks.length] ?? []), ...encodeRecord(r)));
+      const got = decodeRecords(new Uint8Array(parts));
+      assert.deepEqual(got.records, records);
+    }),
+  );
+});
