@@ -28,7 +28,8 @@ export default tseslint.config(
     // Pure core: no file system, processes, sockets or timers.
     files: ['src/queue/combine.ts', 'src/queue/pending.ts', 'src/queue/shard.ts', 'src/watch/filter.ts',
       'src/sync/argv.ts', 'src/sync/exit-policy.ts', 'src/retry/fail-log.ts', 'src/config/validate.ts',
-      'src/config/xml.ts', 'src/config/issues.ts', 'src/util/result.ts'],
+      'src/config/xml.ts', 'src/config/issues.ts', 'src/util/result.ts', 'src/queue/path-trie.ts', 'src/queue/heap.ts',
+      'src/queue/outcome.ts', 'src/retry/journal-codec.ts', 'src/status/metrics.ts', 'src/status/report.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: IO_MODULES.map((name) => ({ name, message: 'Pure module: no I/O.' })) }],
       'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'console'],

@@ -11,8 +11,10 @@ import type { Logger } from './log.js';
 import { createPlugin } from './plugins/registry.js';
 import { toPluginEvent, type Plugin } from './plugins/plugin.js';
 import { Scheduler } from './queue/scheduler.js';
-import type { Batch, BatchOutcome, Target } from './queue/types.js';
+import type { Batch, BatchOutcome, Change, Target } from './queue/types.js';
 import { createFailLogFile } from './retry/fail-log-file.js';
+import { openJournal, type Journal } from './retry/journal.js';
+import type { JournalRecord } from './retry/journal-codec.js';
 import { createDaemonMetrics, type DaemonMetrics, type RemoteRef } from './status/daemon-metrics.js';
 import { startStatusServer, type StatusServer } from './status/status-server.js';
 import { createPool } from './sync/pool.js';
@@ -53,6 +55,20 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
   );
   const refs = new Map<string, RemoteRef>(targets.map((t) => [t.key, { label: remoteLabel(config, t), root: t.root }]));
   for (const t of targets) logger.info(`sync ${t.root} -> ${remoteLabel(config, t)}`);
+
+  // Durable state: every queued path is journalled until it synced (docs/reliability.md).
+  const opened = await openJournal(config.sersync.failLog.stateDir, {
+    onError: (e) => { logger.error(`journal in ${config.sersync.failLog.stateDir}: ${e.message}`); },
+  });
+  if (!opened.ok) throw new Error(opened.error.message);
+  const journal: Journal = opened.value;
+  const targetsOf = new Map<string, Target[]>();
+  for (const t of targets) targetsOf.set(t.root, [...(targetsOf.get(t.root) ?? []), t]);
+  const enqueue = (change: Change): void => {
+    const ts = targetsOf.get(change.root) ?? [];
+    journal.append(ts.map((t): JournalRecord => ({ kind: 'pending', targetKey: t.key, path: change.path, op: change.op, isDir: change.isDir })));
+    scheduler.add(change);
+  };
 
   const pool = createPool({ threads: opts.threads });
   // The fail log renders its commands with the runner's argv (called only once `run` exists).
@@ -104,6 +120,8 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
       if (ref) metrics.recordRetry(ref, entries.length);
     },
     onSynced: (target, entries) => {
+      // A synced directory (or the whole root, path '') covers what was queued below it.
+      journal.append(entries.map((e): JournalRecord => ({ kind: 'done', targetKey: target.key, path: e.path, subtree: e.isDir || e.path === '' })));
       if (!plugin || target.remoteIndex !== 0) return;
       for (const e of entries) if (e.path !== '') plugin.notify(toPluginEvent({ root: target.root, path: e.path, op: e.op, isDir: e.isDir }));
     },
@@ -131,7 +149,7 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
         for (const ev of events) {
           if (config.debug) logger.debug(`event ${ev.kind}${ev.isDir ? ' dir' : ''} ${ev.root}/${ev.path}${ev.synthetic ? ' (scan)' : ''}`);
           const change = filter.toChange(ev);
-          if (change) scheduler.add(change);
+          if (change) enqueue(change);
         }
       },
       onRescan(root, reason, detail) {
@@ -150,12 +168,14 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
   } catch (e) {
     await watcher.close().catch(() => undefined);
     await pool.close({ force: true });
+    await journal.close().catch(() => undefined);
     throw e;
   }
 
   metrics.setState('watching');
   const status = await startStatus(config, metrics, logger);
 
+  replayJournal(journal, targets, scheduler, logger);
   if (opts.fullSyncAtStart) for (const root of roots) requestFullSync(root, opts.fullSyncAtStart);
   armCrontab(config, opts, logger, roots, cancels, requestFullSync);
   const onUsr2 = (): void => {
@@ -184,9 +204,30 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
       await plugin?.close();
       await status?.close();
       await failLog.flush().catch((e: unknown) => { logger.error(`fail log: ${e instanceof Error ? e.message : String(e)}`); });
+      await journal.close().catch((e: unknown) => { logger.error(`journal: ${e instanceof Error ? e.message : String(e)}`); });
       return { drained, pendingLeft };
     },
   };
+}
+
+/** Requeues what a previous run journalled and never synced (a crash, a kill -9, a stop mid-burst). */
+function replayJournal(journal: Journal, targets: readonly Target[], scheduler: Scheduler, logger: Logger): void {
+  const byKey = new Map(targets.map((t) => [t.key, t]));
+  let count = 0;
+  for (const [key, paths] of journal.outstanding()) {
+    const target = byKey.get(key);
+    if (!target) {
+      // A root or remote that left the config: nothing to sync it to any more.
+      journal.append([{ kind: 'done', targetKey: key, path: '', subtree: true }]);
+      continue;
+    }
+    for (const p of paths) {
+      if (p.path === '') scheduler.addFull(target.root);
+      else scheduler.add({ root: target.root, path: p.path, op: p.op, isDir: p.isDir });
+      count++;
+    }
+  }
+  if (count > 0) logger.info(`journal: ${count} change(s) left unsynced by the previous run were queued again`);
 }
 
 /** The after-sync plugin (already checked by the daemon: checkPlugin errors stop the start). */
