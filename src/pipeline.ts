@@ -178,6 +178,7 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
   replayJournal(journal, targets, scheduler, logger);
   if (opts.fullSyncAtStart) for (const root of roots) requestFullSync(root, opts.fullSyncAtStart);
   armCrontab(config, opts, logger, roots, cancels, requestFullSync);
+  armFailLogRerun(config, logger, failLog, targets, enqueue, cancels);
   const onUsr2 = (): void => {
     const w = watcher as Watcher & { simulateOverflow?: () => void };
     logger.warn('test hook: simulating an inotify queue overflow');
@@ -262,6 +263,30 @@ function armCrontab(
     cancel = systemClock.setTimeout(tick, every);
   };
   cancel = systemClock.setTimeout(tick, every);
+  cancels.push(() => { cancel(); });
+}
+
+/**
+ * `<failLog timeToExecute>` keeps its sersync meaning: every that many minutes, everything still
+ * in the fail log is tried again now, whatever its back-off (the back-off retries go on meanwhile).
+ */
+function armFailLogRerun(
+  config: Config, logger: Logger, failLog: { outstanding(): Map<string, Map<string, number>> },
+  targets: readonly Target[], enqueue: (c: Change) => void, cancels: (() => void)[],
+): void {
+  const byKey = new Map(targets.map((t) => [t.key, t]));
+  let cancel = (): void => undefined;
+  const tick = (): void => {
+    let n = 0;
+    for (const [key, paths] of failLog.outstanding()) {
+      const target = byKey.get(key);
+      // The op does not matter: a listed path is sent if it exists and deleted if it does not.
+      if (target) for (const path of paths.keys()) { enqueue({ root: target.root, path, op: 'upsert', isDir: false }); n++; }
+    }
+    if (n > 0) logger.info(`fail log: re-running ${n} outstanding path(s) (timeToExecute)`);
+    cancel = systemClock.setTimeout(tick, config.sersync.failLog.retryIntervalMs);
+  };
+  cancel = systemClock.setTimeout(tick, config.sersync.failLog.retryIntervalMs);
   cancels.push(() => { cancel(); });
 }
 
