@@ -1,38 +1,13 @@
 // Test fixtures for the plugin tests: a complete Config with chosen plugin sections, and a fake Clock.
-import { DEFAULTS, type Config, type PluginsConfig, type RegexRule } from '../../../src/config/types.js';
+import type { Config, PluginsConfig } from '../../../src/config/types.js';
+import { testConfig } from '../../helpers/config-fixture.js';
 import type { Clock } from '../../../src/util/clock.js';
 
-/** A full-match rule as the config loader builds it. */
-export function rule(expression: string): RegexRule {
-  return { expression, regex: new RegExp(`^(?:${expression})$`) };
-}
+export { rule } from '../../helpers/config-fixture.js';
 
 /** A valid Config whose sersync roots are `roots` and whose plugin sections are `plugins`. */
 export function makeConfig(plugins: PluginsConfig, roots: readonly string[] = ['/opt/tongbu']): Config {
-  return {
-    file: '/etc/confxml.xml',
-    host: { enabled: false, hostip: 'localhost', port: 8008 },
-    debug: false,
-    xfs: false,
-    filter: { enabled: false, excludes: [] },
-    inotify: DEFAULTS.inotify,
-    sersync: {
-      localpaths: roots.map((watch) => ({ watch, remotes: [{ ip: '127.0.0.1', name: 'tongbu' }] })),
-      rsync: {
-        commonParamsRaw: '-artuz',
-        commonParams: ['-artuz'],
-        auth: { enabled: false, users: 'root', passwordFile: '/etc/rsync.pas' },
-        userDefinedPort: { enabled: false, port: 874 },
-        timeout: { enabled: false, seconds: 100 },
-        ssh: { enabled: false },
-      },
-      failLog: { path: '/tmp/rsync_fail_log.sh', retryIntervalMs: 3_600_000, retryCapMs: 60_000, stateDir: '/tmp/s' },
-      crontab: { enabled: false, intervalMs: 36_000_000, excludes: [], filterEnabled: false },
-      plugin: { enabled: false, name: 'command' },
-    },
-    plugins,
-    daemon: { watcher: 'auto', skipEditorTemp: true, quietMs: 20, pidFile: '/tmp/s/p', logFile: '/tmp/s/l' },
-  };
+  return testConfig({ plugins, roots, remotes: [{ ip: '127.0.0.1', name: 'tongbu' }] });
 }
 
 /** A manual clock: timers fire only inside `advance(ms)`. */

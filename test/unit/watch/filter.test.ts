@@ -2,7 +2,8 @@
 // dotfiles synced, editor scratch files skipped (and not when the option is off).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULTS, type Config, type InotifySwitches } from '../../../src/config/types.js';
+import type { Config, InotifySwitches } from '../../../src/config/types.js';
+import { testConfig } from '../../helpers/config-fixture.js';
 import { createEventFilter, isEditorScratch } from '../../../src/watch/filter.js';
 import type { FsEvent, FsEventKind } from '../../../src/watch/fs-event.js';
 
@@ -14,31 +15,14 @@ const NONE: InotifySwitches = {
 };
 
 function config(o: { switches?: Partial<InotifySwitches>; excludes?: string[]; filterOn?: boolean; skipEditorTemp?: boolean } = {}): Config {
-  const excludes = (o.excludes ?? []).map((expression) => ({ expression, regex: new RegExp(`^(?:${expression})$`) }));
-  // Only the fields the filter reads matter; the rest is a plausible default config.
-  return {
-    file: '/etc/confxml.xml',
-    host: { enabled: false, hostip: DEFAULTS.hostip, port: DEFAULTS.hostPort },
-    debug: false,
-    xfs: false,
-    filter: { enabled: o.filterOn ?? excludes.length > 0, excludes },
-    inotify: { ...DEFAULTS.inotify, ...o.switches },
-    sersync: {
-      localpaths: [{ watch: ROOT, remotes: [{ ip: '127.0.0.1', name: 'm' }] }],
-      rsync: {
-        commonParamsRaw: '-artuz', commonParams: ['-artuz'],
-        auth: { enabled: false, users: 'root', passwordFile: '/etc/rsync.pas' },
-        userDefinedPort: { enabled: false, port: 874 },
-        timeout: { enabled: false, seconds: 100 },
-        ssh: { enabled: false },
-      },
-      failLog: { path: '/tmp/rsync_fail_log.sh', retryIntervalMs: 3_600_000, retryCapMs: 60_000, stateDir: '/tmp/sersync-state' },
-      crontab: { enabled: false, intervalMs: 36_000_000, excludes: [], filterEnabled: false },
-      plugin: { enabled: false, name: 'command' },
-    },
-    plugins: {},
-    daemon: { watcher: 'auto', skipEditorTemp: o.skipEditorTemp ?? true, quietMs: 20, pidFile: '/tmp/p', logFile: '/tmp/l' },
-  };
+  return testConfig({
+    roots: [ROOT],
+    remotes: [{ ip: '127.0.0.1', name: 'm' }],
+    ...(o.switches ? { inotify: o.switches } : {}),
+    ...(o.excludes ? { excludes: o.excludes } : {}),
+    ...(o.filterOn === undefined ? {} : { filterOn: o.filterOn }),
+    ...(o.skipEditorTemp === undefined ? {} : { skipEditorTemp: o.skipEditorTemp }),
+  });
 }
 
 const ev = (kind: FsEventKind, path: string, isDir = false, extra: Partial<FsEvent> = {}): FsEvent => ({ kind, root: ROOT, path, isDir, ...extra });
