@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startRsyncd, type Rsyncd } from './lib/rsyncd.js';
+import { confXml } from './lib/conf-xml.js';
+import { freePort, startRsyncd, type Rsyncd } from './lib/rsyncd.js';
 import { splitWords } from '../src/config/words.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,27 +61,6 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
   return now();
 }
 
-function confFor(src: string, port: number, failLog: string): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1"?>
-<head version="2.5">
-  <host hostip="localhost" port="8008"></host>
-  <debug start="false"/>
-  <fileSystem xfs="false"/>
-  <filter start="false"></filter>
-  <inotify><delete start="true"/><createFolder start="true"/><createFile start="false"/><closeWrite start="true"/>
-    <moveFrom start="true"/><moveTo start="true"/><attrib start="false"/><modify start="false"/></inotify>
-  <sersync>
-    <localpath watch="${src}"><remote ip="127.0.0.1" name="bench"/></localpath>
-    <rsync><commonParams params="-artuz"/><auth start="false" users="root" passwordfile="/etc/rsync.pas"/>
-      <userDefinedPort start="true" port="${port}"/><timeout start="false" time="100"/><ssh start="false"/></rsync>
-    <failLog path="${failLog}" timeToExecute="60"/>
-    <crontab start="false" schedule="600"></crontab>
-    <plugin start="false" name="command"/>
-  </sersync>
-</head>
-`;
-}
-
 interface Env { base: string; src: string; dst: string; daemon: Rsyncd; conf: string }
 async function freshEnv(name: string): Promise<Env> {
   const base = join(tmpdir(), `sersync-bench-${process.pid}-${name}`);
@@ -91,7 +71,9 @@ async function freshEnv(name: string): Promise<Env> {
   mkdirSync(dst, { recursive: true });
   const daemon = await startRsyncd(join(base, 'rsyncd'), [{ name: 'bench', path: dst }]);
   const conf = join(base, 'confxml.xml');
-  writeFileSync(conf, confFor(src, daemon.port, join(base, 'fail.sh')));
+  writeFileSync(conf, confXml({ roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'bench' }] }], port: daemon.port, failLog: join(base, 'fail.sh'), timeoutSeconds: false,
+    // <host> too: sersync 2.5.4 (for --compare) crashes without it; ours serves /status there.
+    statusPort: await freePort() }));
   return { base, src, dst, daemon, conf };
 }
 async function dropEnv(env: Env): Promise<void> {

@@ -5,15 +5,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { confXml } from './lib/conf-xml.js';
 import { freePort, startRsyncd } from './lib/rsyncd.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = resolve(here, '..', '..');
 const cli = join(packageRoot, 'dist', 'src', 'cli.js');
-
-function xmlAttr(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-}
 
 async function main(): Promise<number> {
   const probe = spawnSync('rsync', ['--version'], { encoding: 'utf8' });
@@ -33,40 +30,12 @@ async function main(): Promise<number> {
   const statusPort = await freePort();
   writeFileSync(
     conf,
-    `<?xml version="1.0" encoding="UTF-8"?>
-<!-- Written by npm run demo: watch .demo/source, push to a loopback rsync daemon serving .demo/target. -->
-<head version="2.5">
-  <host hostip="127.0.0.1" port="${statusPort}"></host>
-  <debug start="false"/>
-  <fileSystem xfs="false"/>
-  <filter start="false"></filter>
-  <inotify>
-    <delete start="true"/>
-    <createFolder start="true"/>
-    <createFile start="false"/>
-    <closeWrite start="true"/>
-    <moveFrom start="true"/>
-    <moveTo start="true"/>
-    <attrib start="false"/>
-    <modify start="false"/>
-  </inotify>
-  <sersync>
-    <localpath watch="${xmlAttr(source)}">
-      <remote ip="127.0.0.1" name="demo"/>
-    </localpath>
-    <rsync>
-      <commonParams params="-artuz"/>
-      <auth start="false" users="root" passwordfile="/etc/rsync.pas"/>
-      <userDefinedPort start="true" port="${daemon.port}"/>
-      <timeout start="true" time="100"/>
-      <ssh start="false"/>
-    </rsync>
-    <failLog path="${xmlAttr(join(base, 'rsync_fail_log.sh'))}" timeToExecute="60"/>
-    <crontab start="false" schedule="600"></crontab>
-    <plugin start="false" name="command"/>
-  </sersync>
-</head>
-`,
+    confXml({
+      roots: [{ watch: source, remotes: [{ ip: '127.0.0.1', name: 'demo' }] }],
+      port: daemon.port,
+      failLog: join(base, 'rsync_fail_log.sh'),
+      statusPort,
+    }),
   );
 
   console.log(`

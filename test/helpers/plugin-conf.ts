@@ -7,12 +7,13 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { confXml, esc, type InotifySwitch } from '../../scripts/lib/conf-xml.js';
 import { startRsyncd } from './rsyncd.js';
 import { startService, type Service } from './service.js';
 import { tmpDir } from './tmp.js';
 import { diffTrees } from './tree.js';
 
-export type InotifySwitch = 'delete' | 'createFolder' | 'createFile' | 'closeWrite' | 'moveFrom' | 'moveTo' | 'attrib' | 'modify';
+export { esc, type InotifySwitch } from '../../scripts/lib/conf-xml.js';
 
 /** Every `<inotify>` switch set to false: the watcher runs, but no event ever becomes a sync. */
 export const ALL_SWITCHES_OFF: Readonly<Record<InotifySwitch, boolean>> = Object.freeze({
@@ -48,14 +49,6 @@ export interface PluginConfOptions {
     http?: { watch: string; urls: string[] }[];
   };
 }
-
-/** XML attribute escaping. */
-export const esc = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-const TEMPLATE_SWITCHES: Readonly<Record<InotifySwitch, boolean>> = {
-  delete: true, createFolder: true, createFile: false, closeWrite: true, moveFrom: true, moveTo: true, attrib: false, modify: false,
-};
 
 const on = (b: boolean | undefined): string => (b === true ? 'true' : 'false');
 
@@ -124,34 +117,18 @@ function pluginSections(p: PluginConfOptions['plugins']): string {
 
 /** A complete confxml.xml in the original's layout, with crontab and plugin sections. */
 export function pluginConfXml(o: PluginConfOptions): string {
-  const sw = { ...TEMPLATE_SWITCHES, ...o.inotify };
-  const excludes = o.excludes ?? [];
-  const sp = o.sersyncPlugin ?? { start: false, name: 'command' };
-  return `<?xml version="1.0" encoding="ISO-8859-1"?>
-<head version="2.5">
-  <debug start="${on(o.debug)}"/>
-  <fileSystem xfs="false"/>
-  <filter start="${on(excludes.length > 0)}">
-${excludes.map((e) => `    <exclude expression="${esc(e)}"></exclude>`).join('\n')}
-  </filter>
-  <inotify>
-${Object.entries(sw).map(([k, v]) => `    <${k} start="${on(v)}"/>`).join('\n')}
-  </inotify>
-  <sersync>
-${o.roots.map((r) => `    <localpath watch="${esc(r.watch)}">\n${r.remotes.map((m) => `      <remote ip="${esc(m.ip)}" name="${esc(m.name)}"/>`).join('\n')}\n    </localpath>`).join('\n')}
-    <rsync>
-      <commonParams params="${esc(o.commonParams ?? '-artz')}"/>
-      <auth start="false" users="root" passwordfile="/etc/rsync.pas"/>
-      <userDefinedPort start="true" port="${o.port}"/>
-      <timeout start="true" time="100"/>
-      <ssh start="false"/>
-    </rsync>
-    <failLog path="${esc(o.failLog)}" timeToExecute="60"/>
-${crontabXml(o.crontab)}
-    <plugin start="${on(sp.start)}" name="${sp.name}"/>
-  </sersync>
-${pluginSections(o.plugins)}</head>
-`;
+  return confXml({
+    roots: o.roots,
+    port: o.port,
+    failLog: o.failLog,
+    ...(o.inotify ? { inotify: o.inotify } : {}),
+    ...(o.excludes ? { excludes: o.excludes } : {}),
+    commonParams: o.commonParams ?? '-artz',
+    debug: o.debug ?? false,
+    crontabXml: crontabXml(o.crontab),
+    ...(o.sersyncPlugin ? { sersyncPlugin: o.sersyncPlugin } : {}),
+    pluginSectionsXml: pluginSections(o.plugins),
+  });
 }
 
 /** A service syncing `src` to a real loopback rsyncd module serving `dst`. */
