@@ -9,36 +9,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../helpers/eventually.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { Recorder } from '../helpers/watch-recorder.js';
 import { memoryLogger } from '../../src/log.js';
-import type { FsEvent, FsEventKind, RescanReason, WatcherCallbacks } from '../../src/watch/fs-event.js';
 import { InotifyWatcher } from '../../src/watch/inotify-watcher.js';
 import { loadInotifyBinding, type InotifyBinding } from '../../src/watch/native-binding.js';
 
 const loaded = loadInotifyBinding();
 if (!loaded.ok) throw new Error(`inotify binding must load for these tests: ${loaded.error.message}`);
 const binding = loaded.value;
-
-class Recorder {
-  readonly events: FsEvent[] = [];
-  readonly rescans: { root: string; reason: RescanReason; detail: string }[] = [];
-  readonly warnings: string[] = [];
-  readonly cb: WatcherCallbacks = {
-    onEvents: (evs) => this.events.push(...evs),
-    onRescan: (root, reason, detail) => this.rescans.push({ root, reason, detail }),
-    onWarning: (m) => this.warnings.push(m),
-  };
-  find(kind: FsEventKind | undefined, path: string): FsEvent | undefined {
-    return this.events.find((e) => e.path === path && (kind === undefined || e.kind === kind));
-  }
-  async waitFor(kind: FsEventKind | undefined, path: string, timeoutMs = 5000): Promise<FsEvent> {
-    return eventually(() => this.find(kind, path), { what: `${kind ?? 'any'} ${JSON.stringify(path)}`, timeoutMs });
-  }
-  /** Writes a marker file and waits for it: every earlier kernel event has been delivered by then. */
-  async barrier(root: string, name = `.barrier-${String(Math.random()).slice(2)}`): Promise<void> {
-    writeFileSync(join(root, name), 'm');
-    await this.waitFor('closeWrite', name);
-  }
-}
 
 interface Ctx {
   root: string;
@@ -59,7 +37,7 @@ async function withWatcher(
   mkdirSync(root);
   mkdirSync(outside);
   opts.prepare?.(root, outside);
-  const rec = new Recorder();
+  const rec = new Recorder('closeWrite');
   const log = memoryLogger();
   const excluded = opts.excluded ?? ((): boolean => false);
   const watcher = new InotifyWatcher(binding, { roots: [root], isExcluded: (_r, p) => excluded(p), statWalk: false }, rec.cb, log);
@@ -338,7 +316,7 @@ test('running out of watches (ENOSPC) at start and at runtime asks for a rescan 
   const tmp = tmpDir('sersync-limit-');
   try {
     for (let i = 0; i < 10; i++) mkdirSync(join(tmp.path, `d${i}`));
-    const rec = new Recorder();
+    const rec = new Recorder('closeWrite');
     const log = memoryLogger();
     const w = new InotifyWatcher(limitedBinding(12), { roots: [tmp.path], isExcluded: () => false, statWalk: false }, rec.cb, log);
     try {
@@ -355,7 +333,7 @@ test('running out of watches (ENOSPC) at start and at runtime asks for a rescan 
     } finally {
       await w.close();
     }
-    const rec2 = new Recorder();
+    const rec2 = new Recorder('closeWrite');
     const w2 = new InotifyWatcher(limitedBinding(5), { roots: [tmp.path], isExcluded: () => false, statWalk: false }, rec2.cb, memoryLogger());
     try {
       await w2.start();
@@ -377,7 +355,7 @@ test('the watch root deleted: onRescan root-lost', async () => {
 
 test('start() rejects for a missing root', async () => {
   const w = new InotifyWatcher(binding, { roots: ['/nonexistent/sersync-root'], isExcluded: () => false, statWalk: false },
-    new Recorder().cb, memoryLogger());
+    new Recorder('closeWrite').cb, memoryLogger());
   await assert.rejects(w.start(), (e: unknown) => (e as { kind?: string }).kind === 'root-missing');
 });
 

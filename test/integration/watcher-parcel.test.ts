@@ -6,34 +6,10 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually } from '../helpers/eventually.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { Recorder } from '../helpers/watch-recorder.js';
 import { memoryLogger } from '../../src/log.js';
-import type { FsEvent, FsEventKind, RescanReason, WatcherCallbacks } from '../../src/watch/fs-event.js';
 import { ParcelWatcher } from '../../src/watch/parcel-watcher.js';
-
-class Recorder {
-  readonly events: FsEvent[] = [];
-  readonly rescans: { root: string; reason: RescanReason; detail: string }[] = [];
-  readonly warnings: string[] = [];
-  readonly cb: WatcherCallbacks = {
-    onEvents: (evs) => this.events.push(...evs),
-    onRescan: (root, reason, detail) => this.rescans.push({ root, reason, detail }),
-    onWarning: (m) => this.warnings.push(m),
-  };
-  find(kind: FsEventKind | undefined, path: string): FsEvent | undefined {
-    return this.events.find((e) => e.path === path && (kind === undefined || e.kind === kind));
-  }
-  async waitFor(kind: FsEventKind | undefined, path: string, timeoutMs = 5000): Promise<FsEvent> {
-    return eventually(() => this.find(kind, path), { what: `${kind ?? 'any'} ${JSON.stringify(path)}`, timeoutMs });
-  }
-  /** Writes a marker and waits for it: parcel sorts a batch by path, so this only orders batches. */
-  async barrier(root: string): Promise<void> {
-    const name = `.barrier-${String(Math.random()).slice(2)}`;
-    writeFileSync(join(root, name), 'm');
-    await this.waitFor(undefined, name);
-  }
-}
 
 interface Ctx {
   root: string;
@@ -52,7 +28,7 @@ async function withWatcher(
   mkdirSync(root);
   mkdirSync(outside);
   opts.prepare?.(root, outside);
-  const rec = new Recorder();
+  const rec = new Recorder(undefined);
   const excluded = opts.excluded ?? ((): boolean => false);
   const watcher = new ParcelWatcher({ roots: [root], isExcluded: (_r, p) => excluded(p), statWalk: false }, rec.cb, memoryLogger());
   try {
@@ -210,7 +186,7 @@ test('parcel: excluded directories present at start are not watched; events belo
 });
 
 test('parcel: start() rejects for a missing root', async () => {
-  const w = new ParcelWatcher({ roots: ['/nonexistent/sersync-root'], isExcluded: () => false, statWalk: false }, new Recorder().cb, memoryLogger());
+  const w = new ParcelWatcher({ roots: ['/nonexistent/sersync-root'], isExcluded: () => false, statWalk: false }, new Recorder(undefined).cb, memoryLogger());
   await assert.rejects(w.start(), (e: unknown) => (e as { kind?: string }).kind === 'root-missing');
 });
 
