@@ -140,37 +140,40 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
   };
 
   const roots = config.sersync.localpaths.map((lp) => lp.watch);
-  const watcher = createWatcher(
-    config.daemon.watcher,
-    { roots, isExcluded: filter.isExcluded, statWalk: config.xfs },
-    {
-      onEvents(events) {
-        metrics.recordEvents(events);
-        for (const ev of events) {
-          if (config.debug) logger.debug(`event ${ev.kind}${ev.isDir ? ' dir' : ''} ${ev.root}/${ev.path}${ev.synthetic ? ' (scan)' : ''}`);
-          const change = filter.toChange(ev);
-          if (change) enqueue(change);
-        }
-      },
-      onRescan(root, reason, detail) {
-        logger.error(`watcher may have lost events under ${root} (${reason}): ${detail}`);
-        metrics.recordRescan(reason);
-        requestFullSync(root, reason);
-      },
-      onWarning(message) {
-        logger.warn(message);
-      },
-    },
-    logger,
-  );
+  let created: Watcher | undefined;
   try {
-    await watcher.start();
+    created = createWatcher(
+      config.daemon.watcher,
+      { roots, isExcluded: filter.isExcluded, statWalk: config.xfs },
+      {
+        onEvents(events) {
+          metrics.recordEvents(events);
+          for (const ev of events) {
+            if (config.debug) logger.debug(`event ${ev.kind}${ev.isDir ? ' dir' : ''} ${ev.root}/${ev.path}${ev.synthetic ? ' (scan)' : ''}`);
+            const change = filter.toChange(ev);
+            if (change) enqueue(change);
+          }
+        },
+        onRescan(root, reason, detail) {
+          logger.error(`watcher may have lost events under ${root} (${reason}): ${detail}`);
+          metrics.recordRescan(reason);
+          requestFullSync(root, reason);
+        },
+        onWarning(message) {
+          logger.warn(message);
+        },
+      },
+      logger,
+    );
+    await created.start();
   } catch (e) {
-    await watcher.close().catch(() => undefined);
+    // createWatcher throws when the backend is unavailable; start() when a root cannot be watched.
+    await created?.close().catch(() => undefined);
     await pool.close({ force: true });
     await journal.close().catch(() => undefined);
     throw e;
   }
+  const watcher: Watcher = created;
 
   metrics.setState('watching');
   const status = await startStatus(config, metrics, logger);

@@ -28,10 +28,15 @@ export async function startService(dir: string, xml: string, args: string[] = []
   proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((r) => proc.once('exit', (c) => { r(c); }));
-  await eventually(() => {
-    if (proc.exitCode !== null) throw new Error(`service exited ${proc.exitCode}: ${out}`);
-    return /ready: watching /.test(out);
-  }, { timeoutMs: 15_000, what: 'the service to start watching' });
+  try {
+    await eventually(() => {
+      if (proc.exitCode !== null) throw new Error(`service exited ${proc.exitCode}: ${out}`);
+      return /ready: watching /.test(out);
+    }, { timeoutMs: 15_000, what: 'the service to start watching' });
+  } catch (e) {
+    if (proc.exitCode === null) proc.kill('SIGKILL'); // never leave a half-started service behind
+    throw e;
+  }
   return {
     proc,
     output: () => out,
