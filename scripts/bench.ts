@@ -37,9 +37,20 @@ const pct = (xs: number[], p: number): number => {
 function listing(root: string): Map<string, number> {
   const out = new Map<string, number>();
   const walk = (rel: string): void => {
-    for (const e of readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
+    } catch {
+      return; // a directory removed meanwhile
+    }
+    for (const e of entries) {
       const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) { out.set(r, -1); walk(r); } else out.set(r, statSync(join(root, r)).size);
+      if (e.isDirectory()) { out.set(r, -1); walk(r); continue; }
+      try {
+        out.set(r, statSync(join(root, r)).size);
+      } catch {
+        // an rsync temp file renamed away meanwhile: not part of either tree
+      }
     }
   };
   walk('');
@@ -52,11 +63,11 @@ function sameTree(a: string, b: string): boolean {
   for (const [k, v] of la) if (lb.get(k) !== v) return false;
   return true;
 }
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<number> {
+async function until(check: () => boolean, timeoutMs: number, what: string, pollMs = 20): Promise<number> {
   const t0 = now();
   while (!check()) {
     if (now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
+    await sleep(pollMs);
   }
   return now();
 }
@@ -159,7 +170,7 @@ const W: Record<string, Workload> = {
     for (let i = 0; i < n; i++) {
       const t0 = now();
       writeFileSync(join(env.src, `w${i}.txt`), 'x'.repeat(100));
-      await until(() => { try { return statSync(join(env.dst, `w${i}.txt`)).size === 100; } catch { return false; } }, 10_000, 'single file');
+      await until(() => { try { return statSync(join(env.dst, `w${i}.txt`)).size === 100; } catch { return false; } }, 10_000, 'single file', 1);
       lat.push(now() - t0);
       await sleep(200);
     }
@@ -237,6 +248,41 @@ const W: Record<string, Workload> = {
     const rss = rssMb(svc.proc.pid);
     await svc.stop();
     rows.push({ workload: `f: start watching ${dirs} dirs / ${dirs * 10} files`, service: label, value: svc.startedMs, unit: 'ms', floor: 2000, ratio: svc.startedMs / 2000, note: `RSS ${rss.toFixed(0)} MB; floor = the 2 s goal` });
+    await dropEnv(env);
+  },
+  async h(label) {
+    // Catch-up after downtime (issue 4): a tree of 20k dirs / 200k files; the service ran before,
+    // 20 files change while it is stopped; a restart without -r brings the target back.
+    const env = await freshEnv('h');
+    const dirs = QUICK ? 2000 : 20_000;
+    for (let d = 0; d < dirs; d++) {
+      const dir = join(env.src, `a${d % 20}`, `b${d}`);
+      mkdirSync(dir, { recursive: true });
+      for (let i = 0; i < 10; i++) writeFileSync(join(dir, `file${i}.txt`), 'x');
+    }
+    bulkRsync(env);
+    const floor = bulkRsync(env); // a no-change pass over the whole tree: what the catch-up costs at least
+    await (await startSvc(env, label)).stop(); // first run: leaves the state behind
+    for (let i = 0; i < 20; i++) writeFileSync(join(env.src, `a${i % 20}`, `b${i}`, `changed${i}.txt`), 'while down');
+    const t0 = now();
+    const svc = await startSvc(env, label);
+    const t1 = await until(() => sameTree(env.src, env.dst), 300_000, 'catch-up');
+    await svc.stop();
+    rows.push({ workload: `h: restart catch-up, ${dirs * 10} files`, service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, note: 'from exec to target == source; floor = one no-change rsync -a of the tree' });
+    await dropEnv(env);
+  },
+  async i(label) {
+    // Outage (issue 4): the rsync daemon is down for 3 s while 1,000 files change.
+    const env = await freshEnv('i');
+    const svc = await startSvc(env, label);
+    await env.daemon.stop();
+    writeFiles(env.src, 10, 100, 1024, true);
+    await sleep(3000);
+    await env.daemon.start();
+    const t0 = now();
+    const t1 = await until(() => sameTree(env.src, env.dst), 300_000, 'outage recovery');
+    await svc.stop();
+    rows.push({ workload: 'i: 1000 changes during a 3 s outage', service: label, value: t1 - t0, unit: 'ms', floor: 60_000, ratio: (t1 - t0) / 60_000, note: 'from daemon back to target == source; floor = the 60 s retry cap' });
     await dropEnv(env);
   },
 };

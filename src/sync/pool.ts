@@ -74,8 +74,11 @@ export function createPool(opts: PoolOptions): SyncPool {
   const killGraceMs = opts.killGraceMs ?? 2000;
   const piscina = new Piscina<WorkerTask, RunResult>({
     filename: opts.workerFile ?? RSYNC_WORKER_FILE,
-    minThreads: opts.threads,
+    // One thread stays warm; the others start with a burst and go after a quiet minute, so an idle
+    // service with -n 10 does not hold ten V8 isolates (~10 MB each) and starts faster.
+    minThreads: 1,
     maxThreads: opts.threads,
+    idleTimeout: 60_000,
     atomics: 'disabled',
   });
   const active = new Set<Active>();
