@@ -156,6 +156,10 @@ class RootWatch {
     const c = this.#binding.constants;
     const out: FsEvent[] = [];
     const movedFrom = new Map<number, MovedFrom>();
+    // Files written in this very batch (IN_MODIFY / IN_CLOSE_WRITE follow their IN_CREATE): their
+    // create needs no lstat to tell it from a symlink or hard link (see #noCloseWrite).
+    const written = new Set<string>();
+    for (const r of batch) if ((r.mask & (c.IN_CLOSE_WRITE | c.IN_MODIFY)) !== 0 && typeof r.name === 'string') written.add(`${r.wd}/${r.name}`);
     for (const r of batch) {
       if (this.#closed) return;
       if (out.length >= EVENTS_PER_CALL) this.#emit(out);
@@ -199,7 +203,7 @@ class RootWatch {
       if (!excluded) {
         for (const [bit, kind] of SIMPLE_KINDS) {
           if ((r.mask & c[bit]) === 0) continue;
-          if (kind === 'create' && !isDir && this.#noCloseWrite(path)) {
+          if (kind === 'create' && !isDir && !written.has(`${r.wd}/${r.name}`) && this.#noCloseWrite(path)) {
             out.push({ kind, root: this.#root, path, isDir, noCloseWrite: true });
           } else out.push({ kind, root: this.#root, path, isDir });
         }
