@@ -98,3 +98,18 @@ export function absorbDescendant(ancestor: SlotState, descendantOp: Op): SlotSta
       return { op: ancestor.op, isDir: ancestor.isDir, born: ancestor.born };
   }
 }
+
+/**
+ * The rename hint (`Change.renamedFrom`) a queued slot keeps after `next` merged into it (same path)
+ * giving `merged`: only a directory upsert has one; the newest change's hint wins, and a plain
+ * upsert keeps the queued one (the directory is still the renamed one, with more changes inside,
+ * which the recursive sync carries along). A descendant change never touches it (absorbDescendant).
+ */
+export function keptRenamedFrom(
+  queued: { readonly op: Op; readonly renamedFrom?: string | undefined },
+  next: { readonly op: Op; readonly renamedFrom?: string | undefined },
+  merged: SlotState,
+): string | undefined {
+  if (merged.op !== 'upsert' || !merged.isDir || next.op !== 'upsert') return undefined;
+  return next.renamedFrom ?? (queued.op === 'upsert' ? queued.renamedFrom : undefined);
+}

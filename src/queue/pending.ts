@@ -9,7 +9,7 @@
 //      +------(released: no longer busy)--- held <--(busy: a run in flight overlaps it)
 // "Busy" only changes from true to false (when a run settles), because nothing that overlaps a
 // queued path can be dispatched while it is queued; so held slots are re-checked only on release.
-import { absorbDescendant, combine, type SlotState } from './combine.js';
+import { absorbDescendant, combine, keptRenamedFrom, type SlotState } from './combine.js';
 import { VersionedHeap } from './heap.js';
 import { PathTrie } from './path-trie.js';
 import type { Entry, Op } from './types.js';
@@ -21,6 +21,8 @@ export interface PendingChange {
   readonly isDir: boolean;
   /** The event was a create of this path (it did not exist just before): see `SlotState.born`. */
   readonly created?: boolean;
+  /** A directory upsert renamed from this path: see `Change.renamedFrom` and `keptRenamedFrom`. */
+  readonly renamedFrom?: string;
 }
 
 export interface PendingOptions {
@@ -34,6 +36,8 @@ type State = 'waiting' | 'ready' | 'held' | 'gone';
 
 interface Slot extends SlotState {
   readonly path: string;
+  /** The rename hint of a directory upsert (undefined otherwise). */
+  renamedFrom: string | undefined;
   attempts: number;
   first: number;
   last: number;
@@ -78,6 +82,14 @@ export class PendingSet {
    * `path`; a busy path is held back until `released`, and is never treated as born.
    */
   add(change: PendingChange, now: number, isBusy: (path: string) => boolean = NEVER_BUSY): void {
+    this.#addOne(change, now, isBusy);
+    // A rename's old path becomes ready together with the new one, so that both usually leave in
+    // the same batch (the sync side only uses the hint when the batch also removes the old path).
+    const from = change.renamedFrom === undefined ? undefined : this.#trie.get(change.renamedFrom);
+    if (from !== undefined && from.op === 'remove') this.#touch(from, now);
+  }
+
+  #addOne(change: PendingChange, now: number, isBusy: (path: string) => boolean): void {
     const ancestor = this.#trie.nearestAncestor(change.path);
     if (ancestor !== undefined) {
       Object.assign(ancestor, absorbDescendant(ancestor, change.op));
@@ -89,6 +101,7 @@ export class PendingSet {
       const merged = combine(same, change);
       if (merged === null) this.#remove(same);
       else {
+        same.renamedFrom = keptRenamedFrom(same, change, merged);
         Object.assign(same, merged);
         this.#touch(same, now);
       }
@@ -108,6 +121,7 @@ export class PendingSet {
       existing.attempts = Math.max(existing.attempts, attempts);
       existing.notBefore = Math.max(existing.notBefore, notBefore);
       existing.born = false;
+      existing.renamedFrom = undefined; // a retry is a plain sync (when in doubt, drop the hint)
       // A ready slot goes back to waiting: promote() makes it ready again once notBefore passed.
       if (existing.state === 'ready' || existing.state === 'waiting') this.#setState(existing, 'waiting');
       return;
@@ -132,7 +146,7 @@ export class PendingSet {
         continue;
       }
       this.#remove(slot);
-      out.push({ path: slot.path, op: slot.op, isDir: slot.isDir, attempts: slot.attempts });
+      out.push(entryOf(slot));
     }
     return out;
   }
@@ -169,7 +183,7 @@ export class PendingSet {
 
   /** Every queued entry (for persistence and status), in no particular order. */
   entries(): Entry[] {
-    return this.#trie.entries().map(([path, s]) => ({ path, op: s.op, isDir: s.isDir, attempts: s.attempts }));
+    return this.#trie.entries().map(([, s]) => entryOf(s));
   }
 
   /** A new slot at `change.path`, swallowing whatever is queued below it. */
@@ -184,6 +198,8 @@ export class PendingSet {
     const below = this.#trie.takeDescendants(change.path);
     const slot: Mutable<Slot> = {
       path: change.path, op: change.op, isDir: change.isDir, born: false, attempts: 0,
+      // A requeued entry retries as a plain sync; a new change keeps a directory upsert's hint.
+      renamedFrom: how.newest && change.op === 'upsert' && change.isDir ? change.renamedFrom : undefined,
       first, last: first, notBefore, state: 'gone', version: 0, queuedAt: NaN, seq: this.#seq++,
     };
     for (const b of below) {
@@ -244,6 +260,11 @@ export class PendingSet {
       this.#setState(top, 'ready');
     }
   }
+}
+
+function entryOf(s: Slot): Entry {
+  const e = { path: s.path, op: s.op, isDir: s.isDir, attempts: s.attempts };
+  return s.renamedFrom === undefined ? e : { ...e, renamedFrom: s.renamedFrom };
 }
 
 /** When a slot becomes ready: quiet window after its last change, capped by maxHold, not before notBefore. */

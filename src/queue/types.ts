@@ -19,6 +19,13 @@ export interface Change {
    * the quiet window (see docs/queue.md). Absent means unknown.
    */
   readonly created?: boolean;
+  /**
+   * Optional hint (directory upserts only): this directory was just renamed from `renamedFrom`
+   * (same root; the filter pairs a moveFrom/moveTo by cookie). The sync side may then build the
+   * target copy from the old one instead of re-sending file data (docs/queue.md "Renames").
+   * Dropping it is always safe: the plain recursive sync gives the same target tree.
+   */
+  readonly renamedFrom?: string;
 }
 
 /** A sync target: one root pushed to one remote. Every target progresses independently. */
@@ -37,6 +44,8 @@ export interface Entry {
   readonly isDir: boolean;
   /** How many times this path already failed (0 on the first try); drives the backoff. */
   readonly attempts: number;
+  /** See `Change.renamedFrom` (kept through merging only while it is certainly still true). */
+  readonly renamedFrom?: string;
 }
 
 /** A batch for one target: the sync side turns it into one rsync run. Entries never overlap. */

@@ -5,8 +5,12 @@
 //   batch:  P -R [-r] --from0 --files-from=- DEL --out-format=%o %n T -- ./ DEST   (paths on stdin)
 //   full:   P -R -r [--delete] --out-format=%o %l %n T [--exclude=G]... -- ./ DEST
 //   replay: P -R -r DEL T -- ./p1 ./p2 ... DEST                                    (fail-log, run by hand)
+//   rename: P -r [--delete] --link-dest=REL|--copy-dest=REL --out-format=%o %n T -- ./to/ DEST/to/
+//           (REL = the old directory relative to the new one: files the target holds under the old
+//           name are linked or copied there by the receiver, not sent; docs/queue.md "Renames")
 // where P = commonParams, DEL = --delete-missing-args --delete (inotify delete on) or
 // --ignore-missing-args (off), T = transport (-e ssh, --port, --timeout, --password-file).
+import { posix } from 'node:path';
 import type { Config } from '../config/types.js';
 
 /** The part of every rsync command that only depends on the config, the root and the remote. */
@@ -156,4 +160,44 @@ export function patternListBytes(patterns: readonly string[]): string {
 export function literalPattern(rel: string): string {
   const escaped = /[*?[]/.test(rel) ? rel.replace(/[*?[\\]/g, (c) => `\\${c}`) : rel;
   return `/${escaped}`;
+}
+
+/**
+ * How the receiver reuses the old directory's files for a rename: hard links (`--link-dest`, no
+ * data copied, but both names share inodes until one is rewritten) or local copies (`--copy-dest`).
+ */
+export type RenameBasis = 'link' | 'copy';
+
+/**
+ * argv syncing the directory `to` (recursively, `--delete` when delete is on) into `DEST/to/`,
+ * with the target's copy of the directory `from` as basis: unchanged files are hard-linked
+ * (`link`) or copied (`copy`) from it by the receiver, changed ones are sent as deltas against
+ * it. A relative basis is resolved by rsync from the destination directory, hence `../old`.
+ * No `-R`, no stdin list. Only for names `isRenameSafePath` accepts.
+ */
+export function renameArgv(p: PreparedRemote, from: string, to: string, basis: RenameBasis = 'copy'): string[] {
+  const rel = posix.relative(`/${to}`, `/${from}`);
+  return [
+    ...p.common,
+    '-r',
+    ...(p.deleteOn ? ['--delete'] : []),
+    `--${basis}-dest=${rel}`,
+    OUT_FORMAT,
+    ...p.transport,
+    '--',
+    `./${to}/`,
+    `${p.destination}/${to}/`,
+  ];
+}
+
+/**
+ * Whether `rel` may appear in a rename argv: the paths go on the command line (and, for ssh or an
+ * rsync older than 3.2.4 without protected args, through the remote side's word splitting and
+ * globbing), so only names without whitespace, quotes, shell or glob characters (non-ASCII is
+ * fine), no `.`/`..` segments. Anything else takes the plain batch path.
+ */
+export function isRenameSafePath(rel: string): boolean {
+  if (rel === '' || rel.startsWith('/') || rel.endsWith('/')) return false;
+  if (!/^[A-Za-z0-9._+,@%=~/\u0080-\uffff-]+$/.test(rel)) return false;
+  return rel.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
 }

@@ -5,12 +5,20 @@
 //     ok      ─▶ resolve paths in the fail log            ─▶ {kind:'ok'}
 //     partial ─▶ record named paths (all if none named)    ─▶ {kind:'partial', failedPaths}
 //     retry / fatal / pool error ─▶ record every path      ─▶ {kind:'failed', reason}
+//   A renamed directory whose old path is removed by the same batch first gets its own run with
+//   the target's old copy as basis (renameArgv); if that run succeeds it leaves the batch, else the
+//   batch syncs it the plain way. The old path is deleted by the batch run, so always afterwards.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Batch, BatchOutcome, Entry, Target } from '../queue/types.js';
 import type { FailLogSink } from '../retry/fail-log-file.js';
 import { renderCommand, type FailLogCommand } from '../retry/fail-log.js';
-import { batchArgv, fullSyncArgv, prepareRemote, replayArgv, type FullSyncOptions, type PreparedRemote } from './argv.js';
+import {
+  batchArgv, fullSyncArgv, isRenameSafePath, prepareRemote, renameArgv, replayArgv, type FullSyncOptions, type PreparedRemote,
+  type RenameBasis,
+} from './argv.js';
 import { classify, describeOutcome, waitStatus } from './exit-policy.js';
 import type { RunResult, SyncJob } from './job.js';
 import type { RunOptions, SyncPool } from './pool.js';
@@ -63,6 +71,31 @@ export function coveredEntries(entries: readonly Entry[], named: readonly string
   return [...out];
 }
 
+/**
+ * The renamed directories of a batch that get a dedicated rename run first: directory upserts with
+ * `renamedFrom` whose old path the same batch removes (so nothing else syncs the old path while the
+ * rename run reads it, and it is deleted only after), both names rename-safe. None when `<filter>`
+ * excludes are on (the rename run would not apply them).
+ */
+export function renameCandidates(entries: readonly Entry[], hasExcludes: boolean): (Entry & { readonly renamedFrom: string })[] {
+  if (hasExcludes) return [];
+  const removed = new Set(entries.filter((e) => e.op === 'remove').map((e) => e.path));
+  return entries.filter(
+    (e): e is Entry & { readonly renamedFrom: string } =>
+      e.op === 'upsert' && e.isDir && e.renamedFrom !== undefined && removed.has(e.renamedFrom) &&
+      isRenameSafePath(e.path) && isRenameSafePath(e.renamedFrom),
+  );
+}
+
+/**
+ * Hard links only when the target's old copy is about to be deleted (delete on, and the old path
+ * no longer exists at the source); otherwise the two copies must not share inodes (rsync applies
+ * attribute changes, and `--inplace` writes, to the existing inode), so the receiver copies.
+ */
+export function renameBasis(deleteOn: boolean, oldExistsAtSource: boolean): RenameBasis {
+  return deleteOn && !oldExistsAtSource ? 'link' : 'copy';
+}
+
 /** Builds the runner. Each (root, remote) argv prefix is computed once, on first use. */
 export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   const { config, pool, logger, failLog, rsyncPath } = deps;
@@ -102,9 +135,29 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     return r;
   };
 
+  /** Runs the rename runs of `candidates` one after the other; returns the paths they synced. */
+  const runRenames = async (target: Target, p: PreparedRemote, candidates: readonly (Entry & { readonly renamedFrom: string })[]): Promise<Set<string>> => {
+    const done = new Set<string>();
+    for (const e of candidates) {
+      const basis = renameBasis(p.deleteOn, existsSync(join(target.root, e.renamedFrom)));
+      const job: SyncJob = {
+        id: nextId++, rsyncPath, argv: renameArgv(p, e.renamedFrom, e.path, basis), cwd: target.root, paths: [], timeoutMs: p.killAfterMs,
+      };
+      const what = `rename ${JSON.stringify(e.renamedFrom)} -> ${JSON.stringify(e.path)} (${basis})`;
+      const r = await execute(p, job, what);
+      if (!('error' in r) && classify(r.outcome).verdict === 'ok') done.add(e.path);
+      else logger.info(`rsync -> ${p.destination}: ${JSON.stringify(e.path)} is synced the plain way after its rename run failed`);
+    }
+    return done;
+  };
+
   const run = async (batch: Batch): Promise<BatchOutcome> => {
-    const { target, entries } = batch;
+    const { target } = batch;
     const p = prep(target.root, target.remoteIndex);
+    if (batch.entries.length === 0) return { kind: 'ok' };
+    const renamed = await runRenames(target, p, renameCandidates(batch.entries, excludeRegexes.length > 0));
+    const entries = renamed.size === 0 ? batch.entries : batch.entries.filter((e) => !renamed.has(e.path));
+    if (renamed.size > 0) failLog.resolve(target, [...renamed]);
     const paths = entries.map((e) => e.path);
     if (paths.length === 0) return { kind: 'ok' };
     const walkDirs = entries.filter((e) => e.isDir && e.op === 'upsert').map((e) => e.path);

@@ -1,12 +1,17 @@
 // Turns watcher events into queue changes: the eight <inotify> switches, the <filter> exclude
-// regexes and the editor-scratch-file rule (docs/queue.md "Filter"). Pure.
+// regexes and the editor-scratch-file rule (docs/queue.md "Filter"). Pure, except for one remembered
+// directory moveFrom, to pair it with the moveTo that follows it (`renamedFrom`, docs/queue.md "Renames").
 import type { Config, InotifySwitches, RegexRule } from '../config/types.js';
 import type { Change, Op } from '../queue/types.js';
 import type { FsEvent, FsEventKind } from './fs-event.js';
 
 /** The filter the daemon builds once from the config. Methods do not use `this` (safe to pass around). */
 export interface EventFilter {
-  /** The queue change for `ev`, or null when a switch, an exclude or the scratch-file rule drops it. */
+  /**
+   * The queue change for `ev`, or null when a switch, an exclude or the scratch-file rule drops it.
+   * Call it once per event, in watcher order: a directory moveTo right after the moveFrom with the
+   * same root and cookie (a rename inside the root) gets `renamedFrom` (only without excludes).
+   */
   readonly toChange: (ev: FsEvent) => Change | null;
   /**
    * True when `relPath` (relative to `root`, '/'-separated) must be neither watched, reported nor
@@ -98,7 +103,7 @@ export function createEventFilter(config: Config): EventFilter {
   const isExcluded = (_root: string, relPath: string, isDir: boolean): boolean =>
     matchesExclude(rules, relPath, isDir);
 
-  const toChange = (ev: FsEvent): Change | null => {
+  const plainChange = (ev: FsEvent): Change | null => {
     if (ev.path === '') return null; // the root itself: the watcher reports its loss via onRescan
     if (!switchAllows(switches, ev)) return null;
     if (skipScratch && !ev.isDir && isEditorScratch(ev.path.slice(ev.path.lastIndexOf('/') + 1))) return null;
@@ -106,6 +111,21 @@ export function createEventFilter(config: Config): EventFilter {
     const change = { root: ev.root, path: ev.path, op: OP_OF_KIND[ev.kind], isDir: ev.isDir };
     // Only a kernel create proves the path did not exist just before (a scan or moveTo does not).
     return ev.kind === 'create' && ev.synthetic !== true ? { ...change, created: true } : change;
+  };
+
+  // The last event seen, when it was a directory moveFrom that became a remove change.
+  let lastMoveFrom: { readonly root: string; readonly path: string; readonly cookie: number } | null = null;
+
+  const toChange = (ev: FsEvent): Change | null => {
+    const prev = lastMoveFrom;
+    lastMoveFrom = null;
+    const change = plainChange(ev);
+    if (change === null || !ev.isDir || ev.cookie === undefined || ev.cookie === 0 || rules.length > 0) return change;
+    if (ev.kind === 'moveFrom') lastMoveFrom = { root: ev.root, path: ev.path, cookie: ev.cookie };
+    else if (ev.kind === 'moveTo' && prev !== null && prev.root === ev.root && prev.cookie === ev.cookie && prev.path !== ev.path) {
+      return { ...change, renamedFrom: prev.path };
+    }
+    return change;
   };
 
   return { toChange, isExcluded };

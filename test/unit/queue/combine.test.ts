@@ -1,7 +1,7 @@
 // Every cell of the merge decision table, plus the descendant rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SAME_PATH, absorbDescendant, combine, verdict, type SlotState, type Verdict } from '../../../src/queue/combine.js';
+import { SAME_PATH, absorbDescendant, combine, keptRenamedFrom, verdict, type SlotState, type Verdict } from '../../../src/queue/combine.js';
 import type { Op } from '../../../src/queue/types.js';
 
 const OPS: Op[] = ['upsert', 'remove'];
@@ -45,4 +45,13 @@ test('a descendant upsert turns a queued ancestor into a directory upsert; a des
   assert.deepEqual(absorbDescendant({ op: 'upsert', isDir: true, born: true }, 'upsert'), { op: 'upsert', isDir: true, born: true });
   assert.deepEqual(absorbDescendant({ op: 'remove', isDir: true, born: false }, 'remove'), { op: 'remove', isDir: true, born: false });
   assert.deepEqual(absorbDescendant({ op: 'upsert', isDir: true, born: true }, 'remove'), { op: 'upsert', isDir: true, born: true });
+});
+
+test('keptRenamedFrom: only a directory upsert keeps a hint; the newest one wins', () => {
+  const dirUp: SlotState = { op: 'upsert', isDir: true, born: false };
+  assert.equal(keptRenamedFrom({ op: 'upsert', renamedFrom: 'o' }, { op: 'upsert' }, dirUp), 'o');
+  assert.equal(keptRenamedFrom({ op: 'upsert', renamedFrom: 'o' }, { op: 'upsert', renamedFrom: 'p' }, dirUp), 'p');
+  assert.equal(keptRenamedFrom({ op: 'remove' }, { op: 'upsert', renamedFrom: 'p' }, dirUp), 'p');
+  assert.equal(keptRenamedFrom({ op: 'upsert', renamedFrom: 'o' }, { op: 'remove' }, { op: 'remove', isDir: true, born: false }), undefined);
+  assert.equal(keptRenamedFrom({ op: 'upsert', renamedFrom: 'o' }, { op: 'upsert' }, { op: 'upsert', isDir: false, born: false }), undefined);
 });

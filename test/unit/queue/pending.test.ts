@@ -242,3 +242,36 @@ test('queued paths never overlap and every change stays covered (property)', () 
     }),
   );
 });
+
+test('renamedFrom: kept on a directory upsert and through writes inside it', () => {
+  const p = mk();
+  p.add(rm('old', { isDir: true }), 0);
+  p.add(up('new', { isDir: true, renamedFrom: 'old' }), 0);
+  p.add(up('new/f.txt'), 5);
+  p.add(up('new', { isDir: true }), 6); // e.g. attrib on the directory itself
+  assert.deepEqual(take(p, 100), [
+    { path: 'old', op: 'remove', isDir: true, attempts: 0 },
+    { path: 'new', op: 'upsert', isDir: true, attempts: 0, renamedFrom: 'old' },
+  ]);
+});
+
+test('renamedFrom: dropped when the directory goes away, on requeue, and never on files', () => {
+  const p = mk();
+  p.add(up('new', { isDir: true, renamedFrom: 'old' }), 0);
+  p.add(rm('new', { isDir: true }), 1);
+  p.add(up('new', { isDir: true }), 2);
+  assert.deepEqual(take(p, 100), [{ path: 'new', op: 'upsert', isDir: true, attempts: 0 }]);
+  p.requeue({ path: 'n2', op: 'upsert', isDir: true, attempts: 0, renamedFrom: 'o2' }, 200);
+  p.add(up('n3', { isDir: true, renamedFrom: 'o3' }), 150);
+  p.requeue({ path: 'n3', op: 'upsert', isDir: true, attempts: 0, renamedFrom: 'o3' }, 200);
+  p.add(up('file', { renamedFrom: 'x' }), 150);
+  assert.deepEqual(take(p, 1000).map((e) => 'renamedFrom' in e), [false, false, false]);
+});
+
+test('renamedFrom: the queued removal of the old path becomes ready with the renamed directory', () => {
+  const p = mk();
+  p.add(rm('old', { isDir: true }), 0);
+  p.add(up('new', { isDir: true, renamedFrom: 'old' }), 5);
+  assert.deepEqual(take(p, Q), []);
+  assert.deepEqual(paths(take(p, 5 + Q)), ['old', 'new']);
+});

@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeConfig } from './config-fixture.js';
-import { batchArgv, fullSyncArgv, literalPattern, pathListBytes, patternListBytes, prepareRemote, replayArgv } from '../../../src/sync/argv.js';
+import {
+  batchArgv, fullSyncArgv, isRenameSafePath, literalPattern, pathListBytes, patternListBytes, prepareRemote, renameArgv, replayArgv,
+} from '../../../src/sync/argv.js';
 
 const ROOT = '/opt/tongbu';
 const BATCH_TAIL = ['--from0', '--files-from=-', '--delete-missing-args', '--delete', '--out-format=%o %n'];
@@ -103,4 +105,34 @@ test('literal rsync patterns: anchored; *?[\\ escaped only when a wildcard is pr
     ['tr ', '/tr '],
   ];
   for (const [input, want] of cases) assert.equal(literalPattern(input), want, input);
+});
+
+test('rename: the new directory itself is the destination, the old one the basis relative to it', () => {
+  const p = prepareRemote(makeConfig(), ROOT, 0);
+  assert.deepEqual(renameArgv(p, 'a/old', 'a/new', 'link'), [
+    '-artuz', '-r', '--delete', '--link-dest=../old', '--out-format=%o %n', '--', './a/new/', '127.0.0.1::tongbu1/a/new/',
+  ]);
+  assert.deepEqual(renameArgv(p, 'x/y/old', 'new', 'copy'), [
+    '-artuz', '-r', '--delete', '--copy-dest=../x/y/old', '--out-format=%o %n', '--', './new/', '127.0.0.1::tongbu1/new/',
+  ]);
+  assert.deepEqual(renameArgv(p, 'old', 'a/b/new'), [
+    '-artuz', '-r', '--delete', '--copy-dest=../../../old', '--out-format=%o %n', '--', './a/b/new/', '127.0.0.1::tongbu1/a/b/new/',
+  ]);
+});
+
+test('rename: no --delete with delete off; ssh and auth transport as for batches', () => {
+  const off = prepareRemote(makeConfig({}, false), ROOT, 0);
+  assert.deepEqual(renameArgv(off, 'old', 'new', 'copy'), [
+    '-artuz', '-r', '--copy-dest=../old', '--out-format=%o %n', '--', './new/', '127.0.0.1::tongbu1/new/',
+  ]);
+  const ssh = prepareRemote(makeConfig({ ssh: { enabled: true }, auth: { enabled: true, users: 'bob', passwordFile: '/p' } }), ROOT, 0);
+  assert.deepEqual(renameArgv(ssh, 'd/old', 'd/new', 'link'), [
+    '-artuz', '-r', '--delete', '--link-dest=../old', '--out-format=%o %n', '-e', 'ssh', '--', './d/new/', 'bob@127.0.0.1:tongbu1/d/new/',
+  ]);
+});
+
+test('rename-safe paths: plain and non-ASCII names only', () => {
+  for (const ok of ['a', 'a/b-c_d.e', '中文/目录', 'v1.2+x@y,z%=~']) assert.equal(isRenameSafePath(ok), true, ok);
+  for (const bad of ['', '/a', 'a/', 'a//b', '.', 'a/..', 'with space', "it's", 'a*b', 'q?', '[x]', 'x$y', 'x;y', 'tab\tx', 'nl\nx', 'b\\s', 'a"b'])
+    assert.equal(isRenameSafePath(bad), false, JSON.stringify(bad));
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { memoryLogger } from '../../../src/log.js';
 import type { Batch, Target } from '../../../src/queue/types.js';
 import type { RunOutcome, RunResult, SyncJob } from '../../../src/sync/job.js';
-import { coveredEntries, createBatchRunner } from '../../../src/sync/runner.js';
+import { coveredEntries, createBatchRunner, renameBasis, renameCandidates } from '../../../src/sync/runner.js';
 import { PoolClosedError } from '../../../src/sync/pool.js';
 import { makeConfig } from './config-fixture.js';
 
@@ -116,4 +116,69 @@ test('commandFor builds the replay command of the fail log', () => {
 test('coveredEntries maps named paths to the listed path or its nearest listed ancestor', () => {
   const entries = batch.entries;
   assert.deepEqual(coveredEntries(entries, ['dir/a/b', 'a.txt', 'zzz', 'dirx']), ['dir', 'a.txt']);
+});
+
+const renameBatch: Batch = {
+  target,
+  entries: [
+    { path: 'a/old', op: 'remove', isDir: true, attempts: 0 },
+    { path: 'a/new', op: 'upsert', isDir: true, attempts: 0, renamedFrom: 'a/old' },
+    { path: 'f.txt', op: 'upsert', isDir: false, attempts: 0 },
+  ],
+};
+
+function scripted(code: (job: SyncJob) => number, config = makeConfig()) {
+  const jobs: SyncJob[] = [];
+  const calls: string[] = [];
+  const runner = createBatchRunner({
+    config,
+    logger: memoryLogger('debug'),
+    rsyncPath: 'rsync',
+    pool: {
+      run(job) {
+        jobs.push(job);
+        return Promise.resolve({ id: job.id, durationMs: 1, stderrTail: '', failedPaths: [], itemsReported: 0, outcome: { kind: 'exited', code: code(job) } });
+      },
+    },
+    failLog: {
+      record(_t, paths) { calls.push(`record ${paths.join(',')}`); },
+      resolve(_t, paths) { calls.push(`resolve ${paths.join(',')}`); },
+    },
+  });
+  return { runner, jobs, calls };
+}
+
+test('rename: a dedicated run first, then the batch without the renamed dir (the old one is deleted after)', async () => {
+  const { runner, jobs, calls } = scripted(() => 0);
+  assert.deepEqual(await runner(renameBatch), { kind: 'ok' });
+  const [rename, rest, extra] = jobs;
+  assert.ok(rename !== undefined && rest !== undefined && extra === undefined);
+  assert.deepEqual(rename.argv.slice(-3), ['--', './a/new/', '127.0.0.1::tongbu1/a/new/']);
+  assert.ok(rename.argv.includes('--link-dest=../old'), rename.argv.join(' ')); // /opt/tongbu/a/old does not exist here
+  assert.deepEqual(rename.paths, []);
+  assert.deepEqual(rest.paths, ['a/old', 'f.txt']);
+  assert.deepEqual(calls, ['resolve a/new', 'resolve a/old,f.txt']);
+});
+
+test('rename: a failed rename run leaves the directory to the plain batch', async () => {
+  const { runner, jobs } = scripted((job) => (job.paths.length === 0 ? 11 : 0));
+  assert.deepEqual(await runner(renameBatch), { kind: 'ok' });
+  assert.deepEqual(jobs.map((j) => j.paths), [[], ['a/old', 'a/new', 'f.txt']]);
+});
+
+test('rename: plain batch when the old path is not removed in the same batch, or with excludes', async () => {
+  const alone: Batch = { target, entries: renameBatch.entries.slice(1) };
+  const a = scripted(() => 0);
+  await a.runner(alone);
+  assert.deepEqual(a.jobs.map((j) => j.paths), [['a/new', 'f.txt']]);
+  const e = scripted(() => 0, makeConfig({}, true, { excludes: ['(.*)\\.svn'] }));
+  await e.runner(renameBatch);
+  assert.deepEqual(e.jobs.map((j) => j.paths), [['a/old', 'a/new', 'f.txt']]);
+  assert.deepEqual(renameCandidates([{ path: 'n w', op: 'upsert', isDir: true, attempts: 0, renamedFrom: 'o' }, { path: 'o', op: 'remove', isDir: true, attempts: 0 }], false), []);
+});
+
+test('rename basis: hard links only when the old copy is deleted right after', () => {
+  assert.equal(renameBasis(true, false), 'link');
+  assert.equal(renameBasis(true, true), 'copy');
+  assert.equal(renameBasis(false, false), 'copy');
 });

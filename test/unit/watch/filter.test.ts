@@ -159,3 +159,29 @@ test('the methods work unbound (the daemon passes filter.isExcluded around)', ()
   assert.equal(isExcluded(ROOT, 'a.gz', false), true);
   assert.equal(toChange(ev('closeWrite', 'a.gz')), null);
 });
+
+test('a directory moveTo right after its moveFrom (same cookie) carries renamedFrom', () => {
+  const f = createEventFilter(config());
+  assert.deepEqual(f.toChange(ev('moveFrom', 'a/old', true, { cookie: 7 })), { root: ROOT, path: 'a/old', op: 'remove', isDir: true });
+  assert.deepEqual(f.toChange(ev('moveTo', 'a/new', true, { cookie: 7 })), { root: ROOT, path: 'a/new', op: 'upsert', isDir: true, renamedFrom: 'a/old' });
+});
+
+test('no renamedFrom: other cookie, something in between, a file, no cookie, another root, excludes on', () => {
+  const plain = (f: ReturnType<typeof createEventFilter>, from: FsEvent, between: FsEvent[], to: FsEvent): void => {
+    f.toChange(from);
+    for (const b of between) f.toChange(b);
+    const c = f.toChange(to);
+    assert.ok(c !== null && !('renamedFrom' in c), JSON.stringify(c));
+  };
+  const f = createEventFilter(config());
+  plain(f, ev('moveFrom', 'o', true, { cookie: 1 }), [], ev('moveTo', 'n', true, { cookie: 2 }));
+  plain(f, ev('moveFrom', 'o', true, { cookie: 1 }), [ev('create', 'x')], ev('moveTo', 'n', true, { cookie: 1 }));
+  plain(f, ev('moveFrom', 'o', false, { cookie: 1 }), [], ev('moveTo', 'n', false, { cookie: 1 }));
+  plain(f, ev('moveFrom', 'o', true), [], ev('moveTo', 'n', true));
+  plain(f, ev('moveFrom', 'o', true, { cookie: 1, root: '/other' }), [], ev('moveTo', 'n', true, { cookie: 1 }));
+  // moveFrom switched off: the old directory stays on the target, so the pair is not a rename.
+  const noFrom = createEventFilter(config({ switches: { ...NONE, moveTo: true } }));
+  plain(noFrom, ev('moveFrom', 'o', true, { cookie: 1 }), [], ev('moveTo', 'n', true, { cookie: 1 }));
+  const excl = createEventFilter(config({ excludes: TEMPLATE_EXCLUDES }));
+  plain(excl, ev('moveFrom', 'o', true, { cookie: 1 }), [], ev('moveTo', 'n', true, { cookie: 1 }));
+});
