@@ -52,7 +52,7 @@ test('the unit runs sersync in the foreground and does not restart on configurat
     assert.ok(prevent.includes(code), `RestartPreventExitStatus has ${code}`);
   }
   assert.ok(!prevent.includes(ExitCode.SOFTWARE), 'an internal error is restarted');
-  assert.equal(service.get('ExecReload'), undefined, 'SIGHUP stops the service: no ExecReload');
+  assert.equal(one('ExecReload'), '/bin/kill -HUP $MAINPID', 'systemctl reload sends SIGHUP (config reload)');
   // Only the main process gets SIGTERM, so in-flight rsync runs can finish during the 30 s drain.
   assert.equal(one('KillMode'), 'mixed');
   assert.ok(Number.parseInt(one('TimeoutStopSec') ?? '0', 10) > 30, 'TimeoutStopSec above the drain time');
@@ -79,8 +79,11 @@ test('systemd-analyze verify accepts the unit without a warning', (t) => {
   mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
   cpSync(UNIT, join(root, 'etc/systemd/system/sersync.service'));
   mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
-  writeFileSync(join(root, 'usr/local/bin/sersync'), '#!/bin/sh\nexit 0\n');
-  chmodSync(join(root, 'usr/local/bin/sersync'), 0o755);
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  for (const exe of ['usr/local/bin/sersync', 'bin/kill']) {
+    writeFileSync(join(root, exe), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(root, exe), 0o755);
+  }
 
   const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, '--man=no', 'sersync.service'], { encoding: 'utf8' });
   assert.equal(r.error, undefined);
