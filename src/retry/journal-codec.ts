@@ -108,14 +108,7 @@ export function encodedSize(targetKey: string, path: string): number {
 
 /** Encodes records back to back. */
 export function encodeRecords(records: Iterable<JournalRecord>): Uint8Array {
-  const parts = [...records].map(encodeRecord);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return Buffer.concat([...records].map(encodeRecord));
 }
 
 /** Where a file stands: `ok` (starts with the header), `empty` (a prefix of it: new), or `foreign`. */

@@ -112,16 +112,6 @@ class State {
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Writes all of `data` at the end of `fh` (O_APPEND); on failure says how much was written. */
 async function writeAll(fh: FileHandle, data: Uint8Array): Promise<{ written: number; error?: Error }> {
   let written = 0;
@@ -242,7 +232,7 @@ export async function openJournal(
     size = r.value.size;
     let fh: FileHandle;
     if (r.value.dead) {
-      const bytes = concat([JOURNAL_HEADER, ...[...state.records()].map(encodeRecord)]);
+      const bytes = Buffer.concat([JOURNAL_HEADER, ...[...state.records()].map(encodeRecord)]);
       fh = await replaceFile(dir, file, bytes, opts.onError ?? (() => undefined));
       size = bytes.length;
     } else {
@@ -372,7 +362,7 @@ class FileJournal implements Journal {
     this.#queuedBytes = 0;
     if (projected > this.#compactAt && projected >= this.#noCompactBelow && this.#state.liveBytes * 4 < projected) {
       // The live state already includes the queued records: the compacted file replaces them.
-      const bytes = concat([JOURNAL_HEADER, ...[...this.#state.records()].map(encodeRecord)]);
+      const bytes = Buffer.concat([JOURNAL_HEADER, ...[...this.#state.records()].map(encodeRecord)]);
       let fh: FileHandle;
       try {
         fh = await replaceFile(this.#dir, this.#file, bytes, this.#onError);
@@ -394,7 +384,7 @@ class FileJournal implements Journal {
   }
 
   async #writeBatch(seq: number, parts: Uint8Array[]): Promise<void> {
-    const data = concat(parts);
+    const data = Buffer.concat(parts);
     const { written, error } = await writeAll(this.#fh, data);
     this.#size += written;
     let failure = error;
