@@ -12,6 +12,17 @@ export type CdnLocalPath = RefreshCdnPluginConfig['localpaths'][number];
 /** Reply bytes read at most (the original's recv buffer). */
 const MAX_REPLY = 4_096;
 
+/** `regexurl@match` compiled once, not per event (the loader already checked it compiles). */
+const REGEX_CACHE = new Map<string, RegExp>();
+function compiled(source: string): RegExp {
+  let re = REGEX_CACHE.get(source);
+  if (re === undefined) {
+    re = new RegExp(source);
+    REGEX_CACHE.set(source, re);
+  }
+  return re;
+}
+
 /**
  * The `&urls=<url>` (file) or `&dirs=<url>/` (directory) query part, as `PackagePath` builds it:
  * - regexurl regex="true": `base + m[1] + <text after the match>` of the first (unanchored) match
@@ -23,7 +34,7 @@ const MAX_REPLY = 4_096;
 export function cdnUrlPart(lp: CdnLocalPath, absPath: string, isDir: boolean, watch = lp.watch): string | undefined {
   let rest: string;
   if (lp.regexurl.regex) {
-    const m = new RegExp(lp.regexurl.match).exec(absPath);
+    const m = compiled(lp.regexurl.match).exec(absPath);
     if (m === null) return undefined;
     rest = (m[1] ?? '') + absPath.slice(m.index + m[0].length);
   } else {

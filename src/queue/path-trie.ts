@@ -89,14 +89,7 @@ export class PathTrie<V> {
 
   /** True when some STRICT ancestor of `path` holds a value. */
   hasAncestor(path: string): boolean {
-    let node = this.#root;
-    for (const seg of segments(path)) {
-      if (node.has) return true;
-      const child = node.children.get(seg);
-      if (child === undefined) return false;
-      node = child;
-    }
-    return false;
+    return this.#descend(path) === 'ancestor';
   }
 
   /** True when some STRICT descendant of `path` holds a value. */
@@ -107,14 +100,20 @@ export class PathTrie<V> {
 
   /** True when `path`, an ancestor or a descendant holds a value. */
   overlapsAny(path: string): boolean {
+    const r = this.#descend(path);
+    return r === 'ancestor' || (r !== undefined && r.count > 0);
+  }
+
+  /** Walks toward `path`: 'ancestor' at the first strict ancestor holding a value, else its node (undefined: absent). */
+  #descend(path: string): 'ancestor' | Node<V> | undefined {
     let node = this.#root;
     for (const seg of segments(path)) {
-      if (node.has) return true;
+      if (node.has) return 'ancestor';
       const child = node.children.get(seg);
-      if (child === undefined) return false;
+      if (child === undefined) return undefined;
       node = child;
     }
-    return node.count > 0;
+    return node;
   }
 
   /** Removes and returns every STRICT descendant of `path` (cost: the size of that subtree). */
