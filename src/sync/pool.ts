@@ -7,6 +7,7 @@
 //                                 returns 'signaled' without spawning ──▶ closed
 // A later close({force:true}) during draining escalates to killing. run() after close() rejects
 // with PoolClosedError.
+import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { RunResult, SyncJob } from './job.js';
@@ -25,7 +26,7 @@ export class PoolClosedError extends Error {
 }
 
 export interface PoolOptions {
-  /** Number of worker threads = rsync runs at the same time (`-n`). */
+  /** rsync runs at the same time (`-n`), spread over at most one worker thread per core. */
   readonly threads: number;
   /** Worker entry; defaults to the compiled workers/rsync-worker.js. Tests only. */
   readonly workerFile?: string;
@@ -66,18 +67,30 @@ interface Active {
   done: Promise<unknown>;
 }
 
+/**
+ * `runs` concurrent rsync runs (-n) on at most one thread per core: threads beyond the cores only
+ * cost isolates (CPU to boot, ~10 MB each), since a thread waits on its children, not computes.
+ */
+export function threadPlan(runs: number, cores: number): { threads: number; perThread: number } {
+  const threads = Math.max(1, Math.min(runs, cores));
+  return { threads, perThread: Math.ceil(runs / threads) };
+}
+
 /** Creates the pool. `atomics: 'disabled'` so a worker's async work never freezes between tasks. */
 export function createPool(opts: PoolOptions): SyncPool {
   if (!Number.isInteger(opts.threads) || opts.threads < 1) {
     throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
   }
   const killGraceMs = opts.killGraceMs ?? 2000;
+  const { threads, perThread } = threadPlan(opts.threads, availableParallelism());
   const piscina = new Piscina<WorkerTask, RunResult>({
     filename: opts.workerFile ?? RSYNC_WORKER_FILE,
-    // One thread stays warm; the others start with a burst and go after a quiet minute, so an idle
-    // service with -n 10 does not hold ten V8 isolates (~10 MB each) and starts faster.
+    // A run is an rsync child the thread only feeds and reads, so one thread carries several runs
+    // at once; a new thread (~0.2 s of CPU to boot an isolate) starts only when the warm one is
+    // full, and goes after a quiet minute.
     minThreads: 1,
-    maxThreads: opts.threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: perThread,
     idleTimeout: 60_000,
     atomics: 'disabled',
   });
