@@ -9,6 +9,9 @@
 //      +------(released: no longer busy)--- held <--(busy: a run in flight overlaps it)
 // "Busy" only changes from true to false (when a run settles), because nothing that overlaps a
 // queued path can be dispatched while it is queued; so held slots are re-checked only on release.
+// A removal is also not ready while removals keep arriving in its directory (capped by maxHoldMs):
+// `rm -rf d` unlinks every file before d itself, and d's removal then swallows them all, instead
+// of the files leaving in runs of their own while the unlinking goes on.
 import { absorbDescendant, combine, keptRenamedFrom, type SlotState } from './combine.js';
 import { VersionedHeap } from './heap.js';
 import { PathTrie } from './path-trie.js';
@@ -67,6 +70,9 @@ export class PendingSet {
   readonly #held = new Set<Mutable<Slot>>();
   #readyCount = 0;
   #seq = 0;
+  /** Directory -> its current window of removals: first and last arrival (swept when stale). */
+  readonly #removedIn = new Map<string, { first: number; last: number }>();
+  #sweepAt = 0;
 
   constructor(opts: PendingOptions) {
     this.#opts = opts;
@@ -90,6 +96,7 @@ export class PendingSet {
   }
 
   #addOne(change: PendingChange, now: number, isBusy: (path: string) => boolean): void {
+    if (change.op === 'remove') this.#noteRemoval(change.path, now);
     const ancestor = this.#trie.nearestAncestor(change.path);
     if (ancestor !== undefined) {
       Object.assign(ancestor, absorbDescendant(ancestor, change.op));
@@ -161,7 +168,7 @@ export class PendingSet {
   oldestReadyAt(now: number): number | null {
     this.#promote(now);
     const top = this.#ready.peek();
-    return top === undefined ? null : readyAt(top, this.#opts);
+    return top === undefined ? null : this.#readyAt(top);
   }
 
   /**
@@ -170,8 +177,8 @@ export class PendingSet {
    * decision or for a run to settle, not for time.
    */
   nextReadyAt(): number | null {
-    const top = this.#waiting.peek();
-    return top === undefined ? null : readyAt(top, this.#opts);
+    // The heap key: a removal whose directory got busier since is re-queued when this time comes.
+    return this.#waiting.peek()?.queuedAt ?? null;
   }
 
   /** Call after a run settled: held entries no longer overlapping a run become schedulable again. */
@@ -221,7 +228,7 @@ export class PendingSet {
   /** A change landed on `slot` at `now`: extends its quiet window unless it is already ready. */
   #touch(slot: Mutable<Slot>, now: number): void {
     slot.last = Math.max(slot.last, now);
-    if (slot.state === 'waiting' && readyAt(slot, this.#opts) !== slot.queuedAt) this.#setState(slot, 'waiting');
+    if (slot.state === 'waiting' && this.#readyAt(slot) !== slot.queuedAt) this.#setState(slot, 'waiting');
   }
 
   #remove(slot: Mutable<Slot>): void {
@@ -237,12 +244,12 @@ export class PendingSet {
     slot.state = state;
     switch (state) {
       case 'waiting':
-        slot.queuedAt = readyAt(slot, this.#opts);
+        slot.queuedAt = this.#readyAt(slot);
         this.#waiting.push(slot, slot.queuedAt);
         break;
       case 'ready':
         this.#readyCount++;
-        this.#ready.push(slot, readyAt(slot, this.#opts));
+        this.#ready.push(slot, this.#readyAt(slot));
         break;
       case 'held':
         this.#held.add(slot);
@@ -255,11 +262,41 @@ export class PendingSet {
   #promote(now: number): void {
     for (;;) {
       const top = this.#waiting.peek();
-      if (top === undefined || readyAt(top, this.#opts) > now) return;
+      if (top === undefined || top.queuedAt > now) break;
       this.#waiting.pop();
-      this.#setState(top, 'ready');
+      // Later than its key: more removals arrived in its directory since it was queued.
+      this.#setState(top, this.#readyAt(top) > now ? 'waiting' : 'ready');
+    }
+    if (now >= this.#sweepAt) {
+      this.#sweepAt = now + this.#opts.maxHoldMs;
+      for (const [dir, w] of this.#removedIn) if (w.last + this.#opts.maxHoldMs <= now) this.#removedIn.delete(dir);
     }
   }
+
+  #noteRemoval(path: string, now: number): void {
+    const dir = dirOf(path);
+    const w = this.#removedIn.get(dir);
+    // A window closes maxHoldMs after it opened (its removals then go); later ones open the next.
+    if (w === undefined || now >= w.first + this.#opts.maxHoldMs) this.#removedIn.set(dir, { first: now, last: now });
+    else w.last = now;
+  }
+
+  /**
+   * readyAt(), and for a removal that arrived in its directory's current window of removals: not
+   * before that window is quiet for quietMs, nor later than maxHoldMs after it opened.
+   */
+  #readyAt(s: Slot): number {
+    const own = readyAt(s, this.#opts);
+    if (s.op !== 'remove') return own;
+    const w = this.#removedIn.get(dirOf(s.path));
+    if (w === undefined || s.last < w.first || w.last <= s.last) return own;
+    return Math.max(own, Math.min(w.last + this.#opts.quietMs, w.first + this.#opts.maxHoldMs));
+  }
+}
+
+function dirOf(path: string): string {
+  const cut = path.lastIndexOf('/');
+  return cut < 0 ? '' : path.slice(0, cut);
 }
 
 function entryOf(s: Slot): Entry {

@@ -10,7 +10,9 @@
 //        ^         the last run settled (ok -> onSynced;                |   ^
 //        |         partial/failed -> requeue with backoff)              |   | ready >= parallelMinReady,
 //        |                                                              +---+ or the oldest ready entry
-//   add()/timer: entries wait out their quiet window, then are ready         waited parallelAfterMs:
+//   add()/timer: entries wait out their quiet window, then are ready         waited parallelAfterMs, or
+//                                                                            (k=1) no change came for
+//                                                                            parallelWhenQuietMs:
 //                                                                            one more run (k+1)
 //   Scheduler: open --close()--> closed (nothing new is dispatched; close() resolves when k=0 everywhere)
 import { split } from './outcome.js';
@@ -50,8 +52,13 @@ export interface SchedulerPolicy {
   readonly minShardEntries: number;
   /** While a target has k runs in flight, k times this many ready entries justify one more parallel run... */
   readonly parallelMinReady: number;
-  /** ...and so does a ready entry that has waited this long (a huge transfer must not hold back small ones). */
+  /** ...and so does a ready entry that has waited this long (a huge transfer must not hold back small ones)... */
   readonly parallelAfterMs: number;
+  /**
+   * ...and so does a target that received no change for this long, while it has fewer than two runs
+   * in flight: the burst is over, so waiting for the running run would gather nothing more.
+   */
+  readonly parallelWhenQuietMs: number;
 }
 
 /** Defaults, one line each. */
@@ -61,6 +68,7 @@ export const SCHEDULER_POLICY: SchedulerPolicy = Object.freeze({
   minShardEntries: 256, // 5,000 ready paths -> ~10-20 runs, not 5,000
   parallelMinReady: 512, // a running target starts another run beside it only for a real backlog
   parallelAfterMs: 250, // about two typical runs: longer means a big transfer is in flight
+  parallelWhenQuietMs: 50, // a writer pausing this long is done for now (rm -rf d0 d1: d1 need not wait for d0)
 });
 
 interface Lane {
@@ -70,6 +78,8 @@ interface Lane {
   readonly inFlight: PathTrie<Entry>;
   readonly runs: Set<Batch>;
   readonly isBusy: (path: string) => boolean;
+  /** When the last change for this target arrived (-Infinity: never). */
+  lastAddAt: number;
 }
 
 /**
@@ -101,7 +111,7 @@ export class Scheduler {
       const inFlight = new PathTrie<Entry>();
       const lane: Lane = {
         target, pending: new PendingSet(pendingOpts), inFlight, runs: new Set(),
-        isBusy: (path) => inFlight.overlapsAny(path),
+        isBusy: (path) => inFlight.overlapsAny(path), lastAddAt: -Infinity,
       };
       const list = this.#byRoot.get(target.root) ?? [];
       list.push(lane);
@@ -156,6 +166,7 @@ export class Scheduler {
     const now = this.#opts.clock.now();
     for (const lane of lanes) {
       lane.pending.add(change, now, lane.isBusy);
+      lane.lastAddAt = now;
       const at = lane.pending.nextReadyAt();
       if (at !== null) this.#arm(at);
     }
@@ -197,6 +208,7 @@ export class Scheduler {
         // k runs in flight: the (k+1)-th needs k * parallelMinReady ready entries, so a long burst
         // grows fewer, bigger runs instead of one small run every few ms.
         if (ready >= this.#policy.parallelMinReady * lane.runs.size) return true;
+        if (lane.runs.size < 2 && now - lane.lastAddAt >= this.#policy.parallelWhenQuietMs) return true;
         const oldest = lane.pending.oldestReadyAt(now);
         return oldest !== null && now - oldest >= this.#policy.parallelAfterMs;
       }
@@ -213,6 +225,7 @@ export class Scheduler {
     if (lane.runs.size > 0) {
       const oldest = lane.pending.oldestReadyAt(now);
       if (oldest !== null) at = Math.min(at, Math.max(now, oldest + this.#policy.parallelAfterMs));
+      if (oldest !== null && lane.runs.size < 2) at = Math.min(at, Math.max(now, lane.lastAddAt + this.#policy.parallelWhenQuietMs));
     }
     return at;
   }

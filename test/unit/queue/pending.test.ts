@@ -54,6 +54,41 @@ test('a directory delete swallows everything queued below it (not siblings)', ()
   ]);
 });
 
+test('rm -rf: removals wait while their directory is still being emptied, then the directory swallows them', () => {
+  const p = mk();
+  for (let t = 0; t < 300; t++) p.add(rm(`d0/f${t}`), t); // one unlink per ms, for 300 ms
+  assert.deepEqual(take(p, 299), [], 'nothing ready while d0 is still being emptied');
+  p.add(rm('d0', { isDir: true }), 300);
+  assert.deepEqual(take(p, 320), [{ path: 'd0', op: 'remove', isDir: true, attempts: 0 }]);
+  assert.equal(p.size, 0);
+});
+
+test('removals in one directory leave together once it is quiet; other directories and upserts are not held', () => {
+  const p = mk();
+  p.add(rm('a/x'), 0);
+  p.add(up('a/new'), 5);
+  p.add(rm('b/y'), 10);
+  p.add(rm('a/z'), 15);
+  assert.deepEqual(paths(take(p, 25)), ['a/new']);
+  assert.deepEqual(paths(take(p, 30)), ['b/y']);
+  assert.deepEqual(paths(take(p, 34)), []);
+  assert.deepEqual(paths(take(p, 35)).sort(), ['a/x', 'a/z']);
+});
+
+test('a directory emptied for longer than maxHoldMs still sends its removals maxHoldMs after the first', () => {
+  const p = mk();
+  const sent: [number, number][] = [];
+  for (let t = 0; t < 2500; t += 5) {
+    p.add(rm(`big/f${t}`), t);
+    const out = take(p, t);
+    if (out.length > 0) sent.push([t, out.length]);
+  }
+  const all = sent.reduce((n, [, k]) => n + k, 0) + take(p, 2500 + Q).length;
+  assert.equal(all, 500, 'every removal is sent');
+  assert.ok(sent.length <= 8, `in few groups, about one per maxHoldMs, not one per file: ${JSON.stringify(sent)}`);
+  assert.ok((sent[0]?.[0] ?? Infinity) <= HOLD + Q, 'the first group goes within maxHoldMs (+ quietMs)');
+});
+
 test('a file created and deleted inside the window sends nothing', () => {
   const p = mk();
   p.add(up('tmp.123', { created: true }), 0);

@@ -116,11 +116,45 @@ test('a path changed while its run is in flight waits for that run, then goes at
   await clock.advance(20);
   s.add(up('f'));
   s.add(up('other'));
-  await clock.advance(100);
-  assert.deepEqual(runs.map((r) => paths(r.batch)), [['f']]); // 'other' alone waits for parallelAfterMs
+  await clock.advance(49);
+  assert.deepEqual(runs.map((r) => paths(r.batch)), [['f']]);
+  await clock.advance(1); // no change for parallelWhenQuietMs: 'other' goes beside the run, 'f' still waits
+  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['f'], 20], [['other'], 70]]);
   runs[0]!.done.resolve({ kind: 'ok' });
   await drain();
-  assert.deepEqual(runs.map((r) => [paths(r.batch).sort(), r.at]), [[['f'], 20], [['f', 'other'], 120]]);
+  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['f'], 20], [['other'], 70], [['f'], 70]]);
+});
+
+test('rm -rf d0 d1: d1, deleted while d0 is in flight, goes beside it once the writer pauses', async () => {
+  const { s, clock, runs, violations } = harness({ targets: [A] });
+  const rm = (path: string, isDir = false): Change => ({ root: R1, path, op: 'remove', isDir });
+  for (let i = 0; i < 200; i++) s.add(rm(`d0/f${i}`));
+  s.add(rm('d0', true));
+  await clock.advance(20);
+  for (let i = 0; i < 200; i++) {
+    s.add(rm(`d1/f${i}`));
+    await clock.advance(1); // a steady stream: d1's files wait, nothing runs beside d0 yet
+  }
+  s.add(rm('d1', true));
+  assert.deepEqual(runs.map((r) => paths(r.batch)), [['d0']]);
+  await clock.advance(50);
+  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['d0'], 20], [['d1'], 270]]);
+  assert.deepEqual(violations, []);
+});
+
+test('quiet gaps add at most one run beside a long one; more waits for the backlog rules', async () => {
+  const { s, clock, runs } = harness({ targets: [A] });
+  s.add(up('huge.iso'));
+  await clock.advance(20); // in flight, never finishes in this test
+  s.add(up('a'));
+  await clock.advance(50);
+  s.add(up('b'));
+  await clock.advance(100);
+  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['huge.iso'], 20], [['a'], 70]]);
+  await clock.advance(169);
+  assert.equal(runs.length, 2, "'b' (ready at 90) waits for parallelAfterMs");
+  await clock.advance(1);
+  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['huge.iso'], 20], [['a'], 70], [['b'], 340]]);
 });
 
 test('no two runs of one target ever overlap, under random churn (dirs, files, deletes, full syncs)', async () => {
@@ -235,14 +269,17 @@ test('a rejected runBatch (a bug or a dead worker) is retried, not lost', async 
   assert.equal(s.pendingCount(), 1);
 });
 
-test('a huge transfer does not hold back small changes for more than parallelAfterMs', async () => {
+test('a huge transfer does not hold back small changes for more than parallelAfterMs, even while changes keep coming', async () => {
   const { s, clock, runs } = harness({ targets: [A] });
   s.add(up('huge.iso'));
   await clock.advance(20); // huge.iso in flight, never finishes in this test
   s.add(up('small.txt'));
-  await clock.advance(20 + 249);
+  for (let i = 0; i < 26; i++) {
+    await clock.advance(10);
+    s.add(up('log.txt')); // a file written every 10 ms: never quiet, and it keeps re-arming its own window
+  }
   assert.equal(runs.length, 1);
-  await clock.advance(1);
+  await clock.advance(10); // small.txt, ready at 40, is due at 290
   assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['huge.iso'], 20], [['small.txt'], 290]]);
 });
 
