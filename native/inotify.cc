@@ -1,6 +1,10 @@
 // sersync_inotify: the project's thin Linux inotify binding (shell). A reader thread poll()s the
-// inotify fd and an eventfd (shutdown), reads raw records and hands them to JS in batches through
-// an Unref'd ThreadSafeFunction. All policy (recursion, renames, overflow) lives in TypeScript.
+// inotify fd and an eventfd (shutdown), reads raw records into one pending list and wakes JS through
+// an Unref'd ThreadSafeFunction; JS takes whatever has piled up by the time it runs. So a lone event
+// reaches JS at once, and while JS is busy the records wait in one list instead of as many small
+// batches. The reader reads at most once per kReadGap while events keep coming, so a writer's burst
+// is read in bulk rather than one record per syscall. All policy (recursion, renames, overflow)
+// lives in TypeScript.
 #include <napi.h>
 
 #ifdef __linux__
@@ -13,8 +17,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,14 +63,66 @@ bool IsUtf8(const std::string& s) {
   return true;
 }
 
-// Runs on the JS thread: one call per batch. env is null when the function is being torn down.
-void CallJs(Napi::Env env, Napi::Function cb, std::nullptr_t*, Batch* raw) {
-  std::unique_ptr<Batch> batch(raw);
-  if (env == nullptr || cb == nullptr) return;
+// Records read but not yet taken by JS (at most kMaxPending: beyond that the reader waits and the
+// kernel queue takes the rest; an IN_Q_OVERFLOW then asks TypeScript for a rescan). Shared by the
+// reader thread, the JS thread and any CallJs still queued, which may outlive the Inotify object.
+constexpr size_t kMaxPending = 1 << 20;
+// One JS call takes at most this many records (more than that waits for the next call), so a
+// backlog never becomes one giant array and timers still run between the calls.
+constexpr size_t kMaxRecordsPerCall = 16384;
+constexpr size_t kBufSize = 64 * 1024;
+// While events keep coming, the reader reads at most once per this long (a lone event: at once).
+constexpr std::chrono::microseconds kReadGap{1000};
+
+struct Shared;
+using SharedRef = std::shared_ptr<Shared>;
+void CallJs(Napi::Env env, Napi::Function cb, std::nullptr_t*, SharedRef* ref);
+using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, SharedRef, CallJs>;
+
+struct Shared {
+  std::mutex mu;
+  std::condition_variable taken;  // JS took records (or stopping): a waiting reader may go on
+  std::deque<Record> pending;
+  bool scheduled = false;  // a CallJs is queued; it takes `pending`
+  bool stopping = false;   // set on the JS thread before the TSFN is released
+  Tsfn tsfn;
+};
+
+// Queues one CallJs. Caller holds s.mu, has set s.scheduled, and s.stopping is false.
+void Schedule(const SharedRef& s) {
+  auto* ref = new SharedRef(s);
+  if (s->tsfn.NonBlockingCall(ref) != napi_ok) {
+    delete ref;
+    s->scheduled = false;
+  }
+}
+
+// Runs on the JS thread (env is null when the function is being torn down): takes up to
+// kMaxRecordsPerCall pending records, never stopping right after an IN_MOVED_FROM (its IN_MOVED_TO
+// must land in the same call), and queues another call for the rest.
+void CallJs(Napi::Env env, Napi::Function cb, std::nullptr_t*, SharedRef* raw) {
+  std::unique_ptr<SharedRef> ref(raw);
+  Shared& s = **ref;
+  Batch batch;
+  {
+    std::lock_guard<std::mutex> lk(s.mu);
+    size_t n = std::min(s.pending.size(), kMaxRecordsPerCall);
+    while (n < s.pending.size() && n > 0 && (s.pending[n - 1].mask & IN_MOVED_FROM) != 0) ++n;
+    batch.reserve(n);
+    for (size_t i = 0; i < n; ++i) batch.push_back(std::move(s.pending[i]));
+    s.pending.erase(s.pending.begin(), s.pending.begin() + static_cast<std::ptrdiff_t>(n));
+    s.scheduled = false;
+    if (!s.pending.empty() && !s.stopping && env != nullptr) {
+      s.scheduled = true;
+      Schedule(*ref);
+    }
+  }
+  s.taken.notify_all();
+  if (env == nullptr || cb == nullptr || batch.empty()) return;
   try {
-    Napi::Array arr = Napi::Array::New(env, batch->size());
+    Napi::Array arr = Napi::Array::New(env, batch.size());
     uint32_t i = 0;
-    for (const Record& r : *batch) {
+    for (const Record& r : batch) {
       Napi::Object o = Napi::Object::New(env);
       o.Set("wd", Napi::Number::New(env, r.wd));
       o.Set("mask", Napi::Number::New(env, r.mask));
@@ -77,14 +137,6 @@ void CallJs(Napi::Env env, Napi::Function cb, std::nullptr_t*, Batch* raw) {
     e.ThrowAsJavaScriptException();
   }
 }
-
-using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Batch, CallJs>;
-
-// Batches queued for JS before the reader waits (bounded memory; the kernel queue takes the rest,
-// and an IN_Q_OVERFLOW then asks TypeScript for a rescan).
-constexpr size_t kMaxQueuedBatches = 256;
-constexpr size_t kBufSize = 64 * 1024;
-constexpr size_t kMaxRecordsPerBatch = 16384;
 
 class Inotify : public Napi::ObjectWrap<Inotify> {
  public:
@@ -111,9 +163,10 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
       errno = e;
       ThrowErrno(env, "eventfd");
     }
-    tsfn_ = Tsfn::New(env, info[0].As<Napi::Function>(), "sersync_inotify", kMaxQueuedBatches, 1);
+    // At most one call is queued at a time (Shared::scheduled); 0 would mean unbounded.
+    shared_->tsfn = Tsfn::New(env, info[0].As<Napi::Function>(), "sersync_inotify", 2, 1);
     // The watcher must never keep the process alive by itself.
-    tsfn_.Unref(env);
+    shared_->tsfn.Unref(env);
     // Registered after the TSFN so it runs first at environment teardown (hooks run LIFO).
     napi_add_env_cleanup_hook(env, &Inotify::CleanupHook, this);
     thread_ = std::thread(&Inotify::Run, this);
@@ -136,6 +189,11 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     if (stopped_) return;
     stopped_ = true;
     stopping_.store(true);
+    {
+      std::lock_guard<std::mutex> lk(shared_->mu);
+      shared_->stopping = true;
+    }
+    shared_->taken.notify_all();
     if (efd_ >= 0) {
       uint64_t one = 1;
       ssize_t w;
@@ -143,22 +201,23 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     }
     if (thread_.joinable()) thread_.join();
     if (!fromHook) napi_remove_env_cleanup_hook(env_, &Inotify::CleanupHook, this);
-    if (tsfn_) tsfn_.Release();
+    if (shared_->tsfn) shared_->tsfn.Release();
     if (fd_ >= 0) ::close(fd_);
     if (efd_ >= 0) ::close(efd_);
     fd_ = efd_ = -1;
   }
 
-  // Hands a batch to JS; waits (interruptibly) while the queue is full. Deletes it when closing.
-  void Deliver(Batch* batch) {
-    for (;;) {
-      napi_status st = tsfn_.NonBlockingCall(batch);
-      if (st == napi_ok) return;
-      if (st != napi_queue_full || stopping_.load()) break;
-      pollfd p{efd_, POLLIN, 0};
-      poll(&p, 1, 5);
-    }
-    delete batch;
+  // Appends a batch to the pending records and wakes JS unless a wake-up is already queued. Waits
+  // while JS is kMaxPending records behind. Empties `batch`.
+  void Deliver(Batch& batch) {
+    std::unique_lock<std::mutex> lk(shared_->mu);
+    shared_->taken.wait(lk, [this] { return shared_->pending.size() < kMaxPending || shared_->stopping; });
+    if (shared_->stopping) return;
+    for (Record& r : batch) shared_->pending.push_back(std::move(r));
+    batch.clear();
+    if (shared_->scheduled) return;
+    shared_->scheduled = true;
+    Schedule(shared_);
   }
 
   static void Parse(const char* buf, ssize_t len, Batch* batch) {
@@ -180,8 +239,20 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    pthread_setname_np(pthread_self(), "sersync-inotify");  // as shown by top -H and /proc/*/task
     std::unique_ptr<char[]> buf(new char[kBufSize]);
+    Batch batch;
+    auto lastRead = std::chrono::steady_clock::time_point{};
     while (!stopping_.load()) {
+      // A read less than kReadGap ago: let the writer's next records pile up in the kernel first
+      // (still woken at once by a shutdown).
+      auto gapLeft = lastRead + kReadGap - std::chrono::steady_clock::now();
+      if (gapLeft.count() > 0) {
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(gapLeft).count();
+        timespec ts{0, static_cast<long>(ns)};
+        pollfd e{efd_, POLLIN, 0};
+        if (ppoll(&e, 1, &ts, nullptr) > 0) break;
+      }
       pollfd fds[2] = {{fd_, POLLIN, 0}, {efd_, POLLIN, 0}};
       int n = poll(fds, 2, -1);
       if (n < 0) {
@@ -190,29 +261,29 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
       }
       if (fds[1].revents != 0) break;
       if ((fds[0].revents & POLLIN) == 0) continue;
-      auto* batch = new Batch();
+      lastRead = std::chrono::steady_clock::now();
       bool lookedAhead = false;
       for (;;) {
         ssize_t len = ::read(fd_, buf.get(), kBufSize);
         if (len < 0 && errno == EINTR) continue;
         if (len > 0) {
-          Parse(buf.get(), len, batch);
-          bool endsInMoveFrom = !batch->empty() && (batch->back().mask & IN_MOVED_FROM) != 0;
-          if (batch->size() < kMaxRecordsPerBatch || endsInMoveFrom) continue;
-          break;
-        }
-        // Queue drained. The kernel queues MOVED_FROM and MOVED_TO one after the other; if a read
-        // fell between them, wait briefly for the partner so the pair lands in one batch.
-        bool endsInMoveFrom = !batch->empty() && (batch->back().mask & IN_MOVED_FROM) != 0;
-        if (endsInMoveFrom && !lookedAhead) {
-          lookedAhead = true;
-          pollfd p{fd_, POLLIN, 0};
-          if (poll(&p, 1, 2) > 0) continue;
+          Parse(buf.get(), len, &batch);
+          // A well-filled buffer: more is probably queued, read on (up to one JS call's worth).
+          bool more = static_cast<size_t>(len) > kBufSize / 2 && batch.size() < kMaxRecordsPerCall;
+          if (more || (!batch.empty() && (batch.back().mask & IN_MOVED_FROM) != 0)) continue;
+        } else {
+          // Queue drained. The kernel queues MOVED_FROM and MOVED_TO one after the other; if a read
+          // fell between them, wait briefly for the partner so the pair lands in one batch.
+          bool endsInMoveFrom = !batch.empty() && (batch.back().mask & IN_MOVED_FROM) != 0;
+          if (endsInMoveFrom && !lookedAhead) {
+            lookedAhead = true;
+            pollfd p{fd_, POLLIN, 0};
+            if (poll(&p, 1, 2) > 0) continue;
+          }
         }
         break;
       }
-      if (batch->empty()) delete batch;
-      else Deliver(batch);
+      if (!batch.empty()) Deliver(batch);
     }
   }
 
@@ -248,17 +319,20 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
 
   // Test hook: queues an IN_Q_OVERFLOW record (wd -1) through the same delivery path as the kernel's.
   Napi::Value SimulateOverflow(const Napi::CallbackInfo& info) {
-    if (stopped_) return Napi::Boolean::New(info.Env(), false);
-    auto* batch = new Batch{Record{-1, IN_Q_OVERFLOW, 0, std::string()}};
-    napi_status st = tsfn_.NonBlockingCall(batch);
-    if (st != napi_ok) delete batch;
-    return Napi::Boolean::New(info.Env(), st == napi_ok);
+    std::lock_guard<std::mutex> lk(shared_->mu);
+    if (stopped_ || shared_->stopping) return Napi::Boolean::New(info.Env(), false);
+    shared_->pending.push_back(Record{-1, IN_Q_OVERFLOW, 0, std::string()});
+    if (!shared_->scheduled) {
+      shared_->scheduled = true;
+      Schedule(shared_);
+    }
+    return Napi::Boolean::New(info.Env(), true);
   }
 
   napi_env env_;
   int fd_ = -1;
   int efd_ = -1;
-  Tsfn tsfn_;
+  SharedRef shared_ = std::make_shared<Shared>();
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   bool stopped_ = false;

@@ -22,7 +22,7 @@ import { createProgressBoard } from './sync/progress.js';
 import { createBatchRunner } from './sync/runner.js';
 import { systemClock } from './util/clock.js';
 import { createWatcher } from './watch/create-watcher.js';
-import { createEventFilter } from './watch/filter.js';
+import { createEventFilter, unwantedKinds } from './watch/filter.js';
 import type { RescanReason, Watcher } from './watch/fs-event.js';
 
 export interface PipelineOptions {
@@ -144,7 +144,7 @@ export async function startPipeline(config: Config, opts: PipelineOptions, logge
   try {
     created = createWatcher(
       config.daemon.watcher,
-      { roots, isExcluded: filter.isExcluded, statWalk: config.xfs },
+      { roots, isExcluded: filter.isExcluded, statWalk: config.xfs, unwantedKinds: unwantedKinds(config.inotify) },
       {
         onEvents(events) {
           metrics.recordEvents(events);

@@ -5,7 +5,7 @@ import type { PluginName } from './config/types.js';
 import { ExitCode } from './exit-codes.js';
 import { createPlugin, pluginWatchRoots } from './plugins/registry.js';
 import { createWatcher } from './watch/create-watcher.js';
-import { createEventFilter } from './watch/filter.js';
+import { createEventFilter, unwantedKinds } from './watch/filter.js';
 import { waitForShutdownSignal } from './daemon-support.js';
 
 const MASK = { closeWrite: 0x8, modify: 0x2, attrib: 0x4, create: 0x100, delete: 0x200, moveFrom: 0x40, moveTo: 0x80 } as const;
@@ -22,7 +22,7 @@ export async function runPluginOnly(ctx: DaemonContext, name: PluginName): Promi
   const filter = createEventFilter(config);
   const watcher = createWatcher(
     config.daemon.watcher,
-    { roots, isExcluded: filter.isExcluded, statWalk: config.xfs },
+    { roots, isExcluded: filter.isExcluded, statWalk: config.xfs, unwantedKinds: unwantedKinds(config.inotify) },
     {
       onEvents(events) {
         for (const ev of events) {

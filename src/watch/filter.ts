@@ -57,6 +57,11 @@ export function switchAllows(sw: InotifySwitches, ev: FsEvent): boolean {
   }
 }
 
+/** The kinds whose switch is off and that nothing else needs from a watcher (WatcherOptions.unwantedKinds). */
+export function unwantedKinds(sw: InotifySwitches): ('modify' | 'attrib')[] {
+  return [...(sw.modify ? [] : ['modify' as const]), ...(sw.attrib ? [] : ['attrib' as const])];
+}
+
 /**
  * Editor scratch files, skipped in realtime when `daemon.skipEditorTemp` is on (files only):
  * vim's write probe `4913`, backups ending in `~`, vim swap files `.name.swp` / `.name.swx`.

@@ -56,6 +56,12 @@ export interface WatcherOptions {
   readonly isExcluded: (root: string, relPath: string, isDir: boolean) => boolean;
   /** `<fileSystem xfs>`: use stat() instead of d_type while walking (also when d_type is unknown). */
   readonly statWalk: boolean;
+  /**
+   * Kinds no consumer wants (their `<inotify>` switch is off): a backend may leave them unreported.
+   * The inotify backend then does not ask the kernel for them at all, so a writer's every write()
+   * (IN_MODIFY) costs nothing when only close_write syncs.
+   */
+  readonly unwantedKinds?: readonly ('modify' | 'attrib')[];
 }
 
 /** A watcher backend. `start()` resolves once every root is watched (recursively). */

@@ -94,10 +94,13 @@ class RootWatch {
     this.#cb = cb;
     this.#log = log;
     const c = binding.constants;
-    // Everything, always: the eight <inotify> switches are applied downstream (filter.ts), and the
-    // whole tree is watched even when createFolder is off so nothing goes blind.
-    this.#mask = c.IN_CREATE | c.IN_CLOSE_WRITE | c.IN_MODIFY | c.IN_ATTRIB | c.IN_DELETE | c.IN_MOVED_FROM |
-      c.IN_MOVED_TO | c.IN_DELETE_SELF | c.IN_MOVE_SELF | c.IN_ONLYDIR | c.IN_DONT_FOLLOW | c.IN_EXCL_UNLINK;
+    // Everything the tree's bookkeeping or a wanted kind needs: the <inotify> switches are applied
+    // downstream (filter.ts), and the whole tree is watched even when createFolder is off so nothing
+    // goes blind. Only IN_MODIFY and IN_ATTRIB, which nothing here needs, are left to their switches.
+    const unwanted = new Set(opts.unwantedKinds ?? []);
+    this.#mask = c.IN_CREATE | c.IN_CLOSE_WRITE | c.IN_DELETE | c.IN_MOVED_FROM | c.IN_MOVED_TO |
+      c.IN_DELETE_SELF | c.IN_MOVE_SELF | c.IN_ONLYDIR | c.IN_DONT_FOLLOW | c.IN_EXCL_UNLINK |
+      (unwanted.has('modify') ? 0 : c.IN_MODIFY) | (unwanted.has('attrib') ? 0 : c.IN_ATTRIB);
   }
 
   get watchCount(): number {

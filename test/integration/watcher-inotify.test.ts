@@ -29,7 +29,7 @@ interface Ctx {
 /** Runs `fn` with a started watcher on a fresh tree (`prepare` runs before the watcher starts). */
 async function withWatcher(
   fn: (c: Ctx) => Promise<void>,
-  opts: { prepare?: (root: string, outside: string) => void; excluded?: (rel: string) => boolean } = {},
+  opts: { prepare?: (root: string, outside: string) => void; excluded?: (rel: string) => boolean; unwantedKinds?: ('modify' | 'attrib')[] } = {},
 ): Promise<void> {
   const tmp = tmpDir('sersync-inotify-');
   const root = join(tmp.path, 'root');
@@ -40,7 +40,8 @@ async function withWatcher(
   const rec = new Recorder('closeWrite');
   const log = memoryLogger();
   const excluded = opts.excluded ?? ((): boolean => false);
-  const watcher = new InotifyWatcher(binding, { roots: [root], isExcluded: (_r, p) => excluded(p), statWalk: false }, rec.cb, log);
+  const watcher = new InotifyWatcher(
+    binding, { roots: [root], isExcluded: (_r, p) => excluded(p), statWalk: false, unwantedKinds: opts.unwantedKinds ?? [] }, rec.cb, log);
   try {
     await watcher.start();
     await fn({ root, outside, rec, watcher, log });
@@ -92,6 +93,23 @@ test('chmod is reported as attrib (file and directory)', async () => {
       assert.equal(d.isDir, true);
     },
     { prepare: (root) => { writeFileSync(join(root, 'm.txt'), 'x'); mkdirSync(join(root, 'd')); } },
+  );
+});
+
+test('unwanted kinds (their switches off) are not reported; create, closeWrite and the tree still are', async () => {
+  await withWatcher(
+    async ({ root, rec }) => {
+      chmodSync(join(root, 'm.txt'), 0o600);
+      appendFileSync(join(root, 'm.txt'), 'more');
+      writeFileSync(join(root, 'd', 'f.txt'), 'hello');
+      mkdirSync(join(root, 'd', 'new'));
+      await rec.waitFor('closeWrite', 'd/f.txt');
+      await rec.waitFor('closeWrite', 'm.txt');
+      await rec.waitFor('create', 'd/new');
+      assert.ok(rec.find('create', 'd/f.txt'));
+      assert.deepEqual(rec.events.filter((e) => e.kind === 'modify' || e.kind === 'attrib'), []);
+    },
+    { prepare: (root) => { writeFileSync(join(root, 'm.txt'), 'x'); mkdirSync(join(root, 'd')); }, unwantedKinds: ['modify', 'attrib'] },
   );
 });
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Config, InotifySwitches } from '../../../src/config/types.js';
 import { testConfig } from '../../helpers/config-fixture.js';
-import { createEventFilter, isEditorScratch } from '../../../src/watch/filter.js';
+import { createEventFilter, isEditorScratch, unwantedKinds } from '../../../src/watch/filter.js';
 import type { FsEvent, FsEventKind } from '../../../src/watch/fs-event.js';
 
 const ROOT = '/data/www';
@@ -184,4 +184,18 @@ test('no renamedFrom: other cookie, something in between, a file, no cookie, ano
   plain(noFrom, ev('moveFrom', 'o', true, { cookie: 1 }), [], ev('moveTo', 'n', true, { cookie: 1 }));
   const excl = createEventFilter(config({ excludes: TEMPLATE_EXCLUDES }));
   plain(excl, ev('moveFrom', 'o', true, { cookie: 1 }), [], ev('moveTo', 'n', true, { cookie: 1 }));
+});
+
+test('unwantedKinds: modify and attrib only, each when its switch is off', () => {
+  const all: InotifySwitches = { ...NONE, delete: true, createFolder: true, createFile: true, closeWrite: true, moveFrom: true, moveTo: true };
+  const cases: [Partial<InotifySwitches>, string[]][] = [
+    [{}, ['modify', 'attrib']],
+    [{ modify: true }, ['attrib']],
+    [{ attrib: true }, ['modify']],
+    [{ modify: true, attrib: true }, []],
+  ];
+  for (const [sw, want] of cases) {
+    assert.deepEqual(unwantedKinds({ ...all, ...sw }), want, JSON.stringify(sw));
+    assert.deepEqual(unwantedKinds({ ...NONE, ...sw }), want, `NONE + ${JSON.stringify(sw)}`);
+  }
 });
