@@ -2,8 +2,8 @@
 // inotify fd and an eventfd (shutdown), reads raw records into one pending list and wakes JS through
 // an Unref'd ThreadSafeFunction; JS takes whatever has piled up by the time it runs. So a lone event
 // reaches JS at once, and while JS is busy the records wait in one list instead of as many small
-// batches. The reader reads at most once per kReadGap while events keep coming, so a writer's burst
-// is read in bulk rather than one record per syscall. All policy (recursion, renames, overflow)
+// batches. While events keep coming the reader reads at most once per kReadGap (kBurstReadGap in a
+// sustained burst), so a writer's burst is read in bulk rather than one record per wake-up. All policy (recursion, renames, overflow)
 // lives in TypeScript.
 #include <napi.h>
 
@@ -71,8 +71,14 @@ constexpr size_t kMaxPending = 1 << 20;
 // backlog never becomes one giant array and timers still run between the calls.
 constexpr size_t kMaxRecordsPerCall = 16384;
 constexpr size_t kBufSize = 64 * 1024;
-// While events keep coming, the reader reads at most once per this long (a lone event: at once).
+// While events keep coming, the reader reads at most once per kReadGap (a lone event: at once), and
+// once kBurstReads reads in a row found records already waiting, at most once per kBurstReadGap: a
+// wake-up costs tens of microseconds of system time here, a sustained burst need not pay it per ms.
 constexpr std::chrono::microseconds kReadGap{1000};
+constexpr std::chrono::microseconds kBurstReadGap{5000};
+constexpr int kBurstReads = 8;
+// A poll() that returns sooner than this after it was called found records already waiting.
+constexpr std::chrono::microseconds kWaitingNow{200};
 
 struct Shared;
 using SharedRef = std::shared_ptr<Shared>;
@@ -243,10 +249,12 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     std::unique_ptr<char[]> buf(new char[kBufSize]);
     Batch batch;
     auto lastRead = std::chrono::steady_clock::time_point{};
+    int waitingStreak = 0;  // reads in a row that found records already waiting
     while (!stopping_.load()) {
-      // A read less than kReadGap ago: let the writer's next records pile up in the kernel first
+      // A read less than a gap ago: let the writer's next records pile up in the kernel first
       // (still woken at once by a shutdown).
-      auto gapLeft = lastRead + kReadGap - std::chrono::steady_clock::now();
+      auto gap = waitingStreak >= kBurstReads ? kBurstReadGap : kReadGap;
+      auto gapLeft = lastRead + gap - std::chrono::steady_clock::now();
       if (gapLeft.count() > 0) {
         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(gapLeft).count();
         timespec ts{0, static_cast<long>(ns)};
@@ -254,6 +262,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
         if (ppoll(&e, 1, &ts, nullptr) > 0) break;
       }
       pollfd fds[2] = {{fd_, POLLIN, 0}, {efd_, POLLIN, 0}};
+      auto polledAt = std::chrono::steady_clock::now();
       int n = poll(fds, 2, -1);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -262,6 +271,7 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
       if (fds[1].revents != 0) break;
       if ((fds[0].revents & POLLIN) == 0) continue;
       lastRead = std::chrono::steady_clock::now();
+      waitingStreak = lastRead - polledAt < kWaitingNow ? waitingStreak + 1 : 0;
       bool lookedAhead = false;
       for (;;) {
         ssize_t len = ::read(fd_, buf.get(), kBufSize);

@@ -52,63 +52,56 @@ export function crc32(b: Uint8Array, start = 0, end = b.length, crc = 0): number
   return ~c >>> 0;
 }
 
-const encoder = new TextEncoder();
 // fatal: invalid UTF-8 makes a record garbage; ignoreBOM: a path may start with U+FEFF.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const LONE_SURROGATE = /\p{Surrogate}/u;
 
-function utf8(s: string, what: string): Uint8Array {
-  // UTF-8 cannot carry a lone surrogate: it would come back as U+FFFD, a different path.
-  if (LONE_SURROGATE.test(s)) throw new Error(`Internal error: journal ${what} is not well-formed UTF-16`);
-  return encoder.encode(s);
+/**
+ * The encoded size of `r` (frame + payload); throws on a record no decoder could give back (a bug):
+ * a string UTF-8 cannot carry (a lone surrogate would come back as U+FFFD, a different path), a
+ * payload over MAX_PAYLOAD, `subtree` on a 'pending'. Encodes nothing.
+ */
+export function checkedSize(r: JournalRecord): number {
+  if (!r.targetKey.isWellFormed()) throw new Error('Internal error: journal target key is not well-formed UTF-16');
+  if (!r.path.isWellFormed()) throw new Error('Internal error: journal path is not well-formed UTF-16');
+  if (r.subtree === true && r.kind !== 'done') throw new Error('Internal error: subtree on a pending record');
+  const len = FIXED_PAYLOAD + Buffer.byteLength(r.targetKey) + Buffer.byteLength(r.path);
+  if (len > MAX_PAYLOAD) throw new Error(`Internal error: journal record of ${len} bytes`);
+  return FRAME_BYTES + len;
 }
 
-/** Encodes one record (frame + payload). Throws on a record no decoder could give back (a bug). */
-export function encodeRecord(r: JournalRecord): Uint8Array {
-  const key = utf8(r.targetKey, 'target key');
-  const path = utf8(r.path, 'path');
-  const len = FIXED_PAYLOAD + key.length + path.length;
-  if (len > MAX_PAYLOAD) throw new Error(`Internal error: journal record of ${len} bytes`);
-  if (r.subtree === true && r.kind !== 'done') throw new Error('Internal error: subtree on a pending record');
-  const out = new Uint8Array(FRAME_BYTES + len);
-  const view = new DataView(out.buffer);
-  out[0] = MARK;
-  view.setUint32(1, len, true);
-  out[9] = KIND_CODE[r.kind];
-  out[10] =
-    (r.op === undefined ? 0 : F_OP | (r.op === 'remove' ? F_REMOVE : 0)) |
-    (r.isDir === undefined ? 0 : F_DIR_SET | (r.isDir ? F_DIR : 0)) |
-    (r.subtree === true ? F_SUBTREE : 0);
-  view.setUint32(11, key.length, true);
-  out.set(key, 15);
-  out.set(path, 15 + key.length);
-  view.setUint32(5, crc32(out, FRAME_BYTES, out.length, crc32(out, 1, 5)), true);
+/** Encodes records back to back into one buffer. Throws as checkedSize does (before writing anything). */
+export function encodeRecords(records: readonly JournalRecord[]): Buffer {
+  let total = 0;
+  for (const r of records) total += checkedSize(r);
+  const out = Buffer.allocUnsafe(total);
+  let p = 0;
+  for (const r of records) {
+    const start = p;
+    out[p] = MARK;
+    out[p + 9] = KIND_CODE[r.kind];
+    out[p + 10] =
+      (r.op === undefined ? 0 : F_OP | (r.op === 'remove' ? F_REMOVE : 0)) |
+      (r.isDir === undefined ? 0 : F_DIR_SET | (r.isDir ? F_DIR : 0)) |
+      (r.subtree === true ? F_SUBTREE : 0);
+    // Well-formed strings (checked above): write() stores exactly byteLength bytes, none replaced.
+    const keyLen = out.write(r.targetKey, p + 15, 'utf8');
+    out.writeUInt32LE(keyLen, p + 11);
+    p += 15 + keyLen;
+    p += out.write(r.path, p, 'utf8');
+    out.writeUInt32LE(p - start - FRAME_BYTES, start + 1);
+    out.writeUInt32LE(crc32(out, start + FRAME_BYTES, p, crc32(out, start + 1, start + 5)), start + 5);
+  }
   return out;
 }
 
-/** UTF-8 length of a well-formed string, without encoding it. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4; // a surrogate pair: one 4-byte sequence
-      i++;
-    } else n += 3;
-  }
-  return n;
+/** Encodes one record (frame + payload). Throws as checkedSize does. */
+export function encodeRecord(r: JournalRecord): Buffer {
+  return encodeRecords([r]);
 }
 
 /** What encodeRecord(r).length is for a record of this target key and path (any kind and flags). */
 export function encodedSize(targetKey: string, path: string): number {
-  return FRAME_BYTES + FIXED_PAYLOAD + utf8Length(targetKey) + utf8Length(path);
-}
-
-/** Encodes records back to back. */
-export function encodeRecords(records: Iterable<JournalRecord>): Uint8Array {
-  return Buffer.concat([...records].map(encodeRecord));
+  return FRAME_BYTES + FIXED_PAYLOAD + Buffer.byteLength(targetKey) + Buffer.byteLength(path);
 }
 
 /** Where a file stands: `ok` (starts with the header), `empty` (a prefix of it: new), or `foreign`. */
@@ -163,7 +156,7 @@ export class JournalDecoder {
   /** Decodes the records complete in what was pushed so far. */
   push(chunk: Uint8Array): JournalRecord[] {
     if (this.#finished) throw new Error('Internal error: JournalDecoder.push after finish');
-    if (this.#buf.length === 0) this.#buf = chunk.slice();
+    if (this.#buf.length === 0) this.#buf = new Uint8Array(chunk); // a copy, also of a Buffer (whose slice() is a view)
     else {
       const joined = new Uint8Array(this.#buf.length + chunk.length);
       joined.set(this.#buf);

@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../util/result.js';
-import { checkHeader, encodedSize, encodeRecord, JOURNAL_HEADER, JournalDecoder, type JournalRecord } from './journal-codec.js';
+import { checkedSize, checkHeader, encodedSize, encodeRecords, JOURNAL_HEADER, JournalDecoder, type JournalRecord } from './journal-codec.js';
 
 export type { JournalRecord } from './journal-codec.js';
 
@@ -68,8 +68,8 @@ class State {
   readonly byTarget = new Map<string, Map<string, Live>>();
   liveBytes = 0;
 
-  /** Applies `r`; returns whether the state changed (i.e. whether the record must be written). */
-  apply(r: JournalRecord): boolean {
+  /** Applies `r` (`size`: its encoded size); returns whether the state changed (i.e. whether the record must be written). */
+  apply(r: JournalRecord, size = encodedSize(r.targetKey, r.path)): boolean {
     let paths = this.byTarget.get(r.targetKey);
     if (r.kind === 'pending') {
       const op = r.op ?? 'upsert';
@@ -80,7 +80,6 @@ class State {
         paths = new Map();
         this.byTarget.set(r.targetKey, paths);
       }
-      const size = encodedSize(r.targetKey, r.path);
       this.liveBytes += size - (old?.size ?? 0);
       paths.set(r.path, { op, isDir, size }); // an existing key keeps its first-seen position
       return true;
@@ -108,6 +107,23 @@ class State {
       for (const [path, { op, isDir }] of paths) yield { kind: 'pending', targetKey, path, op, isDir };
     }
   }
+}
+
+/** The bytes of a queue: each run of records encoded into one buffer, retried bytes as they are. */
+function encodeQueue(parts: readonly (JournalRecord | Uint8Array)[]): Buffer {
+  const chunks: Uint8Array[] = [];
+  let run: JournalRecord[] = [];
+  for (const part of parts) {
+    if (!(part instanceof Uint8Array)) {
+      run.push(part);
+      continue;
+    }
+    if (run.length > 0) chunks.push(encodeRecords(run));
+    run = [];
+    chunks.push(part);
+  }
+  if (run.length > 0) chunks.push(encodeRecords(run));
+  return Buffer.concat(chunks);
 }
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
@@ -232,7 +248,7 @@ export async function openJournal(
     size = r.value.size;
     let fh: FileHandle;
     if (r.value.dead) {
-      const bytes = Buffer.concat([JOURNAL_HEADER, ...[...state.records()].map(encodeRecord)]);
+      const bytes = Buffer.concat([JOURNAL_HEADER, encodeRecords([...state.records()])]);
       fh = await replaceFile(dir, file, bytes, opts.onError ?? (() => undefined));
       size = bytes.length;
     } else {
@@ -261,8 +277,8 @@ class FileJournal implements Journal {
   #fh: FileHandle;
   /** Bytes in the file. */
   #size: number;
-  /** Encoded records not yet written, oldest first. */
-  #queue: Uint8Array[] = [];
+  /** Not yet written, oldest first: records (encoded at flush, one buffer) and bytes of a failed write to retry. */
+  #queue: (JournalRecord | Uint8Array)[] = [];
   #queuedBytes = 0;
   /** Number of append() calls that queued something; `#durable` is the last one on disk. */
   #seq = 0;
@@ -291,10 +307,10 @@ class FileJournal implements Journal {
     if (this.#closed) throw new Error('Internal error: journal append after close');
     let queued = false;
     for (const r of records) {
-      const bytes = encodeRecord(r); // validates before the state changes
-      if (!this.#state.apply(r)) continue;
-      this.#queue.push(bytes);
-      this.#queuedBytes += bytes.length;
+      const size = checkedSize(r); // validates before the state changes
+      if (!this.#state.apply(r, size)) continue;
+      this.#queue.push(r);
+      this.#queuedBytes += size;
       queued = true;
     }
     if (!queued) return;
@@ -362,7 +378,7 @@ class FileJournal implements Journal {
     this.#queuedBytes = 0;
     if (projected > this.#compactAt && projected >= this.#noCompactBelow && this.#state.liveBytes * 4 < projected) {
       // The live state already includes the queued records: the compacted file replaces them.
-      const bytes = Buffer.concat([JOURNAL_HEADER, ...[...this.#state.records()].map(encodeRecord)]);
+      const bytes = Buffer.concat([JOURNAL_HEADER, encodeRecords([...this.#state.records()])]);
       let fh: FileHandle;
       try {
         fh = await replaceFile(this.#dir, this.#file, bytes, this.#onError);
@@ -383,8 +399,8 @@ class FileJournal implements Journal {
     return this.#writeBatch(seq, parts);
   }
 
-  async #writeBatch(seq: number, parts: Uint8Array[]): Promise<void> {
-    const data = Buffer.concat(parts);
+  async #writeBatch(seq: number, parts: readonly (JournalRecord | Uint8Array)[]): Promise<void> {
+    const data = encodeQueue(parts);
     const { written, error } = await writeAll(this.#fh, data);
     this.#size += written;
     let failure = error;

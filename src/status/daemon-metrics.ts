@@ -221,7 +221,10 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
       state = s;
     },
     recordEvents(events) {
-      for (const ev of events) eventsTotal.inc({ kind: ev.kind });
+      // Counted per kind first: one labelled increment per kind and batch, not per event.
+      const counts = new Map<FsEvent['kind'], number>();
+      for (const ev of events) counts.set(ev.kind, (counts.get(ev.kind) ?? 0) + 1);
+      for (const [kind, n] of counts) eventsTotal.inc({ kind }, n);
     },
     recordRun(remote, outcome, now, detail = {}) {
       const s = remoteState(remote);
