@@ -1,6 +1,6 @@
 // `npm run bench`: measures the service against its floors in the same run, on a loopback rsync
 // daemon. Not a test: it prints a table and writes bench-results.json. See docs/performance.md.
-//   node dist/scripts/bench.js [--only a,b,c] [--compare 'CMD -o {conf}'] [--json FILE] [--quick] [--profile DIR]
+//   node dist/scripts/bench.js [--only a,b,c] [--compare 'CMD -o {conf}'] [--json FILE] [--quick] [--logs DIR] [--profile DIR]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -19,10 +19,26 @@ const { values: args } = parseArgs({
     compare: { type: 'string' },
     json: { type: 'string', default: 'bench-results.json' },
     quick: { type: 'boolean', default: false },
-    // Writes a V8 CPU profile and the log of our service per workload into this directory.
+    // Writes the log of our service per workload, and its per-thread CPU for (b)/(b'), into this directory.
+    logs: { type: 'string' },
+    // As --logs, plus a V8 CPU profile per thread of our service (which slows it down).
     profile: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  process.stdout.write(`usage: node dist/scripts/bench.js [options]
+  --only a,b,bb,c,d,e,f,h,i   run some workloads (default: all; (g) is measured within b and bb)
+  --compare 'CMD -o {conf}'   also run another sersync-compatible command on the same confxml.xml
+  --json FILE                 where to write the results (default bench-results.json)
+  --quick                     smaller sizes (a smoke run, not a measurement)
+  --logs DIR                  keep our service's log per workload, and its per-thread CPU for b/bb
+  --profile DIR               as --logs, plus V8 CPU profiles (slows the service down)
+`);
+  process.exit(0);
+}
+const LOGS = args.profile ?? args.logs;
+if (LOGS !== undefined) mkdirSync(resolve(LOGS), { recursive: true });
 const QUICK = args.quick;
 
 interface Row { workload: string; service: string; value: number; unit: string; floor: number; ratio: number; runs?: number; note?: string }
@@ -167,14 +183,33 @@ async function startSvc(env: Env, label: string): Promise<Svc> {
       const done = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
       await Promise.race([done, sleep(5000).then(() => proc.kill('SIGKILL'))]);
-      if (args.profile !== undefined && label === 'ours') writeFileSync(join(resolve(args.profile), `service-${basename(env.base)}.log`), out);
+      if (LOGS !== undefined && label === 'ours') writeFileSync(join(resolve(LOGS), `service-${basename(env.base)}.log`), out);
     },
   };
 }
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
+/** utime and stime in seconds: this process and its threads only (rsync children are not in them). */
+function cpuSeconds(pid: number | undefined): { user: number; sys: number } {
+  if (pid === undefined) return { user: NaN, sys: NaN };
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, this process and its threads only
+  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
+}
+/** CPU seconds per thread of `pid` (name from /proc: sersync-inotify is the reader, others are node's). */
+function threadCpu(pid: number | undefined): Map<string, { name: string; cpu: number }> {
+  const out = new Map<string, { name: string; cpu: number }>();
+  if (pid === undefined) return out;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const raw = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+      out.set(t, { name: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')), cpu: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+function threadReport(before: Map<string, { name: string; cpu: number }>, after: Map<string, { name: string; cpu: number }>): string {
+  return [...after].map(([tid, t]) => `${tid} ${t.name} ${(t.cpu - (before.get(tid)?.cpu ?? 0)).toFixed(2)} s`).join('\n') + '\n';
 }
 function rssMb(pid: number | undefined): number {
   if (pid === undefined) return NaN;
@@ -353,14 +388,18 @@ async function burst(label: string, name: string, newDirs: boolean): Promise<voi
   if (!newDirs) { for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`)); bulkRsync(env); }
   const svc = await startSvc(env, label);
   const cpu0 = cpuSeconds(svc.proc.pid);
+  const threads0 = threadCpu(svc.proc.pid);
   const r0 = env.daemon.connections();
   const t0 = now();
   writeFiles(env.src, dirs, per, 1024, newDirs);
   const writtenMs = now() - t0;
   const t1 = await until(targetMatches(env.src, env.dst), 600_000, name);
-  const cpu = cpuSeconds(svc.proc.pid) - cpu0;
+  const cpu1 = cpuSeconds(svc.proc.pid);
+  if (LOGS !== undefined) writeFileSync(join(resolve(LOGS), `threads-${basename(env.base)}.txt`), threadReport(threads0, threadCpu(svc.proc.pid)));
+  const user = cpu1.user - cpu0.user;
+  const sys = cpu1.sys - cpu0.sys;
   await svc.stop();
-  rows.push({ workload: name, service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0, note: `service CPU ${cpu.toFixed(2)} s (g); floor = write ${writeMs.toFixed(0)} + bulk ${bulkMs.toFixed(0)} ms; writes with the service running took ${writtenMs.toFixed(0)} ms` });
+  rows.push({ workload: name, service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0, note: `service CPU ${(user + sys).toFixed(2)} s (g: user ${user.toFixed(2)} + sys ${sys.toFixed(2)}); floor = write ${writeMs.toFixed(0)} + bulk ${bulkMs.toFixed(0)} ms; writes with the service running took ${writtenMs.toFixed(0)} ms` });
   await dropEnv(env);
 }
 

@@ -26,6 +26,8 @@ export interface PendingChange {
   readonly created?: boolean;
   /** A directory upsert renamed from this path: see `Change.renamedFrom` and `keptRenamedFrom`. */
   readonly renamedFrom?: string;
+  /** A close_write: see `Change.closed`. */
+  readonly closed?: boolean;
 }
 
 export interface PendingOptions {
@@ -33,6 +35,8 @@ export interface PendingOptions {
   readonly quietMs: number;
   /** ...but never later than this long after its first change, so a constantly written file still syncs. */
   readonly maxHoldMs: number;
+  /** The quiet window of a path whose last change was a close_write (at most quietMs). */
+  readonly closedQuietMs: number;
 }
 
 type State = 'waiting' | 'ready' | 'held' | 'gone';
@@ -45,6 +49,8 @@ interface Slot extends SlotState {
   first: number;
   last: number;
   notBefore: number;
+  /** Its last change was a close_write of this very path (the shorter quiet window applies). */
+  closed: boolean;
   state: State;
   /** Bumped whenever the slot's heap records become stale. */
   version: number;
@@ -100,6 +106,7 @@ export class PendingSet {
     const ancestor = this.#trie.nearestAncestor(change.path);
     if (ancestor !== undefined) {
       Object.assign(ancestor, absorbDescendant(ancestor, change.op));
+      ancestor.closed = false; // a directory being filled keeps its whole quiet window
       this.#touch(ancestor, now);
       return;
     }
@@ -110,6 +117,7 @@ export class PendingSet {
       else {
         same.renamedFrom = keptRenamedFrom(same, change, merged);
         Object.assign(same, merged);
+        same.closed = change.closed === true;
         this.#touch(same, now);
       }
       return;
@@ -207,7 +215,8 @@ export class PendingSet {
       path: change.path, op: change.op, isDir: change.isDir, born: false, attempts: 0,
       // A requeued entry retries as a plain sync; a new change keeps a directory upsert's hint.
       renamedFrom: how.newest && change.op === 'upsert' && change.isDir ? change.renamedFrom : undefined,
-      first, last: first, notBefore, state: 'gone', version: 0, queuedAt: NaN, seq: this.#seq++,
+      first, last: first, notBefore, closed: how.newest && change.closed === true,
+      state: 'gone', version: 0, queuedAt: NaN, seq: this.#seq++,
     };
     for (const b of below) {
       // A new change is the newest word on this path: a removal swallows what is below it, an
@@ -304,7 +313,11 @@ function entryOf(s: Slot): Entry {
   return s.renamedFrom === undefined ? e : { ...e, renamedFrom: s.renamedFrom };
 }
 
-/** When a slot becomes ready: quiet window after its last change, capped by maxHold, not before notBefore. */
+/**
+ * When a slot becomes ready: quiet window after its last change (the short one after a close_write),
+ * capped by maxHold, not before notBefore.
+ */
 function readyAt(s: Slot, o: PendingOptions): number {
-  return Math.max(s.notBefore, Math.min(s.last + o.quietMs, s.first + o.maxHoldMs));
+  const quiet = s.closed ? Math.min(o.closedQuietMs, o.quietMs) : o.quietMs;
+  return Math.max(s.notBefore, Math.min(s.last + quiet, s.first + o.maxHoldMs));
 }

@@ -46,6 +46,8 @@ export interface SchedulerOptions {
 export interface SchedulerPolicy {
   /** A path that keeps changing is still synced this long after its first change. */
   readonly maxHoldMs: number;
+  /** The quiet window after a close_write (the writer is done; at most quietMs). */
+  readonly closedQuietMs: number;
   /** At most this many entries in one rsync run. */
   readonly maxBatchEntries: number;
   /** Batches are not split below this size to use more workers (one run costs ~110-150 ms). */
@@ -64,6 +66,7 @@ export interface SchedulerPolicy {
 /** Defaults, one line each. */
 export const SCHEDULER_POLICY: SchedulerPolicy = Object.freeze({
   maxHoldMs: 1000, // a file written continuously still syncs about once a second
+  closedQuietMs: 2, // a temp file's close, rename or unlink follow within microseconds; a lone write must not wait 20 ms
   maxBatchEntries: 2000, // files-from lists this long are cheap; keeps one run's retry unit bounded
   minShardEntries: 256, // 5,000 ready paths -> ~10-20 runs, not 5,000
   parallelMinReady: 512, // a running target starts another run beside it only for a real backlog
@@ -106,7 +109,9 @@ export class Scheduler {
     }
     this.#opts = opts;
     this.#policy = { ...SCHEDULER_POLICY, ...opts.policy };
-    const pendingOpts = { quietMs: opts.quietMs, maxHoldMs: Math.max(this.#policy.maxHoldMs, opts.quietMs) };
+    const pendingOpts = {
+      quietMs: opts.quietMs, maxHoldMs: Math.max(this.#policy.maxHoldMs, opts.quietMs), closedQuietMs: this.#policy.closedQuietMs,
+    };
     this.#lanes = opts.targets.map((target) => {
       const inFlight = new PathTrie<Entry>();
       const lane: Lane = {

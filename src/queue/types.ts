@@ -26,6 +26,12 @@ export interface Change {
    * Dropping it is always safe: the plain recursive sync gives the same target tree.
    */
   readonly renamedFrom?: string;
+  /**
+   * Optional: the change is a close_write, so the writer is done with the file and there is nothing
+   * to coalesce beyond what follows within microseconds (a temp file's rename, an unlink): the path
+   * waits only `closedQuietMs`, not the whole quiet window (docs/queue.md "Timing").
+   */
+  readonly closed?: boolean;
 }
 
 /** A sync target: one root pushed to one remote. Every target progresses independently. */

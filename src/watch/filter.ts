@@ -115,7 +115,8 @@ export function createEventFilter(config: Config): EventFilter {
     if (matchesExclude(rules, ev.path, ev.isDir)) return null;
     const change = { root: ev.root, path: ev.path, op: OP_OF_KIND[ev.kind], isDir: ev.isDir };
     // Only a kernel create proves the path did not exist just before (a scan or moveTo does not).
-    return ev.kind === 'create' && ev.synthetic !== true ? { ...change, created: true } : change;
+    if (ev.kind === 'create' && ev.synthetic !== true) return { ...change, created: true };
+    return ev.kind === 'closeWrite' ? { ...change, closed: true } : change;
   };
 
   // The last event seen, when it was a directory moveFrom that became a remove change.

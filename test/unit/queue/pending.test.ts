@@ -10,7 +10,8 @@ import type { Entry } from '../../../src/queue/types.js';
 const Q = 20;
 const HOLD = 1000;
 const NOT_BUSY = (): boolean => false;
-const mk = (): PendingSet => new PendingSet({ quietMs: Q, maxHoldMs: HOLD });
+const CLOSED_Q = 2;
+const mk = (): PendingSet => new PendingSet({ quietMs: Q, maxHoldMs: HOLD, closedQuietMs: CLOSED_Q });
 const up = (path: string, extra: Partial<PendingChange> = {}): PendingChange => ({ path, op: 'upsert', isDir: false, ...extra });
 const rm = (path: string, extra: Partial<PendingChange> = {}): PendingChange => ({ path, op: 'remove', isDir: false, ...extra });
 const take = (p: PendingSet, now: number, max = 1000): Entry[] => p.takeReady(now, NOT_BUSY, max);
@@ -24,6 +25,35 @@ test('a change is ready quietMs after its last event, not before', () => {
   assert.deepEqual(take(p, 120), [{ path: 'a', op: 'upsert', isDir: false, attempts: 0 }]);
   assert.equal(p.size, 0);
   assert.equal(p.nextReadyAt(), null);
+});
+
+test('after a close_write a path waits only closedQuietMs; any other change brings the whole window back', () => {
+  const p = mk();
+  p.add(up('f', { closed: true }), 100);
+  assert.equal(p.nextReadyAt(), 100 + CLOSED_Q);
+  p.add(up('g'), 100);
+  p.add(up('g', { closed: true }), 101); // create/modify, then close: the close decides
+  p.add(up('h', { closed: true }), 100);
+  p.add(up('h'), 101); // written again after the close
+  assert.deepEqual(paths(take(p, 103)).sort(), ['f', 'g']);
+  assert.deepEqual(take(p, 120), []);
+  assert.deepEqual(paths(take(p, 121)), ['h']);
+});
+
+test('a close_write right before the file is renamed away or unlinked still coalesces (temp files)', () => {
+  const p = mk();
+  p.add(up('tmp.1', { created: true }), 100);
+  p.add(up('tmp.1', { closed: true }), 100);
+  p.add(rm('tmp.1'), 101); // mv tmp.1 final (moveFrom): created and gone inside the window
+  assert.equal(p.size, 0);
+});
+
+test('a close_write below a queued directory does not shorten the directory\'s window', () => {
+  const p = mk();
+  p.add(up('d', { isDir: true, created: true }), 100);
+  p.add(up('d/f', { closed: true }), 105);
+  assert.deepEqual(take(p, 110), []);
+  assert.deepEqual(paths(take(p, 125)), ['d']);
 });
 
 test('events on one path inside the window coalesce into one entry and extend the window', () => {

@@ -75,6 +75,18 @@ test('a lone change is dispatched as soon as its quiet window ends, for each rem
   assert.equal(clock.timerCount, 0, 'nothing else to wake up for');
 });
 
+test('a lone close_write is dispatched after 2 ms, not the whole quiet window', async () => {
+  const { s, clock, runs } = harness();
+  s.add({ ...up('index.html'), closed: true });
+  await clock.advance(1);
+  assert.equal(runs.length, 0);
+  await clock.advance(1);
+  assert.deepEqual(runs.map((r) => [r.batch.target.key, paths(r.batch), r.at]), [
+    [A.key, ['index.html'], 2],
+    [B.key, ['index.html'], 2],
+  ]);
+});
+
 test('a burst arriving at once is coalesced into few batches spread over the workers', async () => {
   const { s, clock, runs } = harness({ targets: [A] });
   for (let i = 0; i < 1000; i++) s.add(up(`d${i % 50}/f${i}`));

@@ -64,6 +64,12 @@ test('only a kernel create marks the change as created', () => {
   assert.equal(f.toChange(ev('moveTo', 'n'))?.created, undefined);
 });
 
+test('only a close_write marks the change as closed (the short quiet window)', () => {
+  const f = createEventFilter(config({ switches: { createFile: true, closeWrite: true, modify: true, attrib: true, moveTo: true } }));
+  assert.equal(f.toChange(ev('closeWrite', 'n'))?.closed, true);
+  for (const kind of ['create', 'modify', 'attrib', 'moveTo'] as const) assert.equal(f.toChange(ev(kind, 'n'))?.closed, undefined, kind);
+});
+
 test('synthetic creates: files count when createFile OR closeWrite is on, dirs when createFolder is on', () => {
   const syn = (isDir: boolean): FsEvent => ev('create', 'new/x', isDir, { synthetic: true });
   assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(syn(false))?.op, 'upsert');
