@@ -127,14 +127,20 @@ void CallJs(Napi::Env env, Napi::Function cb, std::nullptr_t*, SharedRef* raw) {
   if (env == nullptr || cb == nullptr || batch.empty()) return;
   try {
     Napi::Array arr = Napi::Array::New(env, batch.size());
+    // The property names once per call, not four string lookups per record.
+    Napi::String kWd = Napi::String::New(env, "wd");
+    Napi::String kMask = Napi::String::New(env, "mask");
+    Napi::String kCookie = Napi::String::New(env, "cookie");
+    Napi::String kName = Napi::String::New(env, "name");
     uint32_t i = 0;
     for (const Record& r : batch) {
+      Napi::HandleScope scope(env);
       Napi::Object o = Napi::Object::New(env);
-      o.Set("wd", Napi::Number::New(env, r.wd));
-      o.Set("mask", Napi::Number::New(env, r.mask));
-      o.Set("cookie", Napi::Number::New(env, r.cookie));
-      if (IsUtf8(r.name)) o.Set("name", Napi::String::New(env, r.name));
-      else o.Set("name", Napi::Buffer<char>::Copy(env, r.name.data(), r.name.size()));
+      o.Set(kWd, Napi::Number::New(env, r.wd));
+      o.Set(kMask, Napi::Number::New(env, r.mask));
+      o.Set(kCookie, Napi::Number::New(env, r.cookie));
+      if (IsUtf8(r.name)) o.Set(kName, Napi::String::New(env, r.name));
+      else o.Set(kName, Napi::Buffer<char>::Copy(env, r.name.data(), r.name.size()));
       arr.Set(i++, o);
     }
     cb.Call({arr});

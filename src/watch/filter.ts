@@ -113,10 +113,11 @@ export function createEventFilter(config: Config): EventFilter {
     if (!switchAllows(switches, ev)) return null;
     if (skipScratch && !ev.isDir && isEditorScratch(ev.path.slice(ev.path.lastIndexOf('/') + 1))) return null;
     if (matchesExclude(rules, ev.path, ev.isDir)) return null;
-    const change = { root: ev.root, path: ev.path, op: OP_OF_KIND[ev.kind], isDir: ev.isDir };
+    const { root, path, isDir } = ev;
+    const op = OP_OF_KIND[ev.kind];
     // Only a kernel create proves the path did not exist just before (a scan or moveTo does not).
-    if (ev.kind === 'create' && ev.synthetic !== true) return { ...change, created: true };
-    return ev.kind === 'closeWrite' ? { ...change, closed: true } : change;
+    if (ev.kind === 'create' && ev.synthetic !== true) return { root, path, op, isDir, created: true };
+    return ev.kind === 'closeWrite' ? { root, path, op, isDir, closed: true } : { root, path, op, isDir };
   };
 
   // The last event seen, when it was a directory moveFrom that became a remove change.

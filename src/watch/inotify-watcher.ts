@@ -79,6 +79,8 @@ class RootWatch {
   readonly #log: Logger;
   readonly #table = new WatchTable();
   readonly #mask: number;
+  /** SIMPLE_KINDS with the bits resolved once. */
+  readonly #kinds: readonly (readonly [number, FsEventKind])[];
   readonly #warnedNames = new Set<string>();
   #handle: InotifyHandle | undefined;
   /** Batches are processed strictly one after another (a walk finishes before the next batch). */
@@ -97,6 +99,7 @@ class RootWatch {
     // Everything the tree's bookkeeping or a wanted kind needs: the <inotify> switches are applied
     // downstream (filter.ts), and the whole tree is watched even when createFolder is off so nothing
     // goes blind. Only IN_MODIFY and IN_ATTRIB, which nothing here needs, are left to their switches.
+    this.#kinds = SIMPLE_KINDS.map(([bit, kind]) => [c[bit], kind] as const);
     const unwanted = new Set(opts.unwantedKinds ?? []);
     this.#mask = c.IN_CREATE | c.IN_CLOSE_WRITE | c.IN_DELETE | c.IN_MOVED_FROM | c.IN_MOVED_TO |
       c.IN_DELETE_SELF | c.IN_MOVE_SELF | c.IN_ONLYDIR | c.IN_DONT_FOLLOW | c.IN_EXCL_UNLINK |
@@ -204,8 +207,8 @@ class RootWatch {
         continue;
       }
       if (!excluded) {
-        for (const [bit, kind] of SIMPLE_KINDS) {
-          if ((r.mask & c[bit]) === 0) continue;
+        for (const [bit, kind] of this.#kinds) {
+          if ((r.mask & bit) === 0) continue;
           if (kind === 'create' && !isDir && !written.has(`${r.wd}/${r.name}`) && this.#noCloseWrite(path)) {
             out.push({ kind, root: this.#root, path, isDir, noCloseWrite: true });
           } else out.push({ kind, root: this.#root, path, isDir });
