@@ -222,12 +222,12 @@ function bulkRsync(env: Env, extra: string[] = []): number {
   if (r.status !== 0) throw new Error(`bulk rsync failed: ${r.stderr.toString()}`);
   return now() - t0;
 }
-function writeFiles(root: string, dirs: number, perDir: number, size: number, mkdirs: boolean): void {
+function writeFiles(root: string, dirs: number, perDir: number, size: number, mkdirs: boolean, prefix = 'f'): void {
   const buf = Buffer.alloc(size, 'x');
   for (let d = 0; d < dirs; d++) {
     const dir = join(root, `d${d}`);
     if (mkdirs) mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < perDir; f++) writeFileSync(join(dir, `f${f}`), buf);
+    for (let f = 0; f < perDir; f++) writeFileSync(join(dir, `${prefix}${f}`), buf);
   }
 }
 
@@ -387,19 +387,25 @@ async function burst(label: string, name: string, newDirs: boolean): Promise<voi
   rmSync(env.dst, { recursive: true }); mkdirSync(env.dst);
   if (!newDirs) { for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`)); bulkRsync(env); }
   const svc = await startSvc(env, label);
-  const cpu0 = cpuSeconds(svc.proc.pid);
-  const threads0 = threadCpu(svc.proc.pid);
-  const r0 = env.daemon.connections();
-  const t0 = now();
-  writeFiles(env.src, dirs, per, 1024, newDirs);
-  const writtenMs = now() - t0;
-  const t1 = await until(targetMatches(env.src, env.dst), 600_000, name);
-  const cpu1 = cpuSeconds(svc.proc.pid);
-  if (LOGS !== undefined) writeFileSync(join(resolve(LOGS), `threads-${basename(env.base)}.txt`), threadReport(threads0, threadCpu(svc.proc.pid)));
-  const user = cpu1.user - cpu0.user;
-  const sys = cpu1.sys - cpu0.sys;
+  const measure = async (rowName: string, prefix: string): Promise<void> => {
+    const cpu0 = cpuSeconds(svc.proc.pid);
+    const threads0 = threadCpu(svc.proc.pid);
+    const r0 = env.daemon.connections();
+    const t0 = now();
+    writeFiles(env.src, dirs, per, 1024, newDirs && prefix === 'f', prefix);
+    const writtenMs = now() - t0;
+    const t1 = await until(targetMatches(env.src, env.dst), 600_000, rowName);
+    const cpu1 = cpuSeconds(svc.proc.pid);
+    if (LOGS !== undefined) writeFileSync(join(resolve(LOGS), `threads-${basename(env.base)}-${prefix}.txt`), threadReport(threads0, threadCpu(svc.proc.pid)));
+    const user = cpu1.user - cpu0.user;
+    const sys = cpu1.sys - cpu0.sys;
+    rows.push({ workload: rowName, service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0, note: `service CPU ${(user + sys).toFixed(2)} s (g: user ${user.toFixed(2)} + sys ${sys.toFixed(2)}); floor = write ${writeMs.toFixed(0)} + bulk ${bulkMs.toFixed(0)} ms; writes with the service running took ${writtenMs.toFixed(0)} ms` });
+  };
+  await measure(name, 'f');
+  // The same burst again, other names, same service: what a daemon that has run before pays (its
+  // JavaScript compiled and optimized; the first burst after start includes that one-time cost).
+  if (!newDirs) await measure(`${name}, second burst`, 'g');
   await svc.stop();
-  rows.push({ workload: name, service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0, note: `service CPU ${(user + sys).toFixed(2)} s (g: user ${user.toFixed(2)} + sys ${sys.toFixed(2)}); floor = write ${writeMs.toFixed(0)} + bulk ${bulkMs.toFixed(0)} ms; writes with the service running took ${writtenMs.toFixed(0)} ms` });
   await dropEnv(env);
 }
 
