@@ -18,6 +18,8 @@ export interface Rsyncd {
   logFile: string;
   /** Number of `connect from` lines in the daemon log so far (= rsync runs). */
   connections(): number;
+  /** Bytes the daemon received so far over all finished runs (file data, lists, protocol). */
+  receivedBytes(): number;
   stop(): Promise<void>;
   /** Starts it again on the same port (after stop). */
   start(): Promise<void>;
@@ -97,6 +99,7 @@ export async function startRsyncd(dir: string, modules: RsyncdModule[]): Promise
     port,
     logFile,
     connections: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('connect from')).length : 0),
+    receivedBytes: () => (existsSync(logFile) ? [...readFileSync(logFile, 'utf8').matchAll(/ received (\d+) bytes /g)].reduce((n, m) => n + Number(m[1]), 0) : 0),
     async stop() {
       const c = child;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;
