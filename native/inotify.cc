@@ -75,7 +75,7 @@ constexpr size_t kBufSize = 64 * 1024;
 // once kBurstReads reads in a row found records already waiting, at most once per kBurstReadGap: a
 // wake-up costs tens of microseconds of system time here, a sustained burst need not pay it per ms.
 constexpr std::chrono::microseconds kReadGap{1000};
-constexpr std::chrono::microseconds kBurstReadGap{5000};
+constexpr std::chrono::microseconds kBurstReadGap{10000};
 constexpr int kBurstReads = 8;
 // A poll() that returns sooner than this after it was called found records already waiting.
 constexpr std::chrono::microseconds kWaitingNow{200};
