@@ -187,11 +187,15 @@ async function startSvc(env: Env, label: string): Promise<Svc> {
     },
   };
 }
+/** A /proc stat file's name and its utime and stime in seconds. */
+function statCpu(file: string): { name: string; user: number; sys: number } {
+  const raw = readFileSync(file, 'utf8');
+  const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+  return { name: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')), user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
+}
 /** utime and stime in seconds: this process and its threads only (rsync children are not in them). */
 function cpuSeconds(pid: number | undefined): { user: number; sys: number } {
-  if (pid === undefined) return { user: NaN, sys: NaN };
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
+  return pid === undefined ? { user: NaN, sys: NaN } : statCpu(`/proc/${pid}/stat`);
 }
 /** CPU seconds per thread of `pid` (name from /proc: sersync-inotify is the reader, others are node's). */
 function threadCpu(pid: number | undefined): Map<string, { name: string; cpu: number }> {
@@ -199,9 +203,8 @@ function threadCpu(pid: number | undefined): Map<string, { name: string; cpu: nu
   if (pid === undefined) return out;
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const raw = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-      out.set(t, { name: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')), cpu: (Number(f[11]) + Number(f[12])) / 100 });
+      const s = statCpu(`/proc/${pid}/task/${t}/stat`);
+      out.set(t, { name: s.name, cpu: s.user + s.sys });
     } catch {
       // the thread ended
     }
@@ -391,12 +394,12 @@ async function burst(label: string, name: string, newDirs: boolean): Promise<voi
   rmSync(env.dst, { recursive: true }); mkdirSync(env.dst);
   if (!newDirs) { for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`)); bulkRsync(env); }
   const svc = await startSvc(env, label);
-  const measure = async (rowName: string, prefix: string): Promise<void> => {
+  const measure = async (rowName: string, prefix: string, first: boolean): Promise<void> => {
     const cpu0 = cpuSeconds(svc.proc.pid);
     const threads0 = threadCpu(svc.proc.pid);
     const r0 = env.daemon.connections();
     const t0 = now();
-    writeFiles(env.src, dirs, per, 1024, newDirs && prefix === 'f', prefix);
+    writeFiles(env.src, dirs, per, 1024, newDirs && first, prefix);
     const writtenMs = now() - t0;
     const t1 = await until(targetMatches(env.src, env.dst), 600_000, rowName);
     const cpu1 = cpuSeconds(svc.proc.pid);
@@ -404,17 +407,16 @@ async function burst(label: string, name: string, newDirs: boolean): Promise<voi
     const user = cpu1.user - cpu0.user;
     const sys = cpu1.sys - cpu0.sys;
     // The floor was measured for the first burst's conditions (new files, cold caches): no ratio for the second.
-    const first = prefix === 'f';
     rows.push({
       workload: rowName, service: label, value: t1 - t0, unit: 'ms', floor: first ? floor : NaN, ratio: first ? (t1 - t0) / floor : NaN,
       runs: env.daemon.connections() - r0,
       note: `service CPU ${(user + sys).toFixed(2)} s (g: user ${user.toFixed(2)} + sys ${sys.toFixed(2)}); ${first ? `floor = write ${writeMs.toFixed(0)} + bulk ${bulkMs.toFixed(0)} ms; ` : ''}writes with the service running took ${writtenMs.toFixed(0)} ms`,
     });
   };
-  await measure(name, 'f');
+  await measure(name, 'f', true);
   // The same burst again, other names, same service: what a daemon that has run before pays (its
   // JavaScript compiled and optimized; the first burst after start includes that one-time cost).
-  if (!newDirs) await measure(`${name}, second burst`, 'g');
+  if (!newDirs) await measure(`${name}, second burst`, 'g', false);
   await svc.stop();
   await dropEnv(env);
 }

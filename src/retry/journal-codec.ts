@@ -64,9 +64,9 @@ export function checkedSize(r: JournalRecord): number {
   if (!r.targetKey.isWellFormed()) throw new Error('Internal error: journal target key is not well-formed UTF-16');
   if (!r.path.isWellFormed()) throw new Error('Internal error: journal path is not well-formed UTF-16');
   if (r.subtree === true && r.kind !== 'done') throw new Error('Internal error: subtree on a pending record');
-  const len = FIXED_PAYLOAD + Buffer.byteLength(r.targetKey) + Buffer.byteLength(r.path);
-  if (len > MAX_PAYLOAD) throw new Error(`Internal error: journal record of ${len} bytes`);
-  return FRAME_BYTES + len;
+  const size = encodedSize(r.targetKey, r.path);
+  if (size - FRAME_BYTES > MAX_PAYLOAD) throw new Error(`Internal error: journal record of ${size - FRAME_BYTES} bytes`);
+  return size;
 }
 
 /** Encodes records back to back into one buffer. Throws as checkedSize does (before writing anything). */
