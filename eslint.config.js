@@ -3,10 +3,26 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const IO_MODULES = ['node:fs', 'node:fs/promises', 'node:child_process', 'node:net', 'node:http', 'node:timers'];
+const IO_MODULES = [
+  'node:fs',
+  'node:fs/promises',
+  'node:child_process',
+  'node:net',
+  'node:http',
+  'node:timers',
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-*/**', 'build/**', 'node_modules/**', 'eslint.config.js', 'scripts/run-tests.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-*/**',
+      'build/**',
+      'node_modules/**',
+      'eslint.config.js',
+      'scripts/run-tests.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -15,23 +31,51 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-syntax': [
         'error',
         { selector: "CallExpression[callee.property.name='only']", message: 'No focused tests.' },
-        { selector: "CallExpression[callee.property.name='skip'][callee.object.name=/^(it|test|describe)$/]", message: 'No skipped tests.' },
+        {
+          selector:
+            "CallExpression[callee.property.name='skip'][callee.object.name=/^(it|test|describe)$/]",
+          message: 'No skipped tests.',
+        },
       ],
     },
   },
   {
     // Pure core: no file system, processes, sockets or timers.
-    files: ['src/queue/combine.ts', 'src/queue/pending.ts', 'src/queue/shard.ts', 'src/watch/filter.ts',
-      'src/sync/argv.ts', 'src/sync/exit-policy.ts', 'src/retry/fail-log.ts', 'src/config/validate.ts',
-      'src/config/xml.ts', 'src/config/issues.ts', 'src/util/result.ts', 'src/queue/path-trie.ts', 'src/queue/heap.ts',
-      'src/queue/outcome.ts', 'src/retry/journal-codec.ts', 'src/status/metrics.ts', 'src/status/report.ts'],
+    files: [
+      'src/queue/combine.ts',
+      'src/queue/pending.ts',
+      'src/queue/shard.ts',
+      'src/watch/filter.ts',
+      'src/sync/argv.ts',
+      'src/sync/exit-policy.ts',
+      'src/retry/fail-log.ts',
+      'src/config/validate.ts',
+      'src/config/xml.ts',
+      'src/config/issues.ts',
+      'src/util/result.ts',
+      'src/queue/path-trie.ts',
+      'src/queue/heap.ts',
+      'src/queue/outcome.ts',
+      'src/retry/journal-codec.ts',
+      'src/status/metrics.ts',
+      'src/status/report.ts',
+    ],
     rules: {
-      'no-restricted-imports': ['error', { paths: IO_MODULES.map((name) => ({ name, message: 'Pure module: no I/O.' })) }],
+      'no-restricted-imports': [
+        'error',
+        { paths: IO_MODULES.map((name) => ({ name, message: 'Pure module: no I/O.' })) },
+      ],
       'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'console'],
     },
   },
@@ -39,7 +83,14 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
+      ],
     },
   },
 );

@@ -2,7 +2,15 @@
 // daemon. Not a test: it prints a table and writes bench-results.json. See docs/performance.md.
 //   node dist/scripts/bench.js [--only a,b,c] [--compare 'CMD -o {conf}'] [--json FILE] [--quick] [--logs DIR] [--profile DIR]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +49,16 @@ const LOGS = args.profile ?? args.logs;
 if (LOGS !== undefined) mkdirSync(resolve(LOGS), { recursive: true });
 const QUICK = args.quick;
 
-interface Row { workload: string; service: string; value: number; unit: string; floor: number; ratio: number; runs?: number; note?: string }
+interface Row {
+  workload: string;
+  service: string;
+  value: number;
+  unit: string;
+  floor: number;
+  ratio: number;
+  runs?: number;
+  note?: string;
+}
 const rows: Row[] = [];
 
 const now = (): number => performance.now();
@@ -63,7 +80,11 @@ function listing(root: string): Map<string, number> {
     }
     for (const e of entries) {
       const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) { out.set(r, -1); walk(r); continue; }
+      if (e.isDirectory()) {
+        out.set(r, -1);
+        walk(r);
+        continue;
+      }
       try {
         out.set(r, statSync(join(root, r)).size);
       } catch {
@@ -122,7 +143,12 @@ function targetMatches(src: string, dst: string): () => boolean {
     return true;
   };
 }
-async function until(check: () => boolean, timeoutMs: number, what: string, pollMs = 20): Promise<number> {
+async function until(
+  check: () => boolean,
+  timeoutMs: number,
+  what: string,
+  pollMs = 20,
+): Promise<number> {
   const t0 = now();
   while (!check()) {
     if (now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -131,7 +157,13 @@ async function until(check: () => boolean, timeoutMs: number, what: string, poll
   return now();
 }
 
-interface Env { base: string; src: string; dst: string; daemon: Rsyncd; conf: string }
+interface Env {
+  base: string;
+  src: string;
+  dst: string;
+  daemon: Rsyncd;
+  conf: string;
+}
 async function freshEnv(name: string): Promise<Env> {
   const base = join(tmpdir(), `sersync-bench-${process.pid}-${name}`);
   rmSync(base, { recursive: true, force: true });
@@ -141,9 +173,17 @@ async function freshEnv(name: string): Promise<Env> {
   mkdirSync(dst, { recursive: true });
   const daemon = await startRsyncd(join(base, 'rsyncd'), [{ name: 'bench', path: dst }]);
   const conf = join(base, 'confxml.xml');
-  writeFileSync(conf, confXml({ roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'bench' }] }], port: daemon.port, failLog: join(base, 'fail.sh'), timeoutSeconds: false,
-    // <host> too: sersync 2.5.4 (for --compare) crashes without it; ours serves /status there.
-    statusPort: await freePort() }));
+  writeFileSync(
+    conf,
+    confXml({
+      roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'bench' }] }],
+      port: daemon.port,
+      failLog: join(base, 'fail.sh'),
+      timeoutSeconds: false,
+      // <host> too: sersync 2.5.4 (for --compare) crashes without it; ours serves /status there.
+      statusPort: await freePort(),
+    }),
+  );
   return { base, src, dst, daemon, conf };
 }
 async function dropEnv(env: Env): Promise<void> {
@@ -151,21 +191,35 @@ async function dropEnv(env: Env): Promise<void> {
   rmSync(env.base, { recursive: true, force: true });
 }
 
-interface Svc { proc: ChildProcess; startedMs: number; stop(): Promise<void> }
+interface Svc {
+  proc: ChildProcess;
+  startedMs: number;
+  stop(): Promise<void>;
+}
 async function startSvc(env: Env, label: string): Promise<Svc> {
   const words = splitWords((args.compare ?? '').replaceAll('{conf}', env.conf));
   if (!words.ok) throw new Error(`--compare: ${words.error.message}`);
-  const prof = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`];
+  const prof =
+    args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`];
   const argv = label === 'ours' ? [process.execPath, ...prof, CLI, '-o', env.conf] : words.value;
   const [cmd, ...rest] = argv;
   if (cmd === undefined) throw new Error('empty --compare command');
   const t0 = now();
   const proc = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'], cwd: env.base });
   let out = '';
-  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   // Ours logs "ready: watching"; another command: probe with a file until it reaches the target.
-  if (label === 'ours') await until(() => /ready: watching /.test(out) || proc.exitCode !== null, 120_000, 'service start');
+  if (label === 'ours')
+    await until(
+      () => /ready: watching /.test(out) || proc.exitCode !== null,
+      120_000,
+      'service start',
+    );
   else {
     await sleep(500);
     writeFileSync(join(env.src, '.probe'), 'p');
@@ -183,7 +237,8 @@ async function startSvc(env: Env, label: string): Promise<Svc> {
       const done = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
       await Promise.race([done, sleep(5000).then(() => proc.kill('SIGKILL'))]);
-      if (LOGS !== undefined && label === 'ours') writeFileSync(join(resolve(LOGS), `service-${basename(env.base)}.log`), out);
+      if (LOGS !== undefined && label === 'ours')
+        writeFileSync(join(resolve(LOGS), `service-${basename(env.base)}.log`), out);
     },
   };
 }
@@ -191,7 +246,11 @@ async function startSvc(env: Env, label: string): Promise<Svc> {
 function statCpu(file: string): { name: string; user: number; sys: number } {
   const raw = readFileSync(file, 'utf8');
   const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-  return { name: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')), user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
+  return {
+    name: raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')),
+    user: Number(f[11]) / 100,
+    sys: Number(f[12]) / 100,
+  };
 }
 /** utime and stime in seconds: this process and its threads only (rsync children are not in them). */
 function cpuSeconds(pid: number | undefined): { user: number; sys: number } {
@@ -211,8 +270,15 @@ function threadCpu(pid: number | undefined): Map<string, { name: string; cpu: nu
   }
   return out;
 }
-function threadReport(before: Map<string, { name: string; cpu: number }>, after: Map<string, { name: string; cpu: number }>): string {
-  return [...after].map(([tid, t]) => `${tid} ${t.name} ${(t.cpu - (before.get(tid)?.cpu ?? 0)).toFixed(2)} s`).join('\n') + '\n';
+function threadReport(
+  before: Map<string, { name: string; cpu: number }>,
+  after: Map<string, { name: string; cpu: number }>,
+): string {
+  return (
+    [...after]
+      .map(([tid, t]) => `${tid} ${t.name} ${(t.cpu - (before.get(tid)?.cpu ?? 0)).toFixed(2)} s`)
+      .join('\n') + '\n'
+  );
 }
 function rssMb(pid: number | undefined): number {
   if (pid === undefined) return NaN;
@@ -221,11 +287,22 @@ function rssMb(pid: number | undefined): number {
 }
 function bulkRsync(env: Env, extra: string[] = []): number {
   const t0 = now();
-  const r = spawnSync('rsync', ['-a', ...extra, `--port=${env.daemon.port}`, './', '127.0.0.1::bench/'], { cwd: env.src });
+  const r = spawnSync(
+    'rsync',
+    ['-a', ...extra, `--port=${env.daemon.port}`, './', '127.0.0.1::bench/'],
+    { cwd: env.src },
+  );
   if (r.status !== 0) throw new Error(`bulk rsync failed: ${r.stderr.toString()}`);
   return now() - t0;
 }
-function writeFiles(root: string, dirs: number, perDir: number, size: number, mkdirs: boolean, prefix = 'f'): void {
+function writeFiles(
+  root: string,
+  dirs: number,
+  perDir: number,
+  size: number,
+  mkdirs: boolean,
+  prefix = 'f',
+): void {
   const buf = Buffer.alloc(size, 'x');
   for (let d = 0; d < dirs; d++) {
     const dir = join(root, `d${d}`);
@@ -243,7 +320,12 @@ const W: Record<string, Workload> = {
     writeFileSync(join(env.base, 'one.txt'), 'x'.repeat(100));
     for (let i = 0; i < n; i++) {
       const t0 = now();
-      spawnSync('rsync', ['-a', `--port=${env.daemon.port}`, join(env.base, 'one.txt'), `127.0.0.1::bench/floor${i}.txt`]);
+      spawnSync('rsync', [
+        '-a',
+        `--port=${env.daemon.port}`,
+        join(env.base, 'one.txt'),
+        `127.0.0.1::bench/floor${i}.txt`,
+      ]);
       floors.push(now() - t0);
     }
     rmSync(env.dst, { recursive: true, force: true });
@@ -253,18 +335,49 @@ const W: Record<string, Workload> = {
     for (let i = 0; i < n; i++) {
       const t0 = now();
       writeFileSync(join(env.src, `w${i}.txt`), 'x'.repeat(100));
-      await until(() => { try { return statSync(join(env.dst, `w${i}.txt`)).size === 100; } catch { return false; } }, 10_000, 'single file', 1);
+      await until(
+        () => {
+          try {
+            return statSync(join(env.dst, `w${i}.txt`)).size === 100;
+          } catch {
+            return false;
+          }
+        },
+        10_000,
+        'single file',
+        1,
+      );
       lat.push(now() - t0);
       await sleep(200);
     }
     await svc.stop();
     const f50 = pct(floors, 50);
-    rows.push({ workload: 'a: single file p50', service: label, value: pct(lat, 50), unit: 'ms', floor: f50, ratio: pct(lat, 50) - f50, note: 'ratio column = ms above floor' });
-    rows.push({ workload: 'a: single file p90', service: label, value: pct(lat, 90), unit: 'ms', floor: pct(floors, 90), ratio: pct(lat, 90) - pct(floors, 90), note: 'ratio column = ms above floor' });
+    rows.push({
+      workload: 'a: single file p50',
+      service: label,
+      value: pct(lat, 50),
+      unit: 'ms',
+      floor: f50,
+      ratio: pct(lat, 50) - f50,
+      note: 'ratio column = ms above floor',
+    });
+    rows.push({
+      workload: 'a: single file p90',
+      service: label,
+      value: pct(lat, 90),
+      unit: 'ms',
+      floor: pct(floors, 90),
+      ratio: pct(lat, 90) - pct(floors, 90),
+      note: 'ratio column = ms above floor',
+    });
     await dropEnv(env);
   },
-  async b(label) { await burst(label, `b: ${QUICK ? 1000 : 5000} files, 50 existing dirs`, false); },
-  async bb(label) { await burst(label, `b': ${QUICK ? 1000 : 5000} files, 50 new dirs`, true); },
+  async b(label) {
+    await burst(label, `b: ${QUICK ? 1000 : 5000} files, 50 existing dirs`, false);
+  },
+  async bb(label) {
+    await burst(label, `b': ${QUICK ? 1000 : 5000} files, 50 new dirs`, true);
+  },
   async c(label) {
     const env = await freshEnv('c');
     const count = QUICK ? 3 : 10;
@@ -274,15 +387,25 @@ const W: Record<string, Workload> = {
     for (let i = 0; i < count; i++) writeFileSync(join(env.src, `big${i}`), big);
     const writeMs = now() - tw0;
     const floor = writeMs + bulkRsync(env);
-    rmSync(env.src, { recursive: true }); mkdirSync(env.src);
-    rmSync(env.dst, { recursive: true }); mkdirSync(env.dst);
+    rmSync(env.src, { recursive: true });
+    mkdirSync(env.src);
+    rmSync(env.dst, { recursive: true });
+    mkdirSync(env.dst);
     const svc = await startSvc(env, label);
     const r0 = env.daemon.connections();
     const t0 = now();
     for (let i = 0; i < count; i++) writeFileSync(join(env.src, `big${i}`), big);
     const t1 = await until(targetMatches(env.src, env.dst), 300_000, 'big files');
     await svc.stop();
-    rows.push({ workload: `c: ${count} x 20 MiB`, service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0 });
+    rows.push({
+      workload: `c: ${count} x 20 MiB`,
+      service: label,
+      value: t1 - t0,
+      unit: 'ms',
+      floor,
+      ratio: (t1 - t0) / floor,
+      runs: env.daemon.connections() - r0,
+    });
     await dropEnv(env);
   },
   async d(label) {
@@ -304,14 +427,24 @@ const W: Record<string, Workload> = {
     rmSync(join(env.src, 'd1'), { recursive: true });
     const t1 = await until(targetMatches(env.src, env.dst), 120_000, 'rm -rf');
     await svc.stop();
-    rows.push({ workload: 'd: rm -rf 4000 files in 2 dirs', service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0, note: 'floor = the rm itself + one bulk --delete run' });
+    rows.push({
+      workload: 'd: rm -rf 4000 files in 2 dirs',
+      service: label,
+      value: t1 - t0,
+      unit: 'ms',
+      floor,
+      ratio: (t1 - t0) / floor,
+      runs: env.daemon.connections() - r0,
+      note: 'floor = the rm itself + one bulk --delete run',
+    });
     await dropEnv(env);
   },
   async e(label) {
     const env = await freshEnv('e');
     mkdirSync(join(env.src, 'old'));
     const buf = Buffer.alloc(4096, 'y');
-    for (let i = 0; i < (QUICK ? 500 : 2000); i++) writeFileSync(join(env.src, 'old', `f${i}`), buf);
+    for (let i = 0; i < (QUICK ? 500 : 2000); i++)
+      writeFileSync(join(env.src, 'old', `f${i}`), buf);
     bulkRsync(env);
     const svc = await startSvc(env, label);
     const r0 = env.daemon.connections();
@@ -323,8 +456,16 @@ const W: Record<string, Workload> = {
     const received = env.daemon.receivedBytes() - b0;
     const floor = bulkRsync(env);
     const data = (QUICK ? 500 : 2000) * buf.length;
-    rows.push({ workload: 'e: rename a 2000-file dir', service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, runs: env.daemon.connections() - r0,
-      note: `floor = a no-change bulk rsync; the target received ${(received / 1024).toFixed(0)} KiB for ${(data / 1024).toFixed(0)} KiB of file data` });
+    rows.push({
+      workload: 'e: rename a 2000-file dir',
+      service: label,
+      value: t1 - t0,
+      unit: 'ms',
+      floor,
+      ratio: (t1 - t0) / floor,
+      runs: env.daemon.connections() - r0,
+      note: `floor = a no-change bulk rsync; the target received ${(received / 1024).toFixed(0)} KiB for ${(data / 1024).toFixed(0)} KiB of file data`,
+    });
     await dropEnv(env);
   },
   async f(label) {
@@ -338,7 +479,15 @@ const W: Record<string, Workload> = {
     const svc = await startSvc(env, label);
     const rss = rssMb(svc.proc.pid);
     await svc.stop();
-    rows.push({ workload: `f: start watching ${dirs} dirs / ${dirs * 10} files`, service: label, value: svc.startedMs, unit: 'ms', floor: 2000, ratio: svc.startedMs / 2000, note: `RSS ${rss.toFixed(0)} MB; floor = the 2 s goal` });
+    rows.push({
+      workload: `f: start watching ${dirs} dirs / ${dirs * 10} files`,
+      service: label,
+      value: svc.startedMs,
+      unit: 'ms',
+      floor: 2000,
+      ratio: svc.startedMs / 2000,
+      note: `RSS ${rss.toFixed(0)} MB; floor = the 2 s goal`,
+    });
     await dropEnv(env);
   },
   async h(label) {
@@ -354,13 +503,22 @@ const W: Record<string, Workload> = {
     bulkRsync(env);
     const floor = bulkRsync(env); // a no-change pass over the whole tree: what the catch-up costs at least
     await (await startSvc(env, label)).stop(); // first run: leaves the state behind
-    for (let i = 0; i < 20; i++) writeFileSync(join(env.src, `a${i % 20}`, `b${i}`, `changed${i}.txt`), 'while down');
+    for (let i = 0; i < 20; i++)
+      writeFileSync(join(env.src, `a${i % 20}`, `b${i}`, `changed${i}.txt`), 'while down');
     const converged = targetMatches(env.src, env.dst); // the source is final: list it before the clock starts
     const t0 = now();
     const svc = await startSvc(env, label);
     const t1 = await until(converged, 300_000, 'catch-up');
     await svc.stop();
-    rows.push({ workload: `h: restart catch-up, ${dirs * 10} files`, service: label, value: t1 - t0, unit: 'ms', floor, ratio: (t1 - t0) / floor, note: 'from exec to target == source; floor = one no-change rsync -a of the tree' });
+    rows.push({
+      workload: `h: restart catch-up, ${dirs * 10} files`,
+      service: label,
+      value: t1 - t0,
+      unit: 'ms',
+      floor,
+      ratio: (t1 - t0) / floor,
+      note: 'from exec to target == source; floor = one no-change rsync -a of the tree',
+    });
     await dropEnv(env);
   },
   async i(label) {
@@ -375,7 +533,15 @@ const W: Record<string, Workload> = {
     const t0 = now();
     const t1 = await until(converged, 300_000, 'outage recovery');
     await svc.stop();
-    rows.push({ workload: 'i: 1000 changes during a 3 s outage', service: label, value: t1 - t0, unit: 'ms', floor: 60_000, ratio: (t1 - t0) / 60_000, note: 'from daemon back to target == source; floor = the 60 s retry cap' });
+    rows.push({
+      workload: 'i: 1000 changes during a 3 s outage',
+      service: label,
+      value: t1 - t0,
+      unit: 'ms',
+      floor: 60_000,
+      ratio: (t1 - t0) / 60_000,
+      note: 'from daemon back to target == source; floor = the 60 s retry cap',
+    });
     await dropEnv(env);
   },
 };
@@ -390,9 +556,14 @@ async function burst(label: string, name: string, newDirs: boolean): Promise<voi
   const writeMs = now() - tw0;
   const bulkMs = bulkRsync(env);
   const floor = writeMs + bulkMs;
-  rmSync(env.src, { recursive: true }); mkdirSync(env.src);
-  rmSync(env.dst, { recursive: true }); mkdirSync(env.dst);
-  if (!newDirs) { for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`)); bulkRsync(env); }
+  rmSync(env.src, { recursive: true });
+  mkdirSync(env.src);
+  rmSync(env.dst, { recursive: true });
+  mkdirSync(env.dst);
+  if (!newDirs) {
+    for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`));
+    bulkRsync(env);
+  }
   const svc = await startSvc(env, label);
   const measure = async (rowName: string, prefix: string, first: boolean): Promise<void> => {
     const cpu0 = cpuSeconds(svc.proc.pid);
@@ -403,12 +574,21 @@ async function burst(label: string, name: string, newDirs: boolean): Promise<voi
     const writtenMs = now() - t0;
     const t1 = await until(targetMatches(env.src, env.dst), 600_000, rowName);
     const cpu1 = cpuSeconds(svc.proc.pid);
-    if (LOGS !== undefined) writeFileSync(join(resolve(LOGS), `threads-${basename(env.base)}-${prefix}.txt`), threadReport(threads0, threadCpu(svc.proc.pid)));
+    if (LOGS !== undefined)
+      writeFileSync(
+        join(resolve(LOGS), `threads-${basename(env.base)}-${prefix}.txt`),
+        threadReport(threads0, threadCpu(svc.proc.pid)),
+      );
     const user = cpu1.user - cpu0.user;
     const sys = cpu1.sys - cpu0.sys;
     // The floor was measured for the first burst's conditions (new files, cold caches): no ratio for the second.
     rows.push({
-      workload: rowName, service: label, value: t1 - t0, unit: 'ms', floor: first ? floor : NaN, ratio: first ? (t1 - t0) / floor : NaN,
+      workload: rowName,
+      service: label,
+      value: t1 - t0,
+      unit: 'ms',
+      floor: first ? floor : NaN,
+      ratio: first ? (t1 - t0) / floor : NaN,
       runs: env.daemon.connections() - r0,
       note: `service CPU ${(user + sys).toFixed(2)} s (g: user ${user.toFixed(2)} + sys ${sys.toFixed(2)}); ${first ? `floor = write ${writeMs.toFixed(0)} + bulk ${bulkMs.toFixed(0)} ms; ` : ''}writes with the service running took ${writtenMs.toFixed(0)} ms`,
     });
@@ -432,10 +612,19 @@ async function main(): Promise<void> {
       await w(label);
     }
   }
-  const fmt = (n: number): string => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : '-');
-  console.log('\n| workload | service | value | floor | ratio | rsync runs | note |\n|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.workload} | ${r.service} | ${fmt(r.value)} ${r.unit} | ${fmt(r.floor)} ms | ${fmt(r.ratio)} | ${r.runs ?? '-'} | ${r.note ?? ''} |`);
-  writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
+  const fmt = (n: number): string =>
+    Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : '-';
+  console.log(
+    '\n| workload | service | value | floor | ratio | rsync runs | note |\n|---|---|---|---|---|---|---|',
+  );
+  for (const r of rows)
+    console.log(
+      `| ${r.workload} | ${r.service} | ${fmt(r.value)} ${r.unit} | ${fmt(r.floor)} ms | ${fmt(r.ratio)} | ${r.runs ?? '-'} | ${r.note ?? ''} |`,
+    );
+  writeFileSync(
+    args.json,
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2),
+  );
 }
 
 main().catch((e: unknown) => {

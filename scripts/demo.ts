@@ -23,7 +23,8 @@ async function main(): Promise<number> {
   const target = join(base, 'target');
   mkdirSync(source, { recursive: true });
   mkdirSync(target, { recursive: true });
-  if (!existsSync(join(source, 'hello.txt'))) writeFileSync(join(source, 'hello.txt'), 'hello from the source\n');
+  if (!existsSync(join(source, 'hello.txt')))
+    writeFileSync(join(source, 'hello.txt'), 'hello from the source\n');
 
   const daemon = await startRsyncd(join(base, 'rsyncd'), [{ name: 'demo', path: target }]);
   const conf = join(base, 'confxml.xml');
@@ -50,21 +51,28 @@ async function main(): Promise<number> {
   Ctrl-C stops the service and the rsync daemon. Each synced batch is one log line below.
 `);
   // Its own process group: Ctrl-C reaches it once, forwarded by us (a second one would force a stop).
-  const child = spawn(process.execPath, [cli, '-r', '-o', conf], { stdio: 'inherit', detached: true });
+  const child = spawn(process.execPath, [cli, '-r', '-o', conf], {
+    stdio: 'inherit',
+    detached: true,
+  });
   const forward = (sig: NodeJS.Signals): void => {
     child.kill(sig);
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise<number>((resolveExit) => {
-    child.on('exit', (c, s) => { resolveExit(c ?? (s ? 128 : 1)); });
+    child.on('exit', (c, s) => {
+      resolveExit(c ?? (s ? 128 : 1));
+    });
   });
   await daemon.stop();
   return code;
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
     console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exitCode = 70;

@@ -11,7 +11,12 @@ const [kind, portArg, host = '127.0.0.1'] = process.argv.slice(2);
 const port = Number(portArg);
 const stamp = (): string => new Date().toISOString();
 
-if (!Number.isInteger(port) || port <= 0 || port > 65_535 || !['socket', 'http', 'cdn'].includes(kind ?? '')) {
+if (
+  !Number.isInteger(port) ||
+  port <= 0 ||
+  port > 65_535 ||
+  !['socket', 'http', 'cdn'].includes(kind ?? '')
+) {
   console.error('usage: plugin-receiver <socket|http|cdn> <port> [host=127.0.0.1]');
   process.exit(64);
 }
@@ -32,10 +37,14 @@ if (kind === 'socket') {
   createHttpServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (d: string) => { body += d; });
+    req.on('data', (d: string) => {
+      body += d;
+    });
     req.on('end', () => {
       const f = new URLSearchParams(body);
-      const fields = ['watchroot', 'isdir', 'inotifyPath', 'mask'].map((k) => `${k}=${JSON.stringify(f.get(k))}`);
+      const fields = ['watchroot', 'isdir', 'inotifyPath', 'mask'].map(
+        (k) => `${k}=${JSON.stringify(f.get(k))}`,
+      );
       console.log(`${stamp()} http ${req.method ?? ''} ${req.url ?? ''} ${fields.join(' ')}`);
       res.end('ok\n');
     });

@@ -25,7 +25,9 @@ for (const kind of kinds) {
   // Unit tests run in parallel; integration tests one file at a time (real daemons, real rsync).
   const conc = kind === 'integration' ? ['--test-concurrency=1'] : [];
   console.log(`\n# ${kind}: ${files.length} files`);
-  const r = spawnSync(process.execPath, ['--test', ...conc, '--test-reporter=spec', ...files], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--test', ...conc, '--test-reporter=spec', ...files], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) status = r.status ?? 1;
 }
 process.exit(status);

@@ -56,7 +56,8 @@ const LONG: Readonly<Record<string, { readonly long: string; readonly value: boo
   version: { long: 'version', value: false },
 };
 
-const token = (long: string, value?: string): string => (value === undefined ? `--${long}` : `--${long}=${value}`);
+const token = (long: string, value?: string): string =>
+  value === undefined ? `--${long}` : `--${long}=${value}`;
 
 /**
  * Rewrites argv the way getopt(3) reads it into unambiguous tokens: `--flag` and `--name=value`,
@@ -146,11 +147,13 @@ function runYargs(tokens: readonly string[]): Result<Record<string, unknown>, Us
 }
 
 /** A yargs value declared `type: 'string'` (undefined when the option was not given). */
-const str = (v: unknown): string | undefined => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+const str = (v: unknown): string | undefined =>
+  v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
 
 function parseThreads(text: string | undefined): Result<number, UsageError> {
   if (text === undefined) return ok(DEFAULT_THREADS);
-  if (!/^[+-]?\d+$/.test(text)) return usage(`-n expects a whole number of threads, got ${JSON.stringify(text)}`);
+  if (!/^[+-]?\d+$/.test(text))
+    return usage(`-n expects a whole number of threads, got ${JSON.stringify(text)}`);
   const n = Number(text);
   // sersync 2.5.4 silently started no worker at all for a negative -n; we refuse it.
   if (n < 0) return usage(`-n must not be negative, got ${text}`);
@@ -158,7 +161,8 @@ function parseThreads(text: string | undefined): Result<number, UsageError> {
   return ok(n === 0 ? DEFAULT_THREADS : n); // sersync: 0 -> DEFAULT_THREAD_NUM
 }
 
-const isPluginName = (s: string): s is PluginName => (PLUGIN_NAMES as readonly string[]).includes(s);
+const isPluginName = (s: string): s is PluginName =>
+  (PLUGIN_NAMES as readonly string[]).includes(s);
 
 /**
  * Parses the arguments after `node script` (i.e. `process.argv.slice(2)`).

@@ -7,7 +7,13 @@ import { helpText, parseCliArgs, type CliOptions } from './cli-args.js';
 import { formatIssue } from './config/issues.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
-import { daemonChildCwd, describeDaemonFailure, detach, holdPidFile, notifyParentReady } from './daemonize.js';
+import {
+  daemonChildCwd,
+  describeDaemonFailure,
+  detach,
+  holdPidFile,
+  notifyParentReady,
+} from './daemonize.js';
 import { ExitCode } from './exit-codes.js';
 import { collectSecrets, createLogger, type ClosableLogger } from './log.js';
 import { checkRsync } from './rsync-check.js';
@@ -20,7 +26,9 @@ const complain = (line: string): void => {
 };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown;
+  };
   return String(pkg.version);
 }
 
@@ -36,7 +44,10 @@ const readText = (path: string): string | undefined => {
 };
 
 /** Loads and reports the config: warnings always, errors with the exit code they mean. */
-async function load(file: string, cwd: string): Promise<{ config: Config; warnings: number } | ExitCode> {
+async function load(
+  file: string,
+  cwd: string,
+): Promise<{ config: Config; warnings: number } | ExitCode> {
   const loaded = await loadConfig(file, { cwd });
   if (!loaded.ok) {
     const f = loaded.error;
@@ -46,7 +57,9 @@ async function load(file: string, cwd: string): Promise<{ config: Config; warnin
     }
     for (const issue of f.issues) complain(formatIssue(issue));
     const errors = f.issues.filter((i) => i.severity === 'error').length;
-    complain(`${file}: ${errors} error(s), ${f.issues.length - errors} warning(s); nothing was started`);
+    complain(
+      `${file}: ${errors} error(s), ${f.issues.length - errors} warning(s); nothing was started`,
+    );
     return ExitCode.CONFIG;
   }
   for (const w of loaded.value.warnings) complain(formatIssue(w));
@@ -70,8 +83,10 @@ async function startInBackground(config: Config, cwd: string): Promise<number> {
     return ExitCode.OK;
   }
   complain(describeDaemonFailure(r.error));
-  if (r.error.kind !== 'child-exited') return r.error.kind === 'spawn-failed' ? ExitCode.SOFTWARE : ExitCode.CANT_CREATE;
-  if (r.error.logTail !== '') process.stderr.write(`--- last lines of ${config.daemon.logFile} ---\n${r.error.logTail}\n`);
+  if (r.error.kind !== 'child-exited')
+    return r.error.kind === 'spawn-failed' ? ExitCode.SOFTWARE : ExitCode.CANT_CREATE;
+  if (r.error.logTail !== '')
+    process.stderr.write(`--- last lines of ${config.daemon.logFile} ---\n${r.error.logTail}\n`);
   return r.error.code ?? ExitCode.SOFTWARE;
 }
 
@@ -144,14 +159,19 @@ async function main(argv: readonly string[]): Promise<number> {
  * by the parent) then only carry what is written before this point and stray output.
  */
 function openLogger(config: Config, inChild: boolean): ClosableLogger | undefined {
-  const base = { level: config.debug ? 'debug' : 'info', secrets: collectSecrets(config, readText) } as const;
+  const base = {
+    level: config.debug ? 'debug' : 'info',
+    secrets: collectSecrets(config, readText),
+  } as const;
   if (!inChild) return createLogger(base);
   try {
     const logger = createLogger({ ...base, file: config.daemon.logFile });
     crashLog = config.daemon.logFile;
     return logger;
   } catch (e) {
-    complain(`cannot write ${config.daemon.logFile}: ${e instanceof Error ? e.message : String(e)}`);
+    complain(
+      `cannot write ${config.daemon.logFile}: ${e instanceof Error ? e.message : String(e)}`,
+    );
     return undefined;
   }
 }

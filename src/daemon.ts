@@ -39,7 +39,11 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
     return runPluginOnly(ctx, options.module);
   }
   let config = ctx.config;
-  if (config.sersync.plugin.enabled && !pluginUsable(config, config.sersync.plugin.name, 'sersync', logger)) return ExitCode.CONFIG;
+  if (
+    config.sersync.plugin.enabled &&
+    !pluginUsable(config, config.sersync.plugin.name, 'sersync', logger)
+  )
+    return ExitCode.CONFIG;
   const cronEnv = Number(process.env['SERSYNC_CRONTAB_INTERVAL_MS']);
   const base: Omit<PipelineOptions, 'fullSyncAtStart'> = {
     threads: options.threads,
@@ -50,7 +54,11 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
 
   let pipeline: Pipeline;
   try {
-    pipeline = await startPipeline(config, { ...base, fullSyncAtStart: startSync(config, options, logger) }, logger);
+    pipeline = await startPipeline(
+      config,
+      { ...base, fullSyncAtStart: startSync(config, options, logger) },
+      logger,
+    );
   } catch (e) {
     logger.error(`cannot start watching: ${e instanceof Error ? e.message : String(e)}`);
     return ExitCode.NO_INPUT;
@@ -63,10 +71,15 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
     for (;;) {
       const sig = await signals.next();
       if (sig !== 'SIGHUP') {
-        logger.info(`${sig}: stopping (waiting up to ${DRAIN_TIMEOUT_MS / 1000} s for running rsync; send it again to force)`);
-        const force = signals.next().then(() => { logger.warn('second signal: killing running rsync'); });
+        logger.info(
+          `${sig}: stopping (waiting up to ${DRAIN_TIMEOUT_MS / 1000} s for running rsync; send it again to force)`,
+        );
+        const force = signals.next().then(() => {
+          logger.warn('second signal: killing running rsync');
+        });
         const { drained, pendingLeft } = await pipeline.stop(DRAIN_TIMEOUT_MS, force);
-        if (pendingLeft > 0) logger.warn(`${pendingLeft} change(s) were still pending; the next start catches up`);
+        if (pendingLeft > 0)
+          logger.warn(`${pendingLeft} change(s) were still pending; the next start catches up`);
         logger.info(`stopped${drained ? '' : ' (running rsync were killed)'}`);
         return ExitCode.OK;
       }
@@ -79,7 +92,9 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
         pipeline = await startPipeline(next, { ...base, fullSyncAtStart: 'catch-up' }, logger);
         config = next;
       } catch (e) {
-        logger.error(`the new configuration cannot start (${e instanceof Error ? e.message : String(e)}); keeping the previous one`);
+        logger.error(
+          `the new configuration cannot start (${e instanceof Error ? e.message : String(e)}); keeping the previous one`,
+        );
         pipeline = await startPipeline(config, { ...base, fullSyncAtStart: 'catch-up' }, logger);
       }
       logReady(config, pipeline, logger);
@@ -90,7 +105,12 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
 }
 
 /** Logs checkPlugin's warnings and errors; false when the plugin cannot run (nothing starts: exit 78). */
-function pluginUsable(config: Config, name: PluginName, mode: 'sersync' | 'standalone', logger: Logger): boolean {
+function pluginUsable(
+  config: Config,
+  name: PluginName,
+  mode: 'sersync' | 'standalone',
+  logger: Logger,
+): boolean {
   const check = checkPlugin(name, config, mode);
   for (const w of check.warnings) logger.warn(`plugin ${name}: ${w}`);
   for (const e of check.errors) logger.error(`${config.file}: plugin ${name}: ${e}`);
@@ -100,7 +120,9 @@ function pluginUsable(config: Config, name: PluginName, mode: 'sersync' | 'stand
 /** The readiness line operators (and tests) wait for. */
 function logReady(config: Config, pipeline: Pipeline, logger: Logger): void {
   const roots = config.sersync.localpaths.map((lp) => lp.watch).join(', ');
-  logger.info(`ready: watching ${roots} (${pipeline.watcher.backend}, ${pipeline.watcher.watchCount} directories)`);
+  logger.info(
+    `ready: watching ${roots} (${pipeline.watcher.backend}, ${pipeline.watcher.watchCount} directories)`,
+  );
 }
 
 /**
@@ -109,7 +131,11 @@ function logReady(config: Config, pipeline: Pipeline, logger: Logger): void {
  * was down (or lost by a crash) reach the targets. The first start without `-r` pushes nothing,
  * as the original.
  */
-function startSync(config: Config, options: CliOptions, logger: Logger): PipelineOptions['fullSyncAtStart'] {
+function startSync(
+  config: Config,
+  options: CliOptions,
+  logger: Logger,
+): PipelineOptions['fullSyncAtStart'] {
   const dir = config.sersync.failLog.stateDir;
   const marker = join(dir, RAN_BEFORE);
   const ranBefore = existsSync(marker);
@@ -117,7 +143,9 @@ function startSync(config: Config, options: CliOptions, logger: Logger): Pipelin
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(marker, `${new Date().toISOString()}\n`, { mode: 0o600 });
   } catch (e) {
-    logger.warn(`state directory ${dir}: ${e instanceof Error ? e.message : String(e)} (no catch-up after a restart)`);
+    logger.warn(
+      `state directory ${dir}: ${e instanceof Error ? e.message : String(e)} (no catch-up after a restart)`,
+    );
   }
   if (options.rsyncFirst) return 'rsync-first';
   return ranBefore ? 'catch-up' : false;
@@ -130,8 +158,13 @@ async function reload(file: string, logger: Logger): Promise<Config | undefined>
   if (r.ok) {
     for (const w of r.value.warnings) logger.warn(formatIssue(w));
     const next = r.value.config;
-    if (!next.sersync.plugin.enabled || pluginUsable(next, next.sersync.plugin.name, 'sersync', logger)) return next;
-  } else if (r.error.kind === 'invalid') for (const i of r.error.issues) logger.error(formatIssue(i));
+    if (
+      !next.sersync.plugin.enabled ||
+      pluginUsable(next, next.sersync.plugin.name, 'sersync', logger)
+    )
+      return next;
+  } else if (r.error.kind === 'invalid')
+    for (const i of r.error.issues) logger.error(formatIssue(i));
   else logger.error(`${r.error.file}: ${r.error.message}`);
   logger.error('SIGHUP: the new configuration has errors; still running with the previous one');
   return undefined;

@@ -9,7 +9,16 @@
 //                                                       \--exit--> print log tail, exit child's code
 //   child:  load config --> hold pid file (73 if taken) --> run daemon --onReady--> send 'ready', disconnect
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { LOG_FILE_MODE } from './log.js';
 import { err, ok, type Result } from './util/result.js';
@@ -31,7 +40,12 @@ export type DaemonFailure =
   /** The background process could not be started at all. */
   | { readonly kind: 'spawn-failed'; readonly message: string }
   /** The background process ended before it was ready; `logTail` is what it wrote. */
-  | { readonly kind: 'child-exited'; readonly code: number | null; readonly signal: string | null; readonly logTail: string };
+  | {
+      readonly kind: 'child-exited';
+      readonly code: number | null;
+      readonly signal: string | null;
+      readonly logTail: string;
+    };
 
 /** The user-facing line for a failure (no stack). */
 export function describeDaemonFailure(f: DaemonFailure): string {
@@ -106,8 +120,10 @@ export function holdPidFile(path: string): Result<PidFile, DaemonFailure> {
         return err({ kind: 'cannot-create', file: path, message: errnoMessage(e) });
       }
       const other = readPidFile(path);
-      if (other !== undefined && isLiveSersync(other)) return err({ kind: 'already-running', pid: other, pidFile: path });
-      if (attempt > 0) return err({ kind: 'cannot-create', file: path, message: 'pid file keeps reappearing' });
+      if (other !== undefined && isLiveSersync(other))
+        return err({ kind: 'already-running', pid: other, pidFile: path });
+      if (attempt > 0)
+        return err({ kind: 'cannot-create', file: path, message: 'pid file keeps reappearing' });
       try {
         unlinkSync(path); // stale: its process is gone
       } catch {
@@ -168,7 +184,12 @@ function tailSince(file: string, from: number, lines: number): string {
       const start = Math.max(from, size - 64 * 1024);
       const buf = Buffer.alloc(Math.max(0, size - start));
       readSync(fd, buf, 0, buf.length, start);
-      return buf.toString('utf8').split('\n').filter((l) => l !== '').slice(-lines).join('\n');
+      return buf
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .slice(-lines)
+        .join('\n');
     } finally {
       closeSync(fd);
     }
@@ -186,7 +207,8 @@ function tailSince(file: string, from: number, lines: number): string {
  */
 export async function detach(o: DetachOptions): Promise<Result<{ pid: number }, DaemonFailure>> {
   const other = readPidFile(o.pidFile);
-  if (other !== undefined && isLiveSersync(other)) return err({ kind: 'already-running', pid: other, pidFile: o.pidFile });
+  if (other !== undefined && isLiveSersync(other))
+    return err({ kind: 'already-running', pid: other, pidFile: o.pidFile });
   let fd: number;
   try {
     mkdirSync(dirname(o.logFile), { recursive: true });
@@ -222,7 +244,14 @@ export async function detach(o: DetachOptions): Promise<Result<{ pid: number }, 
       settle(err({ kind: 'spawn-failed', message: e.message }));
     });
     child.once('exit', (code, signal) => {
-      settle(err({ kind: 'child-exited', code, signal, logTail: tailSince(o.logFile, offset, o.tailLines ?? 20) }));
+      settle(
+        err({
+          kind: 'child-exited',
+          code,
+          signal,
+          logTail: tailSince(o.logFile, offset, o.tailLines ?? 20),
+        }),
+      );
     });
   });
 }

@@ -23,10 +23,19 @@ export interface Logger {
 export function memoryLogger(level: LogLevel = 'debug'): Logger & { lines: string[] } {
   const lines: string[] = [];
   const order: LogLevel[] = ['error', 'warn', 'info', 'debug'];
-  const at = (l: LogLevel) => (m: string): void => {
-    if (order.indexOf(l) <= order.indexOf(level)) lines.push(`[${l}] ${m}`);
+  const at =
+    (l: LogLevel) =>
+    (m: string): void => {
+      if (order.indexOf(l) <= order.indexOf(level)) lines.push(`[${l}] ${m}`);
+    };
+  return {
+    lines,
+    level,
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
   };
-  return { lines, level, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }
 
 /** Replacement for a redacted secret. */
@@ -51,7 +60,10 @@ function sortedSecrets(secrets: readonly string[]): string[] {
  * embedded in http plugin URLs, and the content of the rsync password file (whole and per line)
  * when auth is on. `readFile` returns the file's text, or undefined when it cannot be read.
  */
-export function collectSecrets(config: Config, readFile: (path: string) => string | undefined): string[] {
+export function collectSecrets(
+  config: Config,
+  readFile: (path: string) => string | undefined,
+): string[] {
   const secrets: string[] = [];
   for (const lp of config.plugins.refreshCDN?.localpaths ?? []) secrets.push(lp.cdninfo.passwd);
   for (const lp of config.plugins.http?.localpaths ?? []) {
@@ -140,7 +152,8 @@ class ReopenableFile extends Writable {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     try {
-      for (let off = 0; off < chunk.length; ) off += writeSync(this.#fd, chunk, off, chunk.length - off);
+      for (let off = 0; off < chunk.length;)
+        off += writeSync(this.#fd, chunk, off, chunk.length - off);
     } catch {
       // Dropped (see the class comment).
     }
@@ -168,7 +181,9 @@ export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
   // A file goes through our ReopenableFile instead of winston's File transport, which cannot be
   // reopened. The constructor throws when the file cannot be opened (the caller reports it).
   const file = opts.file === undefined ? undefined : new ReopenableFile(opts.file);
-  const transport = new winston.transports.Stream({ stream: file ?? opts.stream ?? process.stdout });
+  const transport = new winston.transports.Stream({
+    stream: file ?? opts.stream ?? process.stdout,
+  });
   const w = winston.createLogger({
     level: opts.level,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
@@ -182,9 +197,11 @@ export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
     transports: [transport],
   });
   let closed = false;
-  const at = (level: LogLevel) => (message: string): void => {
-    if (!closed) w.log(level, redact(message, secrets));
-  };
+  const at =
+    (level: LogLevel) =>
+    (message: string): void => {
+      if (!closed) w.log(level, redact(message, secrets));
+    };
   return {
     level: opts.level,
     error: at('error'),
@@ -194,7 +211,10 @@ export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
     reopen: () => {
       if (file === undefined || closed) return false;
       const r = file.reopen();
-      if (!r.ok) at('warn')(`cannot reopen the log file ${opts.file ?? ''}: ${r.message}; still writing to the previous file`);
+      if (!r.ok)
+        at('warn')(
+          `cannot reopen the log file ${opts.file ?? ''}: ${r.message}; still writing to the previous file`,
+        );
       return r.ok;
     },
     close: () =>

@@ -8,21 +8,36 @@ import { createWatcher } from './watch/create-watcher.js';
 import { createEventFilter, unwantedKinds } from './watch/filter.js';
 import { waitForShutdownSignal } from './daemon-support.js';
 
-const MASK = { closeWrite: 0x8, modify: 0x2, attrib: 0x4, create: 0x100, delete: 0x200, moveFrom: 0x40, moveTo: 0x80 } as const;
+const MASK = {
+  closeWrite: 0x8,
+  modify: 0x2,
+  attrib: 0x4,
+  create: 0x100,
+  delete: 0x200,
+  moveFrom: 0x40,
+  moveTo: 0x80,
+} as const;
 
 /** Runs plugin `name` on every change under its watch roots until SIGTERM/SIGINT. */
 export async function runPluginOnly(ctx: DaemonContext, name: PluginName): Promise<ExitCode> {
   const { config, logger } = ctx;
   const roots = pluginWatchRoots(name, config);
   if (roots.length === 0) {
-    logger.error(`plugin ${name}: no <localpath watch> to watch in its <plugin name="${name}"> section`);
+    logger.error(
+      `plugin ${name}: no <localpath watch> to watch in its <plugin name="${name}"> section`,
+    );
     return ExitCode.CONFIG;
   }
   const plugin = createPlugin(name, config, logger);
   const filter = createEventFilter(config);
   const watcher = createWatcher(
     config.daemon.watcher,
-    { roots, isExcluded: filter.isExcluded, statWalk: config.xfs, unwantedKinds: unwantedKinds(config.inotify) },
+    {
+      roots,
+      isExcluded: filter.isExcluded,
+      statWalk: config.xfs,
+      unwantedKinds: unwantedKinds(config.inotify),
+    },
     {
       onEvents(events) {
         for (const ev of events) {

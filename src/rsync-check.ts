@@ -21,7 +21,8 @@ export type RsyncCheckFailure =
 /** Oldest rsync we drive: 3.1.0 added --delete-missing-args, which batched deletes rely on. */
 export const MIN_RSYNC = { major: 3, minor: 1 } as const;
 
-const INSTALL_HINT = 'Install it with: apt-get install -y rsync (Debian/Ubuntu; dnf install -y rsync on RHEL/Fedora)';
+const INSTALL_HINT =
+  'Install it with: apt-get install -y rsync (Debian/Ubuntu; dnf install -y rsync on RHEL/Fedora)';
 
 /** Reads the version from `rsync  version 3.2.7  protocol version 31` (also `version v3.2.7`). Pure. */
 export function parseRsyncVersion(output: string): RsyncVersion | undefined {
@@ -32,7 +33,8 @@ export function parseRsyncVersion(output: string): RsyncVersion | undefined {
 
 /** ok when `v` is at least MIN_RSYNC, else a `too-old` failure. Pure. */
 export function judgeRsyncVersion(v: RsyncVersion): Result<RsyncVersion, RsyncCheckFailure> {
-  const recent = v.major > MIN_RSYNC.major || (v.major === MIN_RSYNC.major && v.minor >= MIN_RSYNC.minor);
+  const recent =
+    v.major > MIN_RSYNC.major || (v.major === MIN_RSYNC.major && v.minor >= MIN_RSYNC.minor);
   if (recent) return ok(v);
   return err({
     kind: 'too-old',
@@ -54,7 +56,9 @@ export interface CheckRsyncOptions {
  * Runs `<command> --version` and judges it. Never throws: a missing binary (ENOENT) is `missing`;
  * not executable, a non-zero exit, a timeout or an unreadable banner is `unusable`.
  */
-export function checkRsync(opts: CheckRsyncOptions = {}): Promise<Result<RsyncVersion, RsyncCheckFailure>> {
+export function checkRsync(
+  opts: CheckRsyncOptions = {},
+): Promise<Result<RsyncVersion, RsyncCheckFailure>> {
   const command = opts.command ?? 'rsync';
   return new Promise((resolve) => {
     execFile(
@@ -65,15 +69,33 @@ export function checkRsync(opts: CheckRsyncOptions = {}): Promise<Result<RsyncVe
         if (error !== null) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'ENOENT') {
-            resolve(err({ kind: 'missing', command, message: `rsync was not found (looked for "${command}" in PATH). sersync needs rsync >= ${MIN_RSYNC.major}.${MIN_RSYNC.minor} on this machine. ${INSTALL_HINT}` }));
+            resolve(
+              err({
+                kind: 'missing',
+                command,
+                message: `rsync was not found (looked for "${command}" in PATH). sersync needs rsync >= ${MIN_RSYNC.major}.${MIN_RSYNC.minor} on this machine. ${INSTALL_HINT}`,
+              }),
+            );
           } else {
-            resolve(err({ kind: 'unusable', command, message: `"${command} --version" failed (${error.message.split('\n')[0] ?? ''}). sersync needs a working rsync >= ${MIN_RSYNC.major}.${MIN_RSYNC.minor}. ${INSTALL_HINT}` }));
+            resolve(
+              err({
+                kind: 'unusable',
+                command,
+                message: `"${command} --version" failed (${error.message.split('\n')[0] ?? ''}). sersync needs a working rsync >= ${MIN_RSYNC.major}.${MIN_RSYNC.minor}. ${INSTALL_HINT}`,
+              }),
+            );
           }
           return;
         }
         const v = parseRsyncVersion(stdout);
         if (v === undefined) {
-          resolve(err({ kind: 'unusable', command, message: `"${command} --version" printed no rsync version line. sersync needs rsync >= ${MIN_RSYNC.major}.${MIN_RSYNC.minor}. ${INSTALL_HINT}` }));
+          resolve(
+            err({
+              kind: 'unusable',
+              command,
+              message: `"${command} --version" printed no rsync version line. sersync needs rsync >= ${MIN_RSYNC.major}.${MIN_RSYNC.minor}. ${INSTALL_HINT}`,
+            }),
+          );
           return;
         }
         resolve(judgeRsyncVersion(v));

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import type { RunOutcome, RunResult, SyncJob } from '../src/sync/job.js';
-import { FULL_OUT_FORMAT, literalPattern, pathListBytes, patternListBytes } from '../src/sync/argv.js';
+import {
+  FULL_OUT_FORMAT,
+  literalPattern,
+  pathListBytes,
+  patternListBytes,
+} from '../src/sync/argv.js';
 import { failedPathOf } from '../src/sync/exit-policy.js';
 
 /** What the pool sends: the job, a port for the kill protocol, and whether to report progress. */
@@ -38,7 +43,10 @@ const ITEM = /^(send|recv|del\.) /;
 const ITEM_WITH_LENGTH = /^(send|recv|del\.) (\d+) (.*)$/;
 
 /** Counts transferred files and their lengths; posts the counts through `post`, throttled. */
-function progressCounter(withLength: boolean, post?: (files: number, bytes: number) => void): {
+function progressCounter(
+  withLength: boolean,
+  post?: (files: number, bytes: number) => void,
+): {
   item(line: string): void;
   flush(): void;
 } {
@@ -77,13 +85,18 @@ function progressCounter(withLength: boolean, post?: (files: number, bytes: numb
 }
 
 /** Paths under `walk.dirs` that fully match an exclude regex (dirs also as `rel/`), pruned at excluded dirs. */
-async function excludedPaths(cwd: string, walk: NonNullable<SyncJob['excludeWalk']>): Promise<string[]> {
+async function excludedPaths(
+  cwd: string,
+  walk: NonNullable<SyncJob['excludeWalk']>,
+): Promise<string[]> {
   const regexes = walk.excludeRegexes.map((s) => new RegExp(s));
   const hit = (rel: string): boolean => regexes.some((r) => r.test(rel));
   const out: string[] = [];
   const visit = async (rel: string): Promise<void> => {
     // A directory that vanished meanwhile has nothing to exclude; rsync reports what it misses.
-    const entries = await readdir(rel === '' ? cwd : join(cwd, rel), { withFileTypes: true }).catch(() => []);
+    const entries = await readdir(rel === '' ? cwd : join(cwd, rel), { withFileTypes: true }).catch(
+      () => [],
+    );
     for (const e of entries) {
       const r = rel === '' ? e.name : `${rel}/${e.name}`;
       const isDir = e.isDirectory();
@@ -126,7 +139,9 @@ function runRsync(
     const counter = progressCounter(
       argv.includes(FULL_OUT_FORMAT),
       progress && port !== undefined
-        ? (files, bytes) => { port.postMessage({ kind: 'progress', files, bytes } satisfies ToPool); }
+        ? (files, bytes) => {
+            port.postMessage({ kind: 'progress', files, bytes } satisfies ToPool);
+          }
         : undefined,
     );
     const failed = new Set<string>();
@@ -134,18 +149,35 @@ function runRsync(
       const p = failedPathOf(line, job.cwd);
       if (p !== undefined && failed.size < MAX_FAILED_PATHS) failed.add(p);
     };
-    const child = spawn(job.rsyncPath, [...argv], { cwd: job.cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(job.rsyncPath, [...argv], {
+      cwd: job.cwd,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const timers: NodeJS.Timeout[] = [];
     const signalGroup = (sig: NodeJS.Signals): void => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      try { process.kill(-child.pid, sig); } catch { /* ESRCH: the group is already gone. */ }
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        /* ESRCH: the group is already gone. */
+      }
     };
     control.kill = () => {
       signalGroup('SIGTERM');
-      timers.push(setTimeout(() => { signalGroup('SIGKILL'); }, KILL_GRACE_MS));
+      timers.push(
+        setTimeout(() => {
+          signalGroup('SIGKILL');
+        }, KILL_GRACE_MS),
+      );
     };
     if (job.timeoutMs > 0) {
-      timers.push(setTimeout(() => { timedOut = true; control.kill?.(); }, job.timeoutMs));
+      timers.push(
+        setTimeout(() => {
+          timedOut = true;
+          control.kill?.();
+        }, job.timeoutMs),
+      );
     }
     const out = lines((l) => {
       if (ITEM.test(l)) {
@@ -154,7 +186,9 @@ function runRsync(
       } else onError(l);
     });
     const err = lines(onError);
-    child.stdout.on('data', (c: Buffer) => { out.push(c); });
+    child.stdout.on('data', (c: Buffer) => {
+      out.push(c);
+    });
     child.stderr.on('data', (c: Buffer) => {
       err.push(c);
       tail = (tail + c.toString('utf8')).slice(-STDERR_TAIL_BYTES);
@@ -174,9 +208,13 @@ function runRsync(
     };
     child.once('error', (e: NodeJS.ErrnoException) => {
       // err.code does not survive the thread boundary, so it is put into the message (a value).
-      if (child.pid === undefined) done({ kind: 'spawn-error', message: `${e.code ?? 'EUNKNOWN'}: ${e.message}` });
+      if (child.pid === undefined)
+        done({ kind: 'spawn-error', message: `${e.code ?? 'EUNKNOWN'}: ${e.message}` });
     });
-    child.once('spawn', () => { if (child.pid !== undefined) port?.postMessage({ kind: 'spawned', pid: child.pid } satisfies ToPool); });
+    child.once('spawn', () => {
+      if (child.pid !== undefined)
+        port?.postMessage({ kind: 'spawned', pid: child.pid } satisfies ToPool);
+    });
     child.once('close', (code, signal) => {
       if (timedOut) done({ kind: 'timed-out' });
       else if (signal !== null) done({ kind: 'signaled', signal });
@@ -205,9 +243,15 @@ export default async function rsyncWorker({ job, port, progress }: WorkerTask): 
         pre.push('--from0', `--exclude-from=${file}`);
       }
     }
-    const collected: Collected = control.killed === true
-      ? { outcome: { kind: 'signaled', signal: 'SIGTERM' }, stderrTail: '', failedPaths: [], itemsReported: 0 }
-      : await runRsync(job, [...pre, ...job.argv], control, port, progress === true);
+    const collected: Collected =
+      control.killed === true
+        ? {
+            outcome: { kind: 'signaled', signal: 'SIGTERM' },
+            stderrTail: '',
+            failedPaths: [],
+            itemsReported: 0,
+          }
+        : await runRsync(job, [...pre, ...job.argv], control, port, progress === true);
     return { id: job.id, durationMs: Math.round(performance.now() - started), ...collected };
   } finally {
     if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });

@@ -1,11 +1,26 @@
 // Writes complete confxml.xml files in sersync 2.5.4's layout, for the demo, the benchmark and the
 // tests. Values are XML-escaped; optional sections are strings the caller builds.
 
-export type InotifySwitch = 'delete' | 'createFolder' | 'createFile' | 'closeWrite' | 'moveFrom' | 'moveTo' | 'attrib' | 'modify';
+export type InotifySwitch =
+  | 'delete'
+  | 'createFolder'
+  | 'createFile'
+  | 'closeWrite'
+  | 'moveFrom'
+  | 'moveTo'
+  | 'attrib'
+  | 'modify';
 
 /** The template's `<inotify>` switches. */
 export const TEMPLATE_SWITCHES: Readonly<Record<InotifySwitch, boolean>> = Object.freeze({
-  delete: true, createFolder: true, createFile: false, closeWrite: true, moveFrom: true, moveTo: true, attrib: false, modify: false,
+  delete: true,
+  createFolder: true,
+  createFile: false,
+  closeWrite: true,
+  moveFrom: true,
+  moveTo: true,
+  attrib: false,
+  modify: false,
 });
 
 export interface ConfOptions {
@@ -54,7 +69,9 @@ ${o.statusPort === undefined ? '' : `  <host hostip="127.0.0.1" port="${o.status
 ${excludes.map((e) => `    <exclude expression="${esc(e)}"/>`).join('\n')}
   </filter>
   <inotify>
-${Object.entries(sw).map(([k, v]) => `    <${k} start="${on(v)}"/>`).join('\n')}
+${Object.entries(sw)
+  .map(([k, v]) => `    <${k} start="${on(v)}"/>`)
+  .join('\n')}
   </inotify>
   <sersync>
 ${o.roots.map((r) => `    <localpath watch="${esc(r.watch)}">\n${r.remotes.map((m) => `      <remote ip="${esc(m.ip)}" name="${esc(m.name)}"/>`).join('\n')}\n    </localpath>`).join('\n')}

@@ -33,15 +33,22 @@ export async function freePort(): Promise<number> {
     s.listen(0, '127.0.0.1', () => {
       const addr = s.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => { resolve(port); });
+      s.close(() => {
+        resolve(port);
+      });
     });
   });
 }
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -49,8 +56,13 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = connect({ host: '127.0.0.1', port });
-    c.once('connect', () => { c.destroy(); resolve(true); });
-    c.once('error', () => { resolve(false); });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => {
+      resolve(false);
+    });
   });
 }
 
@@ -87,19 +99,36 @@ export async function startRsyncd(dir: string, modules: RsyncdModule[]): Promise
   writeFileSync(conf, lines.join('\n'));
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    child = spawn('rsync', ['--daemon', '--no-detach', '--address=127.0.0.1', `--port=${port}`, `--config=${conf}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    child = spawn(
+      'rsync',
+      ['--daemon', '--no-detach', '--address=127.0.0.1', `--port=${port}`, `--config=${conf}`],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     await waitUntil(() => canConnect(port), 10_000, `rsync daemon on port ${port} (${stderr})`);
   };
   await start();
   return {
     port,
     logFile,
-    connections: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('connect from')).length : 0),
-    receivedBytes: () => (existsSync(logFile) ? [...readFileSync(logFile, 'utf8').matchAll(/ received (\d+) bytes /g)].reduce((n, m) => n + Number(m[1]), 0) : 0),
+    connections: () =>
+      existsSync(logFile)
+        ? readFileSync(logFile, 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('connect from')).length
+        : 0,
+    receivedBytes: () =>
+      existsSync(logFile)
+        ? [...readFileSync(logFile, 'utf8').matchAll(/ received (\d+) bytes /g)].reduce(
+            (n, m) => n + Number(m[1]),
+            0,
+          )
+        : 0,
     async stop() {
       const c = child;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;

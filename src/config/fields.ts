@@ -73,8 +73,13 @@ export class Fields {
     if (v === undefined) return def;
     const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n) || n < rule.min || n > rule.max) {
-      const range = rule.max === Number.MAX_SAFE_INTEGER ? `>= ${rule.min}` : `${rule.min}-${rule.max}`;
-      this.#sink.error(whereAttr(node, attr), 'bad-number', `expected ${rule.what} ${range}, got ${shown(v)}`);
+      const range =
+        rule.max === Number.MAX_SAFE_INTEGER ? `>= ${rule.min}` : `${rule.min}-${rule.max}`;
+      this.#sink.error(
+        whereAttr(node, attr),
+        'bad-number',
+        `expected ${rule.what} ${range}, got ${shown(v)}`,
+      );
       return def;
     }
     return n;
@@ -82,7 +87,8 @@ export class Fields {
 
   /** A whole number that must be present; undefined (after an error) when absent or invalid. */
   requiredInt(node: Node, attr: string, rule: IntRule): number | undefined {
-    if (this.required(node, attr, `${rule.what} ${rule.min}-${rule.max}`) === undefined) return undefined;
+    if (this.required(node, attr, `${rule.what} ${rule.min}-${rule.max}`) === undefined)
+      return undefined;
     const n = this.int(node, attr, NaN, rule);
     return Number.isNaN(n) ? undefined : n;
   }
@@ -95,7 +101,11 @@ export class Fields {
     if (found !== undefined) return found;
     const close = choices.find((c) => c.toLowerCase() === v.trim().toLowerCase());
     const hint = close === undefined ? '' : ` (did you mean "${close}"?)`;
-    this.#sink.error(whereAttr(node, attr), 'bad-choice', `expected one of ${choices.join(', ')}, got ${shown(v)}${hint}`);
+    this.#sink.error(
+      whereAttr(node, attr),
+      'bad-choice',
+      `expected one of ${choices.join(', ')}, got ${shown(v)}${hint}`,
+    );
     return def;
   }
 
@@ -107,7 +117,11 @@ export class Fields {
       return '';
     }
     if (v.includes('\0')) {
-      this.#sink.error(whereAttr(node, attr), 'missing-value', `expected ${what}, got a path containing a NUL character`);
+      this.#sink.error(
+        whereAttr(node, attr),
+        'missing-value',
+        `expected ${what}, got a path containing a NUL character`,
+      );
       return '';
     }
     return this.resolve(v);
@@ -128,7 +142,11 @@ export class Fields {
       return { expression, regex: anchored ? new RegExp(`^(?:${expression})$`) : plain };
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      this.#sink.error(whereAttr(node, attr), 'bad-regex', `expected a regular expression, got ${shown(expression)}: ${why}`);
+      this.#sink.error(
+        whereAttr(node, attr),
+        'bad-regex',
+        `expected a regular expression, got ${shown(expression)}: ${why}`,
+      );
       return undefined;
     }
   }

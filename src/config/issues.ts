@@ -106,7 +106,15 @@ export class IssueSink {
   }
 
   #add(severity: ConfigIssue['severity'], w: Where, kind: ConfigIssueKind, message: string): void {
-    this.#issues.push({ severity, file: this.#file, line: w.line, col: w.col, path: w.path, kind, message });
+    this.#issues.push({
+      severity,
+      file: this.#file,
+      line: w.line,
+      col: w.col,
+      path: w.path,
+      kind,
+      message,
+    });
   }
 }
 

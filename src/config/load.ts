@@ -27,7 +27,8 @@ const readFileAsync = promisify(readFile);
 /** Decodes config bytes: strips a UTF-8 BOM; strict UTF-8, falling back to Latin-1 (every byte is valid). */
 export function decodeConfig(bytes: Uint8Array | string): string {
   if (typeof bytes === 'string') return bytes.startsWith('\uFEFF') ? bytes.slice(1) : bytes;
-  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  const body =
+    bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
   } catch {
@@ -40,14 +41,29 @@ export function decodeConfig(bytes: Uint8Array | string): string {
  * against `cwd` for Config.file; relative paths inside resolve against `cwd`. Pure apart from
  * what `probe` does. Never throws for bad input.
  */
-export function parseConfig(bytes: Uint8Array | string, file: string, probe: FsProbe, cwd: string): Result<Loaded, LoadFailure> {
+export function parseConfig(
+  bytes: Uint8Array | string,
+  file: string,
+  probe: FsProbe,
+  cwd: string,
+): Result<Loaded, LoadFailure> {
   const text = decodeConfig(bytes);
   const tree = parseXml(text);
   if (!tree.ok) {
     const { line, col, message } = tree.error;
     return err({
       kind: 'invalid',
-      issues: [{ severity: 'error', file, line, col, path: 'head', kind: 'xml-syntax', message: `expected well-formed XML: ${message}` }],
+      issues: [
+        {
+          severity: 'error',
+          file,
+          line,
+          col,
+          path: 'head',
+          kind: 'xml-syntax',
+          message: `expected well-formed XML: ${message}`,
+        },
+      ],
     });
   }
   const absFile = posix.resolve(cwd, file);
@@ -70,7 +86,10 @@ export const realFsProbe: FsProbe = {
 };
 
 /** Reads `file` (relative to `opts.cwd`, default the process cwd) and validates it against the real file system. */
-export async function loadConfig(file: string, opts: { cwd?: string } = {}): Promise<Result<Loaded, LoadFailure>> {
+export async function loadConfig(
+  file: string,
+  opts: { cwd?: string } = {},
+): Promise<Result<Loaded, LoadFailure>> {
   const cwd = opts.cwd ?? process.cwd();
   let bytes: Uint8Array;
   try {
@@ -80,7 +99,12 @@ export async function loadConfig(file: string, opts: { cwd?: string } = {}): Pro
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       return err({ kind: 'not-found', file, message: `config file ${file} does not exist` });
     }
-    const why = code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    const why =
+      code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : (e as Error).message;
     return err({ kind: 'unreadable', file, message: `cannot read config file ${file}: ${why}` });
   }
   return parseConfig(bytes, file, realFsProbe, cwd);

@@ -48,7 +48,11 @@ function command(n: Node, f: Fields): CommandPluginConfig {
 function localpaths(n: Node, f: Fields, sink: IssueSink): readonly { node: Node; watch: string }[] {
   const lps = all(n, 'localpath');
   if (lps.length === 0) {
-    sink.error(n.at, 'missing-element', `expected a <localpath watch="…"> inside <plugin name="${n.attrs.get('name')?.value ?? ''}">, found none`);
+    sink.error(
+      n.at,
+      'missing-element',
+      `expected a <localpath watch="…"> inside <plugin name="${n.attrs.get('name')?.value ?? ''}">, found none`,
+    );
   }
   return lps.map((lp) => {
     const w = f.required(lp, 'watch', 'the directory this plugin reports on');
@@ -58,7 +62,12 @@ function localpaths(n: Node, f: Fields, sink: IssueSink): readonly { node: Node;
 
 function deshosts<T>(lp: Node, sink: IssueSink, read: (d: Node) => T | undefined): T[] {
   const ds = all(lp, 'deshost');
-  if (ds.length === 0) sink.error(lp.at, 'missing-element', 'expected at least one <deshost …/> inside this <localpath>, found none');
+  if (ds.length === 0)
+    sink.error(
+      lp.at,
+      'missing-element',
+      'expected at least one <deshost …/> inside this <localpath>, found none',
+    );
   return ds.flatMap((d) => {
     const v = read(d);
     return v === undefined ? [] : [v];
@@ -84,7 +93,9 @@ function refreshCdn(n: Node, f: Fields, sink: IssueSink): RefreshCdnPluginConfig
       const info = child(node, 'cdninfo');
       const rx = child(node, 'regexurl');
       const regex = f.bool(rx, 'regex', false);
-      const match = regex ? (f.regex(rx, 'match', false)?.expression ?? '') : f.str(rx, 'match', '');
+      const match = regex
+        ? (f.regex(rx, 'match', false)?.expression ?? '')
+        : f.str(rx, 'match', '');
       return {
         watch,
         cdninfo: {
@@ -94,7 +105,8 @@ function refreshCdn(n: Node, f: Fields, sink: IssueSink): RefreshCdnPluginConfig
           // A secret: `required` never echoes the value, and nothing else here reports it.
           passwd: f.required(info, 'passwd', 'the CDN API password') ?? '',
         },
-        sendurlBase: f.required(child(node, 'sendurl'), 'base', 'the URL prefix of refreshed files') ?? '',
+        sendurlBase:
+          f.required(child(node, 'sendurl'), 'base', 'the URL prefix of refreshed files') ?? '',
         regexurl: { regex, match },
       };
     }),
@@ -113,7 +125,8 @@ function http(n: Node, f: Fields, sink: IssueSink): HttpPluginConfig {
   };
 }
 
-const isPluginName = (s: string): s is PluginName => (PLUGIN_NAMES as readonly string[]).includes(s);
+const isPluginName = (s: string): s is PluginName =>
+  (PLUGIN_NAMES as readonly string[]).includes(s);
 
 /** Every head-level plugin section that is present and named correctly; the first of each name wins. */
 export function readPlugins(head: Node, f: Fields, sink: IssueSink): PluginsConfig {
@@ -123,11 +136,19 @@ export function readPlugins(head: Node, f: Fields, sink: IssueSink): PluginsConf
     if (name === undefined || !isPluginName(name)) {
       const got = name === undefined ? 'no name attribute' : shown(name);
       const hint = name === undefined ? '' : didYouMean(name, PLUGIN_NAMES);
-      sink.warn({ ...n.at, path: `${n.at.path}@name` }, 'bad-choice', `expected a plugin name (${PLUGIN_NAMES.join(', ')}), got ${got}${hint}; this section is ignored`);
+      sink.warn(
+        { ...n.at, path: `${n.at.path}@name` },
+        'bad-choice',
+        `expected a plugin name (${PLUGIN_NAMES.join(', ')}), got ${got}${hint}; this section is ignored`,
+      );
       continue;
     }
     if (out[name] !== undefined) {
-      sink.warn(n.at, 'duplicate-element', `a second <plugin name="${name}"> section; only the first one is used`);
+      sink.warn(
+        n.at,
+        'duplicate-element',
+        `a second <plugin name="${name}"> section; only the first one is used`,
+      );
       continue;
     }
     switch (name) {

@@ -41,7 +41,11 @@ export const PLUGIN_SPECS: Readonly<Record<PluginName, Spec>> = {
   socket: {
     attrs: ['name'],
     children: {
-      localpath: { attrs: ['watch'], many: true, children: { deshost: { attrs: ['ip', 'port'], many: true } } },
+      localpath: {
+        attrs: ['watch'],
+        many: true,
+        children: { deshost: { attrs: ['ip', 'port'], many: true } },
+      },
     },
   },
   refreshCDN: {
@@ -61,7 +65,11 @@ export const PLUGIN_SPECS: Readonly<Record<PluginName, Spec>> = {
   http: {
     attrs: ['name'],
     children: {
-      localpath: { attrs: ['watch'], many: true, children: { deshost: { attrs: ['url'], many: true } } },
+      localpath: {
+        attrs: ['watch'],
+        many: true,
+        children: { deshost: { attrs: ['url'], many: true } },
+      },
     },
   },
 };
@@ -74,11 +82,18 @@ export const HEAD_SPEC: Spec = {
     debug: SWITCH,
     fileSystem: { attrs: ['xfs'] },
     filter: { attrs: ['start'], children: { exclude: { attrs: ['expression'], many: true } } },
-    inotify: { attrs: [], children: Object.fromEntries(INOTIFY_SWITCH_NAMES.map((n) => [n, SWITCH])) },
+    inotify: {
+      attrs: [],
+      children: Object.fromEntries(INOTIFY_SWITCH_NAMES.map((n) => [n, SWITCH])),
+    },
     sersync: {
       attrs: [],
       children: {
-        localpath: { attrs: ['watch'], many: true, children: { remote: { attrs: ['ip', 'name'], many: true } } },
+        localpath: {
+          attrs: ['watch'],
+          many: true,
+          children: { remote: { attrs: ['ip', 'name'], many: true } },
+        },
         rsync: {
           attrs: [],
           children: {
@@ -92,7 +107,12 @@ export const HEAD_SPEC: Spec = {
         failLog: { attrs: ['path', 'timeToExecute', 'retryCap', 'stateDir'] },
         crontab: {
           attrs: ['start', 'schedule'],
-          children: { crontabfilter: { attrs: ['start'], children: { exclude: { attrs: ['expression'], many: true } } } },
+          children: {
+            crontabfilter: {
+              attrs: ['start'],
+              children: { exclude: { attrs: ['expression'], many: true } },
+            },
+          },
         },
         plugin: { attrs: ['start', 'name'] },
       },
@@ -111,22 +131,37 @@ function pluginNameOf(el: XmlElement): string | undefined {
   return el.attrs.find((a) => a.name.toLowerCase() === 'name')?.value;
 }
 
-function normaliseElement(el: XmlElement, name: string, spec: Spec, path: string, sink: IssueSink): Node {
+function normaliseElement(
+  el: XmlElement,
+  name: string,
+  spec: Spec,
+  path: string,
+  sink: IssueSink,
+): Node {
   const attrs = new Map<string, Attr>();
   for (const a of el.attrs) {
     const at = { path: `${path}@${a.name}`, line: a.line, col: a.col };
     const canon = findName(a.name, spec.attrs);
     if (canon === undefined) {
       const known = spec.attrs.length > 0 ? ` (known: ${spec.attrs.join(', ')})` : '';
-      sink.warn(at, 'unknown-attribute', `unknown attribute "${a.name}" on <${name}> is ignored${didYouMean(a.name, spec.attrs) || known}`);
+      sink.warn(
+        at,
+        'unknown-attribute',
+        `unknown attribute "${a.name}" on <${name}> is ignored${didYouMean(a.name, spec.attrs) || known}`,
+      );
     } else if (attrs.has(canon)) {
-      sink.warn(at, 'duplicate-attribute', `"${canon}" is given twice (names ignore case); the first one is used`);
+      sink.warn(
+        at,
+        'duplicate-attribute',
+        `"${canon}" is given twice (names ignore case); the first one is used`,
+      );
     } else {
       attrs.set(canon, { value: a.value, at: { ...at, path: `${path}@${canon}` } });
     }
   }
   const here = { path, line: el.line, col: el.col };
-  if (el.text !== '') sink.warn(here, 'text-ignored', `text inside <${name}> is ignored, got ${shown(el.text)}`);
+  if (el.text !== '')
+    sink.warn(here, 'text-ignored', `text inside <${name}> is ignored, got ${shown(el.text)}`);
   const childSpecs = spec.children ?? {};
   const known = Object.keys(childSpecs);
   const children: Node[] = [];
@@ -137,7 +172,11 @@ function normaliseElement(el: XmlElement, name: string, spec: Spec, path: string
     if (canon === undefined || cSpec === undefined) {
       const at = { path: `${prefix}${c.name}`, line: c.line, col: c.col };
       const hint = didYouMean(c.name, known);
-      sink.warn(at, 'unknown-element', `unknown element <${c.name}> inside <${name}> is ignored${hint}`);
+      sink.warn(
+        at,
+        'unknown-element',
+        `unknown element <${c.name}> inside <${name}> is ignored${hint}`,
+      );
       continue;
     }
     let cPath = `${prefix}${canon}`;
@@ -145,16 +184,23 @@ function normaliseElement(el: XmlElement, name: string, spec: Spec, path: string
     if (path === 'head' && canon === 'plugin') {
       const pName = pluginNameOf(c) ?? '';
       cPath = `plugin[name=${pName}]`;
-      const ps = (PLUGIN_NAMES as readonly string[]).includes(pName) ? PLUGIN_SPECS[pName as PluginName] : undefined;
+      const ps = (PLUGIN_NAMES as readonly string[]).includes(pName)
+        ? PLUGIN_SPECS[pName as PluginName]
+        : undefined;
       // An unknown plugin name: validate reports it once; its children are not checked one by one.
-      spec2 = ps === undefined ? { attrs: ['name'], many: true, children: {} } : { ...ps, many: true };
+      spec2 =
+        ps === undefined ? { attrs: ['name'], many: true, children: {} } : { ...ps, many: true };
       if (ps === undefined) {
         children.push({ ...normaliseElement({ ...c, children: [] }, canon, spec2, cPath, sink) });
         continue;
       }
     }
     if (cSpec.many !== true && children.some((n) => n.name === canon)) {
-      sink.warn({ path: cPath, line: c.line, col: c.col }, 'duplicate-element', `<${canon}> appears again inside <${name}>; only the first one is used`);
+      sink.warn(
+        { path: cPath, line: c.line, col: c.col },
+        'duplicate-element',
+        `<${canon}> appears again inside <${name}>; only the first one is used`,
+      );
       continue;
     }
     children.push(normaliseElement(c, canon, spec2, cPath, sink));
@@ -165,7 +211,11 @@ function normaliseElement(el: XmlElement, name: string, spec: Spec, path: string
 /** Pass 1: the root must be `<head>` (any case); returns the canonical tree, or undefined after an error. */
 export function normalise(root: XmlElement, sink: IssueSink): Node | undefined {
   if (root.name.toLowerCase() !== 'head') {
-    sink.error({ path: root.name, line: root.line, col: root.col }, 'wrong-root', `expected the root element <head>, got <${root.name}>`);
+    sink.error(
+      { path: root.name, line: root.line, col: root.col },
+      'wrong-root',
+      `expected the root element <head>, got <${root.name}>`,
+    );
     return undefined;
   }
   return normaliseElement(root, 'head', HEAD_SPEC, 'head', sink);

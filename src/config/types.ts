@@ -52,7 +52,11 @@ export interface RsyncConfig {
   readonly commonParamsRaw: string;
   /** The same split into argv words (whitespace-separated, shell-like quotes honoured; never run through a shell). */
   readonly commonParams: readonly string[];
-  readonly auth: { readonly enabled: boolean; readonly users: string; readonly passwordFile: string };
+  readonly auth: {
+    readonly enabled: boolean;
+    readonly users: string;
+    readonly passwordFile: string;
+  };
   readonly userDefinedPort: { readonly enabled: boolean; readonly port: number };
   /** rsync `--timeout` (I/O timeout), seconds. */
   readonly timeout: { readonly enabled: boolean; readonly seconds: number };
@@ -84,7 +88,12 @@ export interface CrontabConfig {
 }
 
 export type PluginName = 'command' | 'socket' | 'refreshCDN' | 'http';
-export const PLUGIN_NAMES = ['command', 'socket', 'refreshCDN', 'http'] as const satisfies readonly PluginName[];
+export const PLUGIN_NAMES = [
+  'command',
+  'socket',
+  'refreshCDN',
+  'http',
+] as const satisfies readonly PluginName[];
 
 export interface CommandPluginConfig {
   readonly prefixRaw: string;

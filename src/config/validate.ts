@@ -49,7 +49,11 @@ const MINUTE_MS = 60_000;
 /** Node timers overflow above 2^31-1 ms (~24.8 days): longer intervals would fire at once. */
 const MAX_TIMER_MIN = Math.floor(0x7fffffff / MINUTE_MS);
 const MINUTES: IntRule = { min: 1, max: MAX_TIMER_MIN, what: 'a whole number of minutes' };
-const SECONDS: IntRule = { min: 0, max: Number.MAX_SAFE_INTEGER, what: 'a whole number of seconds' };
+const SECONDS: IntRule = {
+  min: 0,
+  max: Number.MAX_SAFE_INTEGER,
+  what: 'a whole number of seconds',
+};
 const CAP_SECONDS: IntRule = { min: 1, max: 86_400, what: 'a whole number of seconds' };
 const QUIET_MS: IntRule = { min: 0, max: 60_000, what: 'a whole number of milliseconds' };
 const WATCHERS: readonly WatcherBackend[] = ['auto', 'inotify', 'parcel'];
@@ -59,17 +63,30 @@ const S_IFREG = 0o100000;
 function localPaths(sersync: Node, f: Fields, sink: IssueSink, probe: FsProbe): LocalPath[] {
   const lps = all(sersync, 'localpath');
   if (lps.length === 0) {
-    sink.error(sersync.at, 'missing-element', 'expected at least one <localpath watch="…"> with a <remote …/> inside <sersync>: there is nothing to watch');
+    sink.error(
+      sersync.at,
+      'missing-element',
+      'expected at least one <localpath watch="…"> with a <remote …/> inside <sersync>: there is nothing to watch',
+    );
   }
   return lps.flatMap((lp): LocalPath[] => {
     const raw = f.required(lp, 'watch', 'the directory to watch');
     const watch = raw === undefined ? undefined : f.resolve(raw);
     if (watch !== undefined && !probe.isDirectory(watch)) {
       const missing = probe.mode(watch) === undefined;
-      sink.error(whereAttr(lp, 'watch'), missing ? 'not-found' : 'wrong-file-type', `expected an existing directory, but ${shown(watch)} ${missing ? 'does not exist' : 'is not a directory'}`);
+      sink.error(
+        whereAttr(lp, 'watch'),
+        missing ? 'not-found' : 'wrong-file-type',
+        `expected an existing directory, but ${shown(watch)} ${missing ? 'does not exist' : 'is not a directory'}`,
+      );
     }
     const remotes = all(lp, 'remote');
-    if (remotes.length === 0) sink.error(lp.at, 'missing-element', 'expected at least one <remote ip="…" name="…"/> inside <localpath>, found none');
+    if (remotes.length === 0)
+      sink.error(
+        lp.at,
+        'missing-element',
+        'expected at least one <remote ip="…" name="…"/> inside <localpath>, found none',
+      );
     const seen = new Set<string>();
     const rs = remotes.flatMap((r): Remote[] => {
       const ip = f.required(r, 'ip', 'the rsync server address');
@@ -77,7 +94,11 @@ function localPaths(sersync: Node, f: Fields, sink: IssueSink, probe: FsProbe): 
       if (ip === undefined || name === undefined) return [];
       const key = `${ip}\0${name}`;
       if (seen.has(key)) {
-        sink.warn(r.at, 'duplicate-remote', `the remote ${shown(ip)} / ${shown(name)} is listed twice here; it is synced once`);
+        sink.warn(
+          r.at,
+          'duplicate-remote',
+          `the remote ${shown(ip)} / ${shown(name)} is listed twice here; it is synced once`,
+        );
         return [];
       }
       seen.add(key);
@@ -96,9 +117,24 @@ function checkRoots(sersync: Node, roots: readonly LocalPath[], sink: IssueSink)
       const a = r.watch;
       const b = earlier.watch;
       const inside = (x: string, y: string): boolean => y === '/' || x.startsWith(`${y}/`);
-      if (a === b) sink.error(at, 'duplicate-root', `expected distinct watch roots, but ${shown(a)} is already watched by an earlier <localpath>`);
-      else if (inside(a, b)) sink.error(at, 'nested-root', `expected separate trees, but ${shown(a)} lies inside the earlier watch root ${shown(b)}`);
-      else if (inside(b, a)) sink.error(at, 'nested-root', `expected separate trees, but the earlier watch root ${shown(b)} lies inside ${shown(a)}`);
+      if (a === b)
+        sink.error(
+          at,
+          'duplicate-root',
+          `expected distinct watch roots, but ${shown(a)} is already watched by an earlier <localpath>`,
+        );
+      else if (inside(a, b))
+        sink.error(
+          at,
+          'nested-root',
+          `expected separate trees, but ${shown(a)} lies inside the earlier watch root ${shown(b)}`,
+        );
+      else if (inside(b, a))
+        sink.error(
+          at,
+          'nested-root',
+          `expected separate trees, but the earlier watch root ${shown(b)} lies inside ${shown(a)}`,
+        );
     }
   });
 }
@@ -118,8 +154,18 @@ function crontab(sersync: Node, filterOn: boolean, f: Fields, sink: IssueSink): 
   if (sched !== undefined) {
     const v = /^\s*-?\d+\s*$/.test(sched) ? Number(sched) : NaN;
     if (Number.isSafeInteger(v) && v > 0 && v <= MAX_TIMER_MIN) intervalMin = v;
-    else if (Number.isSafeInteger(v) && v > MAX_TIMER_MIN) sink.error(whereAttr(n, 'schedule'), 'bad-number', `expected a whole number of minutes 1-${MAX_TIMER_MIN}, got ${shown(sched)}`);
-    else sink.warn(whereAttr(n, 'schedule'), 'value-replaced', `expected a whole number of minutes > 0, got ${shown(sched)}; it counts as ${DEFAULTS.crontabScheduleMin} minutes (as in sersync 2.5.4)`);
+    else if (Number.isSafeInteger(v) && v > MAX_TIMER_MIN)
+      sink.error(
+        whereAttr(n, 'schedule'),
+        'bad-number',
+        `expected a whole number of minutes 1-${MAX_TIMER_MIN}, got ${shown(sched)}`,
+      );
+    else
+      sink.warn(
+        whereAttr(n, 'schedule'),
+        'value-replaced',
+        `expected a whole number of minutes > 0, got ${shown(sched)}; it counts as ${DEFAULTS.crontabScheduleMin} minutes (as in sersync 2.5.4)`,
+      );
   }
   const cf = child(n, 'crontabfilter');
   const filterEnabled = f.bool(cf, 'start', false);
@@ -129,9 +175,16 @@ function crontab(sersync: Node, filterOn: boolean, f: Fields, sink: IssueSink): 
   });
   const excludes = filterEnabled ? patterns : [];
   if (enabled && filterOn && excludes.length === 0) {
-    const reason = 'the realtime <filter> is on but <crontabfilter> has no active <exclude>, so a full sync would copy the filtered files (the sersync 2.5.4 rule)';
+    const reason =
+      'the realtime <filter> is on but <crontabfilter> has no active <exclude>, so a full sync would copy the filtered files (the sersync 2.5.4 rule)';
     sink.warn(whereAttr(n, 'start'), 'crontab-disabled', `crontab is switched off: ${reason}`);
-    return { enabled: false, intervalMs: intervalMin * MINUTE_MS, excludes, filterEnabled, disabledReason: reason };
+    return {
+      enabled: false,
+      intervalMs: intervalMin * MINUTE_MS,
+      excludes,
+      filterEnabled,
+      disabledReason: reason,
+    };
   }
   return { enabled, intervalMs: intervalMin * MINUTE_MS, excludes, filterEnabled };
 }
@@ -139,11 +192,25 @@ function crontab(sersync: Node, filterOn: boolean, f: Fields, sink: IssueSink): 
 function passwordFile(authN: Node, file: string, probe: FsProbe, sink: IssueSink): void {
   const at = whereAttr(authN, 'passwordfile');
   const mode = probe.mode(file);
-  if (mode === undefined) sink.error(at, 'not-found', `expected an existing password file, but ${shown(file)} does not exist`);
-  else if ((mode & S_IFMT) !== S_IFREG) sink.error(at, 'wrong-file-type', `expected a regular password file, but ${shown(file)} is not a file`);
+  if (mode === undefined)
+    sink.error(
+      at,
+      'not-found',
+      `expected an existing password file, but ${shown(file)} does not exist`,
+    );
+  else if ((mode & S_IFMT) !== S_IFREG)
+    sink.error(
+      at,
+      'wrong-file-type',
+      `expected a regular password file, but ${shown(file)} is not a file`,
+    );
   else if ((mode & 0o006) !== 0) {
     const perm = (mode & 0o777).toString(8).padStart(3, '0');
-    sink.error(at, 'insecure-mode', `expected a password file others cannot read or write (rsync refuses it otherwise), but ${shown(file)} has mode ${perm}; run chmod 600 on it`);
+    sink.error(
+      at,
+      'insecure-mode',
+      `expected a password file others cannot read or write (rsync refuses it otherwise), but ${shown(file)} has mode ${perm}; run chmod 600 on it`,
+    );
   }
 }
 
@@ -151,7 +218,10 @@ function passwordFile(authN: Node, file: string, probe: FsProbe, sink: IssueSink
  * Validates a parsed document. Errors and warnings are all collected; `err` carries both when any
  * error was found, `ok` carries the frozen Config and the warnings. Never throws on bad input.
  */
-export function validateConfig(root: XmlElement, ctx: ValidateContext): Result<Validated, readonly ConfigIssue[]> {
+export function validateConfig(
+  root: XmlElement,
+  ctx: ValidateContext,
+): Result<Validated, readonly ConfigIssue[]> {
   const sink = new IssueSink(ctx.file);
   const head = normalise(root, sink);
   if (head === undefined) return err(sink.issues);
@@ -164,7 +234,10 @@ export function validateConfig(root: XmlElement, ctx: ValidateContext): Result<V
     port: f.int(child(head, 'host'), 'port', DEFAULTS.hostPort, PORT),
   };
   const filterN = child(head, 'filter');
-  const filter = { enabled: f.bool(filterN, 'start', false), excludes: regexList(filterN, 'exclude', f) };
+  const filter = {
+    enabled: f.bool(filterN, 'start', false),
+    excludes: regexList(filterN, 'exclude', f),
+  };
   const inotifyN = child(head, 'inotify');
   const inotify = Object.fromEntries(
     INOTIFY_SWITCH_NAMES.map((s) => [s, f.bool(child(inotifyN, s), 'start', DEFAULTS.inotify[s])]),
@@ -181,26 +254,48 @@ export function validateConfig(root: XmlElement, ctx: ValidateContext): Result<V
   const auth = {
     enabled: f.bool(authN, 'start', false),
     users: f.str(authN, 'users', DEFAULTS.authUsers),
-    passwordFile: authPw.trim() === '' ? '' : f.path(authN, 'passwordfile', DEFAULTS.authPasswordFile, 'a password file'),
+    passwordFile:
+      authPw.trim() === ''
+        ? ''
+        : f.path(authN, 'passwordfile', DEFAULTS.authPasswordFile, 'a password file'),
   };
   const portN = child(rsyncN, 'userDefinedPort');
-  const userDefinedPort = { enabled: f.bool(portN, 'start', false), port: f.int(portN, 'port', DEFAULTS.port, PORT) };
+  const userDefinedPort = {
+    enabled: f.bool(portN, 'start', false),
+    port: f.int(portN, 'port', DEFAULTS.port, PORT),
+  };
   const timeoutN = child(rsyncN, 'timeout');
-  const timeout = { enabled: f.bool(timeoutN, 'start', false), seconds: f.int(timeoutN, 'time', DEFAULTS.timeoutSeconds, SECONDS) };
+  const timeout = {
+    enabled: f.bool(timeoutN, 'start', false),
+    seconds: f.int(timeoutN, 'time', DEFAULTS.timeoutSeconds, SECONDS),
+  };
   const ssh = { enabled: f.bool(child(rsyncN, 'ssh'), 'start', false) };
   if (ssh.enabled && auth.enabled) {
-    sink.warn(whereAttr(authN, 'passwordfile'), 'ignored-setting', 'rsync uses --password-file only for rsync-daemon (::) targets; with <ssh start="true"> it is ignored and ssh authenticates');
+    sink.warn(
+      whereAttr(authN, 'passwordfile'),
+      'ignored-setting',
+      'rsync uses --password-file only for rsync-daemon (::) targets; with <ssh start="true"> it is ignored and ssh authenticates',
+    );
   } else if (auth.enabled && auth.passwordFile !== '') {
     passwordFile(authN, auth.passwordFile, ctx.probe, sink);
   }
   if (ssh.enabled && userDefinedPort.enabled) {
-    sink.warn(whereAttr(portN, 'port'), 'ignored-setting', `rsync uses --port only for rsync-daemon (::) targets; with <ssh start="true"> set the ssh port in commonParams (-e 'ssh -p N')`);
+    sink.warn(
+      whereAttr(portN, 'port'),
+      'ignored-setting',
+      `rsync uses --port only for rsync-daemon (::) targets; with <ssh start="true"> set the ssh port in commonParams (-e 'ssh -p N')`,
+    );
   }
 
   const flN = child(sersyncN, 'failLog');
   const failPath = f.path(flN, 'path', DEFAULTS.failLogPath, 'a fail-log file path');
   const failDir = posix.dirname(failPath === '' ? f.resolve(DEFAULTS.failLogPath) : failPath);
-  const stateDir = f.path(flN, 'stateDir', posix.join(failDir, 'sersync-state'), 'a state directory');
+  const stateDir = f.path(
+    flN,
+    'stateDir',
+    posix.join(failDir, 'sersync-state'),
+    'a state directory',
+  );
   const failLog = {
     path: failPath,
     retryIntervalMs: f.int(flN, 'timeToExecute', DEFAULTS.timeToExecuteMin, MINUTES) * MINUTE_MS,
@@ -209,14 +304,28 @@ export function validateConfig(root: XmlElement, ctx: ValidateContext): Result<V
   };
 
   const spN = child(sersyncN, 'plugin');
-  const plugin = { enabled: f.bool(spN, 'start', false), name: f.choice(spN, 'name', PLUGIN_NAMES, 'command') };
+  const plugin = {
+    enabled: f.bool(spN, 'start', false),
+    name: f.choice(spN, 'name', PLUGIN_NAMES, 'command'),
+  };
   const plugins = readPlugins(head, f, sink);
   if (plugin.enabled && plugins[plugin.name] === undefined) {
-    sink.error(whereAttr(spN, 'name'), 'missing-element', `expected a <plugin name="${plugin.name}"> section under <head> for the started plugin, found none`);
+    sink.error(
+      whereAttr(spN, 'name'),
+      'missing-element',
+      `expected a <plugin name="${plugin.name}"> section under <head> for the started plugin, found none`,
+    );
   }
-  const pluginWatch = plugin.name === 'socket' || plugin.name === 'refreshCDN' ? plugins[plugin.name]?.localpaths[0]?.watch : undefined;
+  const pluginWatch =
+    plugin.name === 'socket' || plugin.name === 'refreshCDN'
+      ? plugins[plugin.name]?.localpaths[0]?.watch
+      : undefined;
   if (plugin.enabled && pluginWatch !== undefined && pluginWatch !== localpaths[0]?.watch) {
-    sink.warn(whereAttr(spN, 'start'), 'compat-difference', `sersync 2.5.4 watched the plugin's localpath ${shown(pluginWatch)} instead of the <sersync><localpath>; this version keeps watching the <sersync> roots`);
+    sink.warn(
+      whereAttr(spN, 'start'),
+      'compat-difference',
+      `sersync 2.5.4 watched the plugin's localpath ${shown(pluginWatch)} instead of the <sersync><localpath>; this version keeps watching the <sersync> roots`,
+    );
   }
 
   const dN = child(head, 'daemon');
@@ -224,7 +333,12 @@ export function validateConfig(root: XmlElement, ctx: ValidateContext): Result<V
     watcher: f.choice(dN, 'watcher', WATCHERS, 'auto'),
     skipEditorTemp: f.bool(dN, 'skipEditorTemp', true),
     quietMs: f.int(dN, 'quietMs', DEFAULTS.quietMs, QUIET_MS),
-    pidFile: f.path(dN, 'pidFile', posix.join(stateDir || failDir, 'sersync.pid'), 'a pid file path'),
+    pidFile: f.path(
+      dN,
+      'pidFile',
+      posix.join(stateDir || failDir, 'sersync.pid'),
+      'a pid file path',
+    ),
     logFile: f.path(dN, 'logFile', posix.join(failDir, 'sersync.log'), 'a log file path'),
   };
 
@@ -237,7 +351,14 @@ export function validateConfig(root: XmlElement, ctx: ValidateContext): Result<V
     inotify,
     sersync: {
       localpaths,
-      rsync: { commonParamsRaw: params.raw, commonParams: params.words, auth, userDefinedPort, timeout, ssh },
+      rsync: {
+        commonParamsRaw: params.raw,
+        commonParams: params.words,
+        auth,
+        userDefinedPort,
+        timeout,
+        ssh,
+      },
       failLog,
       crontab: crontab(sersyncN, filter.enabled, f, sink),
       plugin,

@@ -40,7 +40,8 @@ export function splitWords(input: string): Result<string[], WordsError> {
       const open = i;
       i++;
       for (;;) {
-        if (i >= input.length) return err({ message: 'unterminated double quote (")', index: open });
+        if (i >= input.length)
+          return err({ message: 'unterminated double quote (")', index: open });
         const d = input.charAt(i);
         if (d === '"') break;
         const next = input.charAt(i + 1);
@@ -55,7 +56,8 @@ export function splitWords(input: string): Result<string[], WordsError> {
       inWord = true;
       i++;
     } else if (c === '\\') {
-      if (i + 1 >= input.length) return err({ message: 'a backslash at the end escapes nothing', index: i });
+      if (i + 1 >= input.length)
+        return err({ message: 'a backslash at the end escapes nothing', index: i });
       const next = input.charAt(i + 1);
       if (next !== '\n') {
         word += next;

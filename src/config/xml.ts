@@ -65,10 +65,14 @@ function locator(text: string): (index: number) => { line: number; col: number }
   };
 }
 
-const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+const isSpace = (c: string | undefined): boolean =>
+  c === ' ' || c === '\t' || c === '\n' || c === '\r';
 
 /** Attribute names and their offsets in the start tag beginning at `start` (text[start] is "<"). */
-function scanAttributes(text: string, start: number): { name: string; index: number; raw: string }[] {
+function scanAttributes(
+  text: string,
+  start: number,
+): { name: string; index: number; raw: string }[] {
   const out: { name: string; index: number; raw: string }[] = [];
   let i = start + 1;
   while (i < text.length && !isSpace(text[i]) && text[i] !== '/' && text[i] !== '>') i++;
@@ -111,10 +115,18 @@ function build(text: string, at: ReturnType<typeof locator>, nodes: unknown): Xm
     });
     const content: unknown = node[name];
     const texts = Array.isArray(content)
-      ? (content as unknown[]).flatMap((c) => (isRecord(c) && typeof c['#text'] === 'string' ? [c['#text']] : []))
+      ? (content as unknown[]).flatMap((c) =>
+          isRecord(c) && typeof c['#text'] === 'string' ? [c['#text']] : [],
+        )
       : [];
     const words = texts.map((t) => t.trim()).filter((t) => t !== '');
-    out.push({ name, attrs, children: build(text, at, content), text: words.join(' '), ...at(start) });
+    out.push({
+      name,
+      attrs,
+      children: build(text, at, content),
+      text: words.join(' '),
+      ...at(start),
+    });
   }
   return out;
 }

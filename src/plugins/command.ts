@@ -14,7 +14,10 @@ const STDERR_TAIL = 2_048;
  * include filter (enabled, full match on the absolute path) rejects the path or prefix is empty.
  * Pure.
  */
-export function commandArgv(cfg: CommandPluginConfig, absPath: string): readonly string[] | undefined {
+export function commandArgv(
+  cfg: CommandPluginConfig,
+  absPath: string,
+): readonly string[] | undefined {
   if (cfg.prefix.length === 0) return undefined;
   if (cfg.filterEnabled && !cfg.includes.some((r) => r.regex.test(absPath))) return undefined;
   return [...cfg.prefix, absPath, ...cfg.suffix];
@@ -40,7 +43,11 @@ export function runCommand(
   return new Promise<CallResult>((resolve) => {
     let tail = '';
     // detached: the child leads its own process group, so a timeout also kills what it spawned.
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, shell: false });
+    const child = spawn(file, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+      shell: false,
+    });
     const kill = (): void => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try {

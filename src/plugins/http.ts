@@ -38,7 +38,12 @@ export function httpTargets(
 ): readonly { readonly url: string; readonly body: string }[] {
   return cfg.localpaths
     .filter((lp) => isWithin(watchOverride ?? lp.watch, ev.absPath))
-    .flatMap((lp) => lp.deshosts.map((d) => ({ url: d.url, body: httpBody(trimSlash(watchOverride ?? lp.watch), ev) })));
+    .flatMap((lp) =>
+      lp.deshosts.map((d) => ({
+        url: d.url,
+        body: httpBody(trimSlash(watchOverride ?? lp.watch), ev),
+      })),
+    );
 }
 
 function post(url: string, body: string, signal: AbortSignal): Promise<string | undefined> {
@@ -70,10 +75,14 @@ function post(url: string, body: string, signal: AbortSignal): Promise<string | 
           const code = res.statusCode ?? 0;
           resolve(code >= 200 && code < 300 ? undefined : `HTTP ${code}`);
         });
-        res.on('error', (e) => { resolve(e.message); });
+        res.on('error', (e) => {
+          resolve(e.message);
+        });
       },
     );
-    req.on('error', (e: NodeJS.ErrnoException) => { resolve(e.code ?? e.message); });
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      resolve(e.code ?? e.message);
+    });
     req.end(body);
   });
 }
@@ -93,5 +102,8 @@ export async function runHttp(
   );
   const failed = results.filter((r): r is string => r !== undefined);
   if (failed.length === 0) return ok('done');
-  return err({ level: 'warn', message: `POST for ${showPath(ev.absPath)} failed: ${failed.join('; ')}` });
+  return err({
+    level: 'warn',
+    message: `POST for ${showPath(ev.absPath)} failed: ${failed.join('; ')}`,
+  });
 }

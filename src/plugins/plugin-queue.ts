@@ -63,7 +63,8 @@ export function createPluginQueue<T>(o: PluginQueueOptions<T>): PluginQueue<T> {
     unreportedDrops++;
     const now = o.clock.now();
     if (now - lastDropLog < DROP_LOG_EVERY_MS) return;
-    const more = unreportedDrops > 1 ? ` (${unreportedDrops - 1} more dropped since the last report)` : '';
+    const more =
+      unreportedDrops > 1 ? ` (${unreportedDrops - 1} more dropped since the last report)` : '';
     o.logger.warn(`${tag}: ${why}, dropped ${o.describe(item)}${more}`);
     lastDropLog = now;
     unreportedDrops = 0;

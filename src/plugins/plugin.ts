@@ -67,10 +67,12 @@ export const PLUGIN_DEFAULTS = Object.freeze({
   /** Events waiting per plugin before the oldest is dropped. */
   capacity: 1024,
   /** Per-call timeout, ms. The command plugin's child is killed (process group, SIGKILL) when it fires. */
-  timeoutMs: Object.freeze({ command: 30_000, socket: 2_000, refreshCDN: 2_000, http: 5_000 } satisfies Record<
-    PluginName,
-    number
-  >),
+  timeoutMs: Object.freeze({
+    command: 30_000,
+    socket: 2_000,
+    refreshCDN: 2_000,
+    http: 5_000,
+  } satisfies Record<PluginName, number>),
   /** How long close() lets the queue drain before aborting and dropping. */
   closeGraceMs: 2_000,
   /** socket: connection attempts per destination and the pause between them (the original's 5 × 20 ms). */
@@ -95,10 +97,21 @@ export function joinRoot(root: string, rel: string): string {
  * `mask` defaults to `maskFor(op, isDir)`.
  */
 export function toPluginEvent(
-  change: { readonly root: string; readonly path: string; readonly op: 'upsert' | 'remove'; readonly isDir: boolean },
+  change: {
+    readonly root: string;
+    readonly path: string;
+    readonly op: 'upsert' | 'remove';
+    readonly isDir: boolean;
+  },
   mask: number = maskFor(change.op, change.isDir),
 ): PluginEvent {
-  return { root: change.root, absPath: joinRoot(change.root, change.path), isDir: change.isDir, op: change.op, mask };
+  return {
+    root: change.root,
+    absPath: joinRoot(change.root, change.path),
+    isDir: change.isDir,
+    op: change.op,
+    mask,
+  };
 }
 
 /** Removes trailing slashes except for the root `/`. */

@@ -31,7 +31,12 @@ function compiled(source: string): RegExp {
  * Not URL-encoded (compat: a space goes out raw); only CR and LF become %0D/%0A so a file name
  * cannot add lines to the request. Pure.
  */
-export function cdnUrlPart(lp: CdnLocalPath, absPath: string, isDir: boolean, watch = lp.watch): string | undefined {
+export function cdnUrlPart(
+  lp: CdnLocalPath,
+  absPath: string,
+  isDir: boolean,
+  watch = lp.watch,
+): string | undefined {
   let rest: string;
   if (lp.regexurl.regex) {
     const m = compiled(lp.regexurl.match).exec(absPath);
@@ -76,11 +81,18 @@ export function cdnTargets(
 ): readonly { readonly lp: CdnLocalPath; readonly urlPart: string | undefined }[] {
   return cfg.localpaths
     .filter((lp) => isWithin(watchOverride ?? lp.watch, ev.absPath))
-    .map((lp) => ({ lp, urlPart: cdnUrlPart(lp, ev.absPath, ev.isDir, watchOverride ?? lp.watch) }));
+    .map((lp) => ({
+      lp,
+      urlPart: cdnUrlPart(lp, ev.absPath, ev.isDir, watchOverride ?? lp.watch),
+    }));
 }
 
 /** Sends one request and reads the reply (≤ 4096 bytes, until `whatsup…\n`, or until the peer closes). */
-function exchange(lp: CdnLocalPath, request: string, signal: AbortSignal): Promise<{ reply: string } | { error: string }> {
+function exchange(
+  lp: CdnLocalPath,
+  request: string,
+  signal: AbortSignal,
+): Promise<{ reply: string } | { error: string }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -90,11 +102,17 @@ function exchange(lp: CdnLocalPath, request: string, signal: AbortSignal): Promi
       s.destroy();
       resolve(r);
     };
-    const onAbort = (): void => { done({ error: 'aborted' }); };
+    const onAbort = (): void => {
+      done({ error: 'aborted' });
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     const text = (): string => Buffer.concat(chunks).subarray(0, MAX_REPLY).toString('latin1');
-    s.on('error', (e: NodeJS.ErrnoException) => { done({ error: e.code ?? e.message }); });
-    s.on('connect', () => { s.write(request, 'utf8'); });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      done({ error: e.code ?? e.message });
+    });
+    s.on('connect', () => {
+      s.write(request, 'utf8');
+    });
     s.on('data', (d: Buffer) => {
       chunks.push(d);
       size += d.length;
@@ -102,7 +120,9 @@ function exchange(lp: CdnLocalPath, request: string, signal: AbortSignal): Promi
       const w = t.indexOf('whatsup');
       if (size >= MAX_REPLY || (w >= 0 && t.indexOf('\n', w) >= 0)) done({ reply: t });
     });
-    s.on('end', () => { done({ reply: text() }); });
+    s.on('end', () => {
+      done({ reply: text() });
+    });
   });
 }
 
@@ -117,7 +137,9 @@ export async function runRefreshCdn(
   signal: AbortSignal,
   debug: (m: string) => void,
 ): Promise<CallResult> {
-  const sendable = targets.filter((t): t is { lp: CdnLocalPath; urlPart: string } => t.urlPart !== undefined);
+  const sendable = targets.filter(
+    (t): t is { lp: CdnLocalPath; urlPart: string } => t.urlPart !== undefined,
+  );
   if (sendable.length === 0) return ok('skipped');
   const problems = await Promise.all(
     sendable.map(async ({ lp, urlPart }) => {
@@ -130,12 +152,18 @@ export async function runRefreshCdn(
       if ('error' in r) return `${where}: ${r.error} (${shown})`;
       const status = /^HTTP\/\d\.\d (\d{3})/.exec(r.reply)?.[1];
       const w = whatsup(r.reply);
-      debug(`plugin refreshCDN: ${redact(w ?? `no whatsup in reply ${JSON.stringify(r.reply.split('\n')[0] ?? '')}`, lp.cdninfo.passwd)} ${shown}`);
-      if (status !== undefined && Number(status) >= 400) return `${where}: HTTP ${status} (${shown})`;
+      debug(
+        `plugin refreshCDN: ${redact(w ?? `no whatsup in reply ${JSON.stringify(r.reply.split('\n')[0] ?? '')}`, lp.cdninfo.passwd)} ${shown}`,
+      );
+      if (status !== undefined && Number(status) >= 400)
+        return `${where}: HTTP ${status} (${shown})`;
       return undefined;
     }),
   );
   const failed = problems.filter((p): p is string => p !== undefined);
   if (failed.length === 0) return ok('done');
-  return err({ level: 'warn', message: `refresh of ${showPath(ev.absPath)} failed: ${failed.join('; ')}` });
+  return err({
+    level: 'warn',
+    message: `refresh of ${showPath(ev.absPath)} failed: ${failed.join('; ')}`,
+  });
 }

@@ -7,7 +7,14 @@ import { unreachable } from '../util/unreachable.js';
 import { runCommand } from './command.js';
 import { runHttp, httpTargets } from './http.js';
 import { createPluginQueue, type CallResult } from './plugin-queue.js';
-import { PLUGIN_DEFAULTS, isWithin, showPath, trimSlash, type Plugin, type PluginEvent } from './plugin.js';
+import {
+  PLUGIN_DEFAULTS,
+  isWithin,
+  showPath,
+  trimSlash,
+  type Plugin,
+  type PluginEvent,
+} from './plugin.js';
 import { cdnTargets, runRefreshCdn } from './refresh-cdn.js';
 import { runSocket, socketDestinations } from './socket.js';
 
@@ -25,17 +32,26 @@ export interface CreatePluginOptions {
 }
 
 function missing(name: PluginName): Error {
-  return new Error(`Internal error: no <plugin name="${name}"> section in the config (checkPlugin must reject this first)`);
+  return new Error(
+    `Internal error: no <plugin name="${name}"> section in the config (checkPlugin must reject this first)`,
+  );
 }
 
 /**
  * Builds the plugin `name` from `config.plugins[name]`. Throws (a bug) when that section is
  * absent: call `checkPlugin` at start-up and exit on its errors first.
  */
-export function createPlugin(name: PluginName, config: Config, logger: Logger, opts: CreatePluginOptions = {}): Plugin {
+export function createPlugin(
+  name: PluginName,
+  config: Config,
+  logger: Logger,
+  opts: CreatePluginOptions = {},
+): Plugin {
   const clock = opts.clock ?? systemClock;
   const over = opts.watchOverride === undefined ? undefined : trimSlash(opts.watchOverride);
-  const debug = (m: string): void => { logger.debug(m); };
+  const debug = (m: string): void => {
+    logger.debug(m);
+  };
   let run: (ev: PluginEvent, signal: AbortSignal) => Promise<CallResult>;
   switch (name) {
     case 'command': {
@@ -48,7 +64,14 @@ export function createPlugin(name: PluginName, config: Config, logger: Logger, o
       const cfg = config.plugins.socket;
       if (cfg === undefined) throw missing(name);
       run = (ev, signal) =>
-        runSocket(socketDestinations(cfg, ev.absPath, over), ev, signal, clock, PLUGIN_DEFAULTS.socketTries, PLUGIN_DEFAULTS.socketRetryGapMs);
+        runSocket(
+          socketDestinations(cfg, ev.absPath, over),
+          ev,
+          signal,
+          clock,
+          PLUGIN_DEFAULTS.socketTries,
+          PLUGIN_DEFAULTS.socketRetryGapMs,
+        );
       break;
     }
     case 'refreshCDN': {
@@ -76,7 +99,14 @@ export function createPlugin(name: PluginName, config: Config, logger: Logger, o
     run,
     describe: (ev) => `${ev.op} ${showPath(ev.absPath)}`,
   });
-  return { name, notify: (ev) => { queue.push(ev); }, stats: () => queue.stats(), close: () => queue.close() };
+  return {
+    name,
+    notify: (ev) => {
+      queue.push(ev);
+    },
+    stats: () => queue.stats(),
+    close: () => queue.close(),
+  };
 }
 
 /**
@@ -113,7 +143,11 @@ export interface PluginCheck {
  * In sersync mode a plugin localpath that overlaps no `<sersync><localpath>` can never fire
  * (we do not replace the sync root with it as the original did): that is a warning. Pure.
  */
-export function checkPlugin(name: PluginName, config: Config, mode: 'sersync' | 'standalone'): PluginCheck {
+export function checkPlugin(
+  name: PluginName,
+  config: Config,
+  mode: 'sersync' | 'standalone',
+): PluginCheck {
   const errors: string[] = [];
   const warnings: string[] = [];
   const at = `plugin ${name}`;
@@ -123,12 +157,15 @@ export function checkPlugin(name: PluginName, config: Config, mode: 'sersync' | 
     return { errors, warnings };
   }
   const watches: string[] = 'localpaths' in section ? section.localpaths.map((lp) => lp.watch) : [];
-  if ('localpaths' in section && watches.length === 0) errors.push(`${at}: no <localpath watch=…> given`);
+  if ('localpaths' in section && watches.length === 0)
+    errors.push(`${at}: no <localpath watch=…> given`);
   if (mode === 'sersync') {
     const roots = config.sersync.localpaths.map((lp) => lp.watch);
     for (const w of watches) {
       if (!roots.some((r) => isWithin(r, w) || isWithin(w, r))) {
-        warnings.push(`${at}: <localpath watch="${w}"> overlaps no <sersync><localpath>; it only receives events under it, so it will never fire`);
+        warnings.push(
+          `${at}: <localpath watch="${w}"> overlaps no <sersync><localpath>; it only receives events under it, so it will never fire`,
+        );
       }
     }
   }
@@ -136,33 +173,46 @@ export function checkPlugin(name: PluginName, config: Config, mode: 'sersync' | 
     case 'command': {
       const c = config.plugins.command;
       if (c?.prefix.length === 0) errors.push(`${at}: <param prefix> is empty (nothing to run)`);
-      if (c?.prefix[0] !== undefined && /(^|\/)(ba|da|z)?sh$/.test(c.prefix[0]) && c.prefix.length === 1)
-        warnings.push(`${at}: prefix "${c.prefixRaw}" runs every changed file as a shell script (the template default)`);
+      if (
+        c?.prefix[0] !== undefined &&
+        /(^|\/)(ba|da|z)?sh$/.test(c.prefix[0]) &&
+        c.prefix.length === 1
+      )
+        warnings.push(
+          `${at}: prefix "${c.prefixRaw}" runs every changed file as a shell script (the template default)`,
+        );
       break;
     }
     case 'socket':
       for (const lp of config.plugins.socket?.localpaths ?? [])
-        if (lp.deshosts.length === 0) errors.push(`${at}: <localpath watch="${lp.watch}"> has no <deshost ip port>`);
+        if (lp.deshosts.length === 0)
+          errors.push(`${at}: <localpath watch="${lp.watch}"> has no <deshost ip port>`);
       break;
     case 'refreshCDN':
       for (const lp of config.plugins.refreshCDN?.localpaths ?? []) {
         const { domainname, username, passwd } = lp.cdninfo;
         if (domainname === '' || username === '' || passwd === '' || lp.sendurlBase === '')
-          errors.push(`${at}: <cdninfo domainname username passwd> and <sendurl base> must not be empty`);
+          errors.push(
+            `${at}: <cdninfo domainname username passwd> and <sendurl base> must not be empty`,
+          );
         if (lp.regexurl.regex) {
           try {
             new RegExp(lp.regexurl.match);
           } catch (e) {
-            errors.push(`${at}: <regexurl match> is not a valid regular expression: ${(e as Error).message}`);
+            errors.push(
+              `${at}: <regexurl match> is not a valid regular expression: ${(e as Error).message}`,
+            );
           }
         }
       }
       break;
     case 'http':
       for (const lp of config.plugins.http?.localpaths ?? []) {
-        if (lp.deshosts.length === 0) errors.push(`${at}: <localpath watch="${lp.watch}"> has no <deshost url>`);
+        if (lp.deshosts.length === 0)
+          errors.push(`${at}: <localpath watch="${lp.watch}"> has no <deshost url>`);
         for (const d of lp.deshosts)
-          if (!/^http:\/\/[^/]/i.test(d.url)) errors.push(`${at}: <deshost url> must be an http:// URL`);
+          if (!/^http:\/\/[^/]/i.test(d.url))
+            errors.push(`${at}: <deshost url> must be an http:// URL`);
       }
       break;
     default:

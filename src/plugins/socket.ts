@@ -29,7 +29,11 @@ export function socketDestinations(
 }
 
 /** One connect + write + close. Resolves with the error code/message on failure, undefined on success. */
-function sendOnce(dest: SocketDestination, payload: Buffer, signal: AbortSignal): Promise<string | undefined> {
+function sendOnce(
+  dest: SocketDestination,
+  payload: Buffer,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   return new Promise((resolve) => {
     const s = connect({ host: dest.ip, port: dest.port, family: 4 });
     const onAbort = (): void => {
@@ -73,7 +77,14 @@ export async function runSocket(
   const pause = (): Promise<void> =>
     new Promise((resolve) => {
       const cancel = clock.setTimeout(resolve, gapMs);
-      signal.addEventListener('abort', () => { cancel(); resolve(); }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          cancel();
+          resolve();
+        },
+        { once: true },
+      );
     });
   const deliver = async (d: SocketDestination): Promise<string | undefined> => {
     let last = 'aborted';
@@ -86,7 +97,9 @@ export async function runSocket(
     }
     return `${d.ip}:${d.port}: ${last}`;
   };
-  const failures = (await Promise.all(dests.map(deliver))).filter((f): f is string => f !== undefined);
+  const failures = (await Promise.all(dests.map(deliver))).filter(
+    (f): f is string => f !== undefined,
+  );
   if (failures.length === 0) return ok('done');
   return err({
     level: 'warn',

@@ -77,7 +77,11 @@ export function combine(queued: SlotState, next: Incoming): SlotState | null {
     case 'annihilate':
       return null;
     case 'absorb':
-      return { op: queued.op, isDir: next.op === 'upsert' ? next.isDir : queued.isDir, born: queued.born };
+      return {
+        op: queued.op,
+        isDir: next.op === 'upsert' ? next.isDir : queued.isDir,
+        born: queued.born,
+      };
     case 'replace':
       return next.op === 'upsert'
         ? { op: 'upsert', isDir: next.isDir, born: false }

@@ -29,7 +29,11 @@ export function split(
         hit.add(e);
       }
       if (hit.size === 0) return { synced: [], failed: [...entries], reason };
-      return { synced: entries.filter((e) => !hit.has(e)), failed: entries.filter((e) => hit.has(e)), reason };
+      return {
+        synced: entries.filter((e) => !hit.has(e)),
+        failed: entries.filter((e) => hit.has(e)),
+        reason,
+      };
     }
     default:
       return unreachable(outcome);

@@ -135,7 +135,8 @@ export class PathTrie<V> {
     const out: [string, V][] = [];
     const walk = (node: Node<V>, prefix: string): void => {
       if (node.has) out.push([prefix, node.value as V]);
-      for (const [name, child] of node.children) walk(child, prefix === '' ? name : `${prefix}/${name}`);
+      for (const [name, child] of node.children)
+        walk(child, prefix === '' ? name : `${prefix}/${name}`);
     };
     walk(this.#root, '');
     return out;

@@ -138,7 +138,8 @@ export class PendingSet {
       existing.born = false;
       existing.renamedFrom = undefined; // a retry is a plain sync (when in doubt, drop the hint)
       // A ready slot goes back to waiting: promote() makes it ready again once notBefore passed.
-      if (existing.state === 'ready' || existing.state === 'waiting') this.#setState(existing, 'waiting');
+      if (existing.state === 'ready' || existing.state === 'waiting')
+        this.#setState(existing, 'waiting');
       return;
     }
     const start = notBefore - this.#opts.quietMs;
@@ -212,11 +213,22 @@ export class PendingSet {
     const busy = isBusy(change.path);
     const below = this.#trie.takeDescendants(change.path);
     const slot: Mutable<Slot> = {
-      path: change.path, op: change.op, isDir: change.isDir, born: false, attempts: 0,
+      path: change.path,
+      op: change.op,
+      isDir: change.isDir,
+      born: false,
+      attempts: 0,
       // A requeued entry retries as a plain sync; a new change keeps a directory upsert's hint.
-      renamedFrom: how.newest && change.op === 'upsert' && change.isDir ? change.renamedFrom : undefined,
-      first, last: first, notBefore, closed: how.newest && change.closed === true,
-      state: 'gone', version: 0, queuedAt: NaN, seq: this.#seq++,
+      renamedFrom:
+        how.newest && change.op === 'upsert' && change.isDir ? change.renamedFrom : undefined,
+      first,
+      last: first,
+      notBefore,
+      closed: how.newest && change.closed === true,
+      state: 'gone',
+      version: 0,
+      queuedAt: NaN,
+      seq: this.#seq++,
     };
     for (const b of below) {
       // A new change is the newest word on this path: a removal swallows what is below it, an
@@ -237,7 +249,8 @@ export class PendingSet {
   /** A change landed on `slot` at `now`: extends its quiet window unless it is already ready. */
   #touch(slot: Mutable<Slot>, now: number): void {
     slot.last = Math.max(slot.last, now);
-    if (slot.state === 'waiting' && this.#readyAt(slot) !== slot.queuedAt) this.#setState(slot, 'waiting');
+    if (slot.state === 'waiting' && this.#readyAt(slot) !== slot.queuedAt)
+      this.#setState(slot, 'waiting');
   }
 
   #remove(slot: Mutable<Slot>): void {
@@ -278,7 +291,8 @@ export class PendingSet {
     }
     if (now >= this.#sweepAt) {
       this.#sweepAt = now + this.#opts.maxHoldMs;
-      for (const [dir, w] of this.#removedIn) if (w.last + this.#opts.maxHoldMs <= now) this.#removedIn.delete(dir);
+      for (const [dir, w] of this.#removedIn)
+        if (w.last + this.#opts.maxHoldMs <= now) this.#removedIn.delete(dir);
     }
   }
 
@@ -286,7 +300,8 @@ export class PendingSet {
     const dir = dirOf(path);
     const w = this.#removedIn.get(dir);
     // A window closes maxHoldMs after it opened (its removals then go); later ones open the next.
-    if (w === undefined || now >= w.first + this.#opts.maxHoldMs) this.#removedIn.set(dir, { first: now, last: now });
+    if (w === undefined || now >= w.first + this.#opts.maxHoldMs)
+      this.#removedIn.set(dir, { first: now, last: now });
     else w.last = now;
   }
 

@@ -36,7 +36,12 @@ export interface SchedulerOptions {
   readonly quietMs: number;
   /** Retry delay: initialMs * 2^(attempts-1), capped at capMs. */
   readonly backoff: { readonly initialMs: number; readonly capMs: number };
-  readonly onRetry?: (target: Target, entries: readonly Entry[], delayMs: number, reason: string) => void;
+  readonly onRetry?: (
+    target: Target,
+    entries: readonly Entry[],
+    delayMs: number,
+    reason: string,
+  ) => void;
   /** Called with the entries that reached the target (the plugin hook). */
   readonly onSynced?: (target: Target, entries: readonly Entry[]) => void;
   /** Tuning knobs; every one has a default in SCHEDULER_POLICY. */
@@ -105,18 +110,26 @@ export class Scheduler {
 
   constructor(opts: SchedulerOptions) {
     if (!Number.isInteger(opts.maxInFlight) || opts.maxInFlight < 1) {
-      throw new RangeError(`Internal error: maxInFlight must be a positive integer, got ${opts.maxInFlight}`);
+      throw new RangeError(
+        `Internal error: maxInFlight must be a positive integer, got ${opts.maxInFlight}`,
+      );
     }
     this.#opts = opts;
     this.#policy = { ...SCHEDULER_POLICY, ...opts.policy };
     const pendingOpts = {
-      quietMs: opts.quietMs, maxHoldMs: Math.max(this.#policy.maxHoldMs, opts.quietMs), closedQuietMs: this.#policy.closedQuietMs,
+      quietMs: opts.quietMs,
+      maxHoldMs: Math.max(this.#policy.maxHoldMs, opts.quietMs),
+      closedQuietMs: this.#policy.closedQuietMs,
     };
     this.#lanes = opts.targets.map((target) => {
       const inFlight = new PathTrie<Entry>();
       const lane: Lane = {
-        target, pending: new PendingSet(pendingOpts), inFlight, runs: new Set(),
-        isBusy: (path) => inFlight.overlapsAny(path), lastAddAt: -Infinity,
+        target,
+        pending: new PendingSet(pendingOpts),
+        inFlight,
+        runs: new Set(),
+        isBusy: (path) => inFlight.overlapsAny(path),
+        lastAddAt: -Infinity,
       };
       const list = this.#byRoot.get(target.root) ?? [];
       list.push(lane);
@@ -167,7 +180,8 @@ export class Scheduler {
 
   #fanOut(root: string, change: PendingChange): void {
     const lanes = this.#byRoot.get(root);
-    if (lanes === undefined) throw new Error(`Internal error: change for unknown root ${JSON.stringify(root)}`);
+    if (lanes === undefined)
+      throw new Error(`Internal error: change for unknown root ${JSON.stringify(root)}`);
     const now = this.#opts.clock.now();
     for (const lane of lanes) {
       lane.pending.add(change, now, lane.isBusy);
@@ -184,8 +198,10 @@ export class Scheduler {
       const start = this.#turn++ % Math.max(1, this.#lanes.length);
       const rotated = [...this.#lanes.slice(start), ...this.#lanes.slice(0, start)];
       // Idle targets first, so one target's burst cannot starve another's lone change.
-      const wanting = [...rotated.filter((l) => l.runs.size === 0), ...rotated.filter((l) => l.runs.size > 0)]
-        .filter((l) => this.#wantsRun(l, now));
+      const wanting = [
+        ...rotated.filter((l) => l.runs.size === 0),
+        ...rotated.filter((l) => l.runs.size > 0),
+      ].filter((l) => this.#wantsRun(l, now));
       wanting.forEach((lane, i) => {
         const free = this.#opts.maxInFlight - this.#inFlight;
         // An idle target may spread a burst over its share of the free workers; a running one
@@ -213,7 +229,8 @@ export class Scheduler {
         // k runs in flight: the (k+1)-th needs k * parallelMinReady ready entries, so a long burst
         // grows fewer, bigger runs instead of one small run every few ms.
         if (ready >= this.#policy.parallelMinReady * lane.runs.size) return true;
-        if (lane.runs.size < 2 && now - lane.lastAddAt >= this.#policy.parallelWhenQuietMs) return true;
+        if (lane.runs.size < 2 && now - lane.lastAddAt >= this.#policy.parallelWhenQuietMs)
+          return true;
         const oldest = lane.pending.oldestReadyAt(now);
         return oldest !== null && now - oldest >= this.#policy.parallelAfterMs;
       }
@@ -230,7 +247,8 @@ export class Scheduler {
     if (lane.runs.size > 0) {
       const oldest = lane.pending.oldestReadyAt(now);
       if (oldest !== null) at = Math.min(at, Math.max(now, oldest + this.#policy.parallelAfterMs));
-      if (oldest !== null && lane.runs.size < 2) at = Math.min(at, Math.max(now, lane.lastAddAt + this.#policy.parallelWhenQuietMs));
+      if (oldest !== null && lane.runs.size < 2)
+        at = Math.min(at, Math.max(now, lane.lastAddAt + this.#policy.parallelWhenQuietMs));
     }
     return at;
   }
@@ -239,7 +257,8 @@ export class Scheduler {
     const { maxBatchEntries: maxEntries, minShardEntries: minEntries } = this.#policy;
     const max = Math.min(lane.pending.readyCount(now), shards * maxEntries);
     const entries = lane.pending.takeReady(now, lane.isBusy, max);
-    for (const batch of shard(lane.target, entries, { shards, maxEntries, minEntries })) this.#start(lane, batch);
+    for (const batch of shard(lane.target, entries, { shards, maxEntries, minEntries }))
+      this.#start(lane, batch);
   }
 
   #start(lane: Lane, batch: Batch): void {
@@ -254,9 +273,14 @@ export class Scheduler {
     }
     // A rejection is a bug on the sync side (or a dead worker): retry the entries rather than lose them.
     void run.then(
-      (outcome) => { this.#settle(lane, batch, outcome); },
+      (outcome) => {
+        this.#settle(lane, batch, outcome);
+      },
       (e: unknown) => {
-        this.#settle(lane, batch, { kind: 'failed', reason: `runBatch rejected: ${e instanceof Error ? e.message : String(e)}` });
+        this.#settle(lane, batch, {
+          kind: 'failed',
+          reason: `runBatch rejected: ${e instanceof Error ? e.message : String(e)}`,
+        });
       },
     );
   }
@@ -276,7 +300,8 @@ export class Scheduler {
     lane.pending.released(lane.isBusy);
     this.#pump();
     if (synced.length > 0) this.#opts.onSynced?.(lane.target, synced);
-    for (const [delay, entries] of groups) this.#opts.onRetry?.(lane.target, entries, delay, reason);
+    for (const [delay, entries] of groups)
+      this.#opts.onRetry?.(lane.target, entries, delay, reason);
   }
 
   #backoffMs(attempts: number): number {
@@ -288,11 +313,14 @@ export class Scheduler {
     if (this.#closed || at >= this.#timerAt) return;
     this.#disarm();
     this.#timerAt = at;
-    this.#cancelTimer = this.#opts.clock.setTimeout(() => {
-      this.#timerAt = Infinity;
-      this.#cancelTimer = null;
-      this.#pump();
-    }, Math.max(0, at - this.#opts.clock.now()));
+    this.#cancelTimer = this.#opts.clock.setTimeout(
+      () => {
+        this.#timerAt = Infinity;
+        this.#cancelTimer = null;
+        this.#pump();
+      },
+      Math.max(0, at - this.#opts.clock.now()),
+    );
   }
 
   #disarm(): void {

@@ -54,7 +54,9 @@ export function renderFailLogFile(
   inherited: readonly InheritedEntry[] = [],
   maxPathsPerEntry = 200,
 ): string {
-  let out = inherited.map((e) => `${e.status === undefined ? '' : `#errno ${e.status}\n`}${e.text}\n\n`).join('');
+  let out = inherited
+    .map((e) => `${e.status === undefined ? '' : `#errno ${e.status}\n`}${e.text}\n\n`)
+    .join('');
   for (const { target, paths } of failures) {
     const byStatus = new Map<number, string[]>();
     for (const [p, status] of paths) byStatus.set(status, [...(byStatus.get(status) ?? []), p]);
@@ -76,7 +78,12 @@ export function createFailLogFile(opts: FailLogFileOptions): FailLogFile {
   let lastError: Error | undefined;
 
   const writeOnce = async (): Promise<void> => {
-    const text = renderFailLogFile(byTarget.values(), opts.commandFor, opts.inherited, opts.maxPathsPerEntry);
+    const text = renderFailLogFile(
+      byTarget.values(),
+      opts.commandFor,
+      opts.inherited,
+      opts.maxPathsPerEntry,
+    );
     const tmp = `${opts.path}.${process.pid}.tmp`;
     await writeFile(tmp, text, { mode: 0o600 });
     await chmod(tmp, 0o600); // the umask may have narrowed it; never wider (the original did chmod 777)

@@ -44,7 +44,8 @@ export function renderEntry(e: FailLogEntry): string {
   return `#errno ${e.status}\n${renderCommand(e)}\n\n`;
 }
 
-type Token = { readonly op: false; readonly value: string } | { readonly op: true; readonly value: string };
+type Token =
+  { readonly op: false; readonly value: string } | { readonly op: true; readonly value: string };
 
 interface Scan {
   readonly tokens: Token[];
@@ -158,8 +159,10 @@ export function parseFailLog(text: string): ParsedEntry[] {
     const scan = scanCommand(text, cmdStart);
     const raw = text.slice(cmdStart, scan.end).replace(/\n$/, '');
     const cmd = scan.foreign ? undefined : ours(scan.tokens);
-    if (cmd !== undefined && status !== undefined) out.push({ kind: 'ours', status, ...cmd, text: raw });
-    else if (raw.trim() !== '' || status !== undefined) out.push({ kind: 'foreign', status, text: raw });
+    if (cmd !== undefined && status !== undefined)
+      out.push({ kind: 'ours', status, ...cmd, text: raw });
+    else if (raw.trim() !== '' || status !== undefined)
+      out.push({ kind: 'foreign', status, text: raw });
     i = Math.max(scan.end, cmdStart + 1);
   }
   return out;
@@ -169,11 +172,14 @@ export function parseFailLog(text: string): ParsedEntry[] {
  * The paths and destination of a replay command built by `replayArgv` (`… -- ./p1 ./p2 DEST`),
  * or undefined for any other shape.
  */
-export function replayTargets(argv: readonly string[]): { paths: string[]; destination: string } | undefined {
+export function replayTargets(
+  argv: readonly string[],
+): { paths: string[]; destination: string } | undefined {
   const sep = argv.indexOf('--');
   if (sep < 0 || argv.length < sep + 3) return undefined;
   const after = argv.slice(sep + 1);
   const destination = after.pop();
-  if (destination === undefined || !after.every((a) => a.startsWith('./') && a.length > 2)) return undefined;
+  if (destination === undefined || !after.every((a) => a.startsWith('./') && a.length > 2))
+    return undefined;
   return { paths: after.map((a) => a.slice(2)), destination };
 }

@@ -61,11 +61,15 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * payload over MAX_PAYLOAD, `subtree` on a 'pending'. Encodes nothing.
  */
 export function checkedSize(r: JournalRecord): number {
-  if (!r.targetKey.isWellFormed()) throw new Error('Internal error: journal target key is not well-formed UTF-16');
-  if (!r.path.isWellFormed()) throw new Error('Internal error: journal path is not well-formed UTF-16');
-  if (r.subtree === true && r.kind !== 'done') throw new Error('Internal error: subtree on a pending record');
+  if (!r.targetKey.isWellFormed())
+    throw new Error('Internal error: journal target key is not well-formed UTF-16');
+  if (!r.path.isWellFormed())
+    throw new Error('Internal error: journal path is not well-formed UTF-16');
+  if (r.subtree === true && r.kind !== 'done')
+    throw new Error('Internal error: subtree on a pending record');
   const size = encodedSize(r.targetKey, r.path);
-  if (size - FRAME_BYTES > MAX_PAYLOAD) throw new Error(`Internal error: journal record of ${size - FRAME_BYTES} bytes`);
+  if (size - FRAME_BYTES > MAX_PAYLOAD)
+    throw new Error(`Internal error: journal record of ${size - FRAME_BYTES} bytes`);
   return size;
 }
 
@@ -89,7 +93,10 @@ export function encodeRecords(records: readonly JournalRecord[]): Buffer {
     p += 15 + keyLen;
     p += out.write(r.path, p, 'utf8');
     out.writeUInt32LE(p - start - FRAME_BYTES, start + 1);
-    out.writeUInt32LE(crc32(out, start + FRAME_BYTES, p, crc32(out, start + 1, start + 5)), start + 5);
+    out.writeUInt32LE(
+      crc32(out, start + FRAME_BYTES, p, crc32(out, start + 1, start + 5)),
+      start + 5,
+    );
   }
   return out;
 }
@@ -156,7 +163,8 @@ export class JournalDecoder {
   /** Decodes the records complete in what was pushed so far. */
   push(chunk: Uint8Array): JournalRecord[] {
     if (this.#finished) throw new Error('Internal error: JournalDecoder.push after finish');
-    if (this.#buf.length === 0) this.#buf = new Uint8Array(chunk); // a copy, also of a Buffer (whose slice() is a view)
+    if (this.#buf.length === 0)
+      this.#buf = new Uint8Array(chunk); // a copy, also of a Buffer (whose slice() is a view)
     else {
       const joined = new Uint8Array(this.#buf.length + chunk.length);
       joined.set(this.#buf);
@@ -211,7 +219,10 @@ export class JournalDecoder {
 }
 
 /** Whole-buffer decode of the bytes after the header (tests, small files). */
-export function decodeRecords(bytes: Uint8Array): { records: JournalRecord[]; garbageBytes: number } {
+export function decodeRecords(bytes: Uint8Array): {
+  records: JournalRecord[];
+  garbageBytes: number;
+} {
   const d = new JournalDecoder();
   const records = [...d.push(bytes), ...d.finish()];
   return { records, garbageBytes: d.garbageBytes };

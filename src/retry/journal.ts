@@ -9,7 +9,15 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../util/result.js';
-import { checkedSize, checkHeader, encodedSize, encodeRecords, JOURNAL_HEADER, JournalDecoder, type JournalRecord } from './journal-codec.js';
+import {
+  checkedSize,
+  checkHeader,
+  encodedSize,
+  encodeRecords,
+  JOURNAL_HEADER,
+  JournalDecoder,
+  type JournalRecord,
+} from './journal-codec.js';
 
 export type { JournalRecord } from './journal-codec.js';
 
@@ -88,7 +96,8 @@ class State {
     let changed = this.#drop(paths, r.path);
     if (r.subtree === true) {
       const prefix = r.path === '' ? '' : `${r.path}/`;
-      for (const p of paths.keys()) if (p.startsWith(prefix)) changed = this.#drop(paths, p) || changed;
+      for (const p of paths.keys())
+        if (p.startsWith(prefix)) changed = this.#drop(paths, p) || changed;
     }
     if (paths.size === 0) this.byTarget.delete(r.targetKey);
     return changed;
@@ -104,7 +113,8 @@ class State {
   /** The live records, as compaction writes them. */
   *records(): Generator<JournalRecord> {
     for (const [targetKey, paths] of this.byTarget) {
-      for (const [path, { op, isDir }] of paths) yield { kind: 'pending', targetKey, path, op, isDir };
+      for (const [path, { op, isDir }] of paths)
+        yield { kind: 'pending', targetKey, path, op, isDir };
     }
   }
 }
@@ -129,7 +139,10 @@ function encodeQueue(parts: readonly (JournalRecord | Uint8Array)[]): Buffer {
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 /** Writes all of `data` at the end of `fh` (O_APPEND); on failure says how much was written. */
-async function writeAll(fh: FileHandle, data: Uint8Array): Promise<{ written: number; error?: Error }> {
+async function writeAll(
+  fh: FileHandle,
+  data: Uint8Array,
+): Promise<{ written: number; error?: Error }> {
   let written = 0;
   try {
     while (written < data.length) written += (await fh.write(data, written)).bytesWritten;
@@ -153,7 +166,12 @@ async function fsyncDir(dir: string): Promise<void> {
  * the dir, and returns the still open handle: it IS the journal now, so there is no reopen that
  * could fail after the rename. A failed directory fsync is only reported (the rename happened).
  */
-async function replaceFile(dir: string, file: string, bytes: Uint8Array, onError: (e: Error) => void): Promise<FileHandle> {
+async function replaceFile(
+  dir: string,
+  file: string,
+  bytes: Uint8Array,
+  onError: (e: Error) => void,
+): Promise<FileHandle> {
   const tmp = `${file}.tmp`;
   await unlink(tmp).catch(() => undefined); // left over from a crash during compaction
   const fh = await open(tmp, 'ax', 0o600);
@@ -174,7 +192,10 @@ async function replaceFile(dir: string, file: string, bytes: Uint8Array, onError
 }
 
 /** Reads the journal file into `state`. Returns its size and whether anything in it was dead. */
-async function replay(file: string, state: State): Promise<Result<{ size: number; dead: boolean }, string>> {
+async function replay(
+  file: string,
+  state: State,
+): Promise<Result<{ size: number; dead: boolean }, string>> {
   let fh: FileHandle;
   try {
     fh = await open(file, 'r');
@@ -186,7 +207,10 @@ async function replay(file: string, state: State): Promise<Result<{ size: number
     const head = new Uint8Array(JOURNAL_HEADER.length);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
     const header = checkHeader(head.subarray(0, bytesRead));
-    if (header === 'foreign') return err('does not start with the sersync journal header (another program\'s file, or a newer format); move it away');
+    if (header === 'foreign')
+      return err(
+        "does not start with the sersync journal header (another program's file, or a newer format); move it away",
+      );
     if (header === 'empty') return ok({ size: bytesRead, dead: true });
     const decoder = new JournalDecoder();
     const buf = new Uint8Array(READ_CHUNK);
@@ -216,7 +240,8 @@ async function prepareDir(dir: string): Promise<string | undefined> {
   if (!st.isDirectory()) return 'is not a directory';
   const uid = process.getuid?.();
   // Someone else's directory (e.g. planted in /tmp) could feed us paths to sync or delete.
-  if (uid !== undefined && st.uid !== uid) return `is owned by uid ${st.uid}, not by this process (uid ${uid})`;
+  if (uid !== undefined && st.uid !== uid)
+    return `is owned by uid ${st.uid}, not by this process (uid ${uid})`;
   if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700);
   return undefined;
 }
@@ -292,7 +317,14 @@ class FileJournal implements Journal {
   #noCompactBelow = 0;
   #closed = false;
 
-  constructor(dir: string, file: string, fh: FileHandle, state: State, size: number, opts: JournalOptions) {
+  constructor(
+    dir: string,
+    file: string,
+    fh: FileHandle,
+    state: State,
+    size: number,
+    opts: JournalOptions,
+  ) {
     this.#dir = dir;
     this.#file = file;
     this.#fh = fh;
@@ -329,7 +361,10 @@ class FileJournal implements Journal {
   outstanding(): Map<string, OutstandingPath[]> {
     const out = new Map<string, OutstandingPath[]>();
     for (const [key, paths] of this.#state.byTarget) {
-      out.set(key, [...paths].map(([path, { op, isDir }]) => ({ path, op, isDir })));
+      out.set(
+        key,
+        [...paths].map(([path, { op, isDir }]) => ({ path, op, isDir })),
+      );
     }
     return out;
   }
@@ -342,7 +377,8 @@ class FileJournal implements Journal {
     try {
       if (this.#flushing !== undefined) await this.#flushing;
       if (this.#queue.length > 0) await this.#flush();
-      if (this.#queue.length > 0) throw new Error(`journal ${this.#file}: ${this.#queuedBytes} bytes could not be written`);
+      if (this.#queue.length > 0)
+        throw new Error(`journal ${this.#file}: ${this.#queuedBytes} bytes could not be written`);
     } finally {
       await this.#fh.close();
     }
@@ -352,7 +388,8 @@ class FileJournal implements Journal {
   #schedule(): void {
     if (this.#closed || this.#timer !== undefined || this.#flushing !== undefined) return;
     if (this.#queue.length === 0) return;
-    const backoff = this.#failures === 0 ? 0 : Math.min(MAX_RETRY_MS, this.#fsyncMs * 2 ** this.#failures);
+    const backoff =
+      this.#failures === 0 ? 0 : Math.min(MAX_RETRY_MS, this.#fsyncMs * 2 ** this.#failures);
     const delay = Math.max(0, this.#lastFlushAt + Math.max(this.#fsyncMs, backoff) - Date.now());
     // Not unref'd on purpose: appended records keep the process alive until they are on disk.
     this.#timer = setTimeout(() => {
@@ -376,7 +413,11 @@ class FileJournal implements Journal {
     const projected = this.#size + this.#queuedBytes;
     this.#queue = [];
     this.#queuedBytes = 0;
-    if (projected > this.#compactAt && projected >= this.#noCompactBelow && this.#state.liveBytes * 4 < projected) {
+    if (
+      projected > this.#compactAt &&
+      projected >= this.#noCompactBelow &&
+      this.#state.liveBytes * 4 < projected
+    ) {
       // The live state already includes the queued records: the compacted file replaces them.
       const bytes = Buffer.concat([JOURNAL_HEADER, encodeRecords([...this.#state.records()])]);
       let fh: FileHandle;

@@ -3,7 +3,13 @@
 // Pure: time comes in as `now` arguments, live figures through an injected `probe`.
 import type { BatchOutcome } from '../queue/types.js';
 import { FS_EVENT_KINDS, type FsEvent, type RescanReason } from '../watch/fs-event.js';
-import { createRegistry, type Counter, type Gauge, type Histogram, type MetricsRegistry } from './metrics.js';
+import {
+  createRegistry,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type MetricsRegistry,
+} from './metrics.js';
 import {
   assessHealth,
   type Health,
@@ -60,7 +66,11 @@ const RESCAN_REASONS: Readonly<Record<RescanReason, true>> = {
   'root-lost': true,
   'backend-error': true,
 };
-const RUN_RESULTS: Readonly<Record<BatchOutcome['kind'], true>> = { ok: true, partial: true, failed: true };
+const RUN_RESULTS: Readonly<Record<BatchOutcome['kind'], true>> = {
+  ok: true,
+  partial: true,
+  failed: true,
+};
 
 /** The metrics the daemon feeds, plus the status/health view built from them. */
 export interface DaemonMetrics {
@@ -126,21 +136,71 @@ const oneLine = (s: string): string => {
 /** Declares every daemon metric in a fresh registry and returns the feeding helpers. */
 export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
   const registry = createRegistry();
-  const eventsTotal = registry.counter('sersync_events_total', 'Watcher events received, by kind (before filtering).', ['kind']);
-  const rsyncRunsTotal = registry.counter('sersync_rsync_runs_total', 'rsync runs finished, by remote and result (ok, partial, failed).', ['remote', 'result']);
-  const rsyncItemsTotal = registry.counter('sersync_rsync_items_total', 'Items rsync reported sent or deleted, by remote.', ['remote']);
-  const rsyncBytesTotal = registry.counter('sersync_rsync_bytes_total', 'File bytes sent by rsync, by remote (0 until the runner reports bytes).', ['remote']);
-  const rsyncRunSeconds = registry.histogram('sersync_rsync_run_duration_seconds', 'Wall time of one rsync run, by remote.', RUN_BUCKETS, ['remote']);
-  const queueDepth = registry.gauge('sersync_queue_pending_paths', 'Paths waiting to be synced (queued or waiting for a retry).');
+  const eventsTotal = registry.counter(
+    'sersync_events_total',
+    'Watcher events received, by kind (before filtering).',
+    ['kind'],
+  );
+  const rsyncRunsTotal = registry.counter(
+    'sersync_rsync_runs_total',
+    'rsync runs finished, by remote and result (ok, partial, failed).',
+    ['remote', 'result'],
+  );
+  const rsyncItemsTotal = registry.counter(
+    'sersync_rsync_items_total',
+    'Items rsync reported sent or deleted, by remote.',
+    ['remote'],
+  );
+  const rsyncBytesTotal = registry.counter(
+    'sersync_rsync_bytes_total',
+    'File bytes sent by rsync, by remote (0 until the runner reports bytes).',
+    ['remote'],
+  );
+  const rsyncRunSeconds = registry.histogram(
+    'sersync_rsync_run_duration_seconds',
+    'Wall time of one rsync run, by remote.',
+    RUN_BUCKETS,
+    ['remote'],
+  );
+  const queueDepth = registry.gauge(
+    'sersync_queue_pending_paths',
+    'Paths waiting to be synced (queued or waiting for a retry).',
+  );
   const inFlight = registry.gauge('sersync_rsync_in_flight', 'rsync runs in progress.');
-  const syncLatencySeconds = registry.histogram('sersync_sync_latency_seconds', 'Time from the first unsynced change of a path to its successful sync.', LATENCY_BUCKETS);
-  const retriesTotal = registry.counter('sersync_retries_total', 'Paths requeued for a retry after a failed or partial rsync run, by remote.', ['remote']);
-  const overflowsTotal = registry.counter('sersync_overflows_total', 'Watcher losses (event queue overflow, watch limit, lost root) that forced a full sync, by reason.', ['reason']);
+  const syncLatencySeconds = registry.histogram(
+    'sersync_sync_latency_seconds',
+    'Time from the first unsynced change of a path to its successful sync.',
+    LATENCY_BUCKETS,
+  );
+  const retriesTotal = registry.counter(
+    'sersync_retries_total',
+    'Paths requeued for a retry after a failed or partial rsync run, by remote.',
+    ['remote'],
+  );
+  const overflowsTotal = registry.counter(
+    'sersync_overflows_total',
+    'Watcher losses (event queue overflow, watch limit, lost root) that forced a full sync, by reason.',
+    ['reason'],
+  );
   const watches = registry.gauge('sersync_watches', 'Directories currently watched.');
-  const failLogBytes = registry.gauge('sersync_fail_log_bytes', 'Size of the fail-log file in bytes.');
-  const watching = registry.gauge('sersync_watching', '1 while every root is watched and changes are synced, else 0.');
-  const remoteUp = registry.gauge('sersync_remote_up', '1 when the last rsync run to the remote succeeded (or none ran yet), 0 while it fails.', ['remote']);
-  const lastSuccess = registry.gauge('sersync_remote_last_success_timestamp_seconds', 'Unix time of the last successful rsync run to the remote.', ['remote']);
+  const failLogBytes = registry.gauge(
+    'sersync_fail_log_bytes',
+    'Size of the fail-log file in bytes.',
+  );
+  const watching = registry.gauge(
+    'sersync_watching',
+    '1 while every root is watched and changes are synced, else 0.',
+  );
+  const remoteUp = registry.gauge(
+    'sersync_remote_up',
+    '1 when the last rsync run to the remote succeeded (or none ran yet), 0 while it fails.',
+    ['remote'],
+  );
+  const lastSuccess = registry.gauge(
+    'sersync_remote_last_success_timestamp_seconds',
+    'Unix time of the last successful rsync run to the remote.',
+    ['remote'],
+  );
   const startTime = registry.gauge('sersync_start_time_seconds', 'Unix time the service started.');
 
   let state: ServiceState = 'starting';
@@ -148,10 +208,20 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
   const remoteState = (ref: RemoteRef): RemoteState => {
     let s = remotes.get(key(ref));
     if (s === undefined) {
-      s = { ref: { label: ref.label, root: ref.root }, failures: 0, consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null, failingSince: null, lastError: null };
+      s = {
+        ref: { label: ref.label, root: ref.root },
+        failures: 0,
+        consecutiveFailures: 0,
+        lastSuccessAt: null,
+        lastFailureAt: null,
+        failingSince: null,
+        lastError: null,
+      };
       remotes.set(key(ref), s);
-      for (const result of Object.keys(RUN_RESULTS)) rsyncRunsTotal.inc({ remote: ref.label, result }, 0);
-      for (const c of [rsyncItemsTotal, rsyncBytesTotal, retriesTotal]) c.inc({ remote: ref.label }, 0);
+      for (const result of Object.keys(RUN_RESULTS))
+        rsyncRunsTotal.inc({ remote: ref.label, result }, 0);
+      for (const c of [rsyncItemsTotal, rsyncBytesTotal, retriesTotal])
+        c.inc({ remote: ref.label }, 0);
     }
     return s;
   };
@@ -231,7 +301,8 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
       rsyncRunsTotal.inc({ remote: remote.label, result: outcome.kind });
       if (detail.items !== undefined) rsyncItemsTotal.inc({ remote: remote.label }, detail.items);
       if (detail.bytes !== undefined) rsyncBytesTotal.inc({ remote: remote.label }, detail.bytes);
-      if (detail.durationMs !== undefined) rsyncRunSeconds.observe({ remote: remote.label }, detail.durationMs / 1000);
+      if (detail.durationMs !== undefined)
+        rsyncRunSeconds.observe({ remote: remote.label }, detail.durationMs / 1000);
       if (outcome.kind === 'ok') {
         s.consecutiveFailures = 0;
         s.failingSince = null;
@@ -243,7 +314,9 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
       s.failingSince ??= now;
       s.lastFailureAt = now;
       s.lastError = oneLine(
-        outcome.kind === 'failed' ? outcome.reason : `partial: ${outcome.failedPaths.length} path(s) failed`,
+        outcome.kind === 'failed'
+          ? outcome.reason
+          : `partial: ${outcome.failedPaths.length} path(s) failed`,
       );
     },
     recordRetry(remote, paths) {
@@ -257,7 +330,8 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
       for (const t of changedAt) syncLatencySeconds.observe({}, Math.max(0, now - t) / 1000);
     },
     status,
-    health: (now) => assessHealth(status(), now, opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }),
+    health: (now) =>
+      assessHealth(status(), now, opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }),
     source: (now) => ({ status, health: () => dm.health(now()), metrics: registry }),
   };
   return dm;

@@ -35,7 +35,11 @@ export interface Histogram<L extends string = never> {
 
 /** Where metrics are declared; renders them all. Declaring a name twice is a bug and throws. */
 export interface MetricsRegistry {
-  counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
+  counter<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames?: readonly L[],
+  ): Counter<L>;
   gauge<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
   histogram<L extends string = never>(
     name: string,
@@ -75,25 +79,48 @@ export function createRegistry(): MetricsRegistry {
   const families = new Map<string, Family>();
   const hooks: (() => void)[] = [];
 
-  const declare = (name: string, help: string, kind: Kind, labelNames: readonly string[], buckets: readonly number[]): Family => {
-    if (!METRIC_NAME.test(name)) throw new Error(`Internal error: invalid metric name ${JSON.stringify(name)}`);
+  const declare = (
+    name: string,
+    help: string,
+    kind: Kind,
+    labelNames: readonly string[],
+    buckets: readonly number[],
+  ): Family => {
+    if (!METRIC_NAME.test(name))
+      throw new Error(`Internal error: invalid metric name ${JSON.stringify(name)}`);
     if (families.has(name)) throw new Error(`Internal error: metric ${name} declared twice`);
     for (const l of labelNames) {
       if (!LABEL_NAME.test(l) || l.startsWith('__') || (kind === 'histogram' && l === 'le')) {
         throw new Error(`Internal error: invalid label name ${JSON.stringify(l)} on ${name}`);
       }
     }
-    if (new Set(labelNames).size !== labelNames.length) throw new Error(`Internal error: duplicate label on ${name}`);
-    const f: Family = { name, help, kind, labelNames: [...labelNames], buckets: [...buckets], series: new Map() };
+    if (new Set(labelNames).size !== labelNames.length)
+      throw new Error(`Internal error: duplicate label on ${name}`);
+    const f: Family = {
+      name,
+      help,
+      kind,
+      labelNames: [...labelNames],
+      buckets: [...buckets],
+      series: new Map(),
+    };
     families.set(name, f);
     return f;
   };
 
   /** The values of one series, or undefined when it was never touched. Wrong label names are a bug. */
-  const find = (f: Family, labels: Readonly<Record<string, string>>): { key: string; values: string[]; slot: number[] | undefined } => {
+  const find = (
+    f: Family,
+    labels: Readonly<Record<string, string>>,
+  ): { key: string; values: string[]; slot: number[] | undefined } => {
     const keys = Object.keys(labels);
-    if (keys.length !== f.labelNames.length || !f.labelNames.every((n) => typeof labels[n] === 'string')) {
-      throw new Error(`Internal error: ${f.name} takes labels {${f.labelNames.join(',')}}, got {${keys.join(',')}}`);
+    if (
+      keys.length !== f.labelNames.length ||
+      !f.labelNames.every((n) => typeof labels[n] === 'string')
+    ) {
+      throw new Error(
+        `Internal error: ${f.name} takes labels {${f.labelNames.join(',')}}, got {${keys.join(',')}}`,
+      );
     }
     const values = f.labelNames.map((n) => labels[n] ?? '');
     const key = values.join('\u0000');
@@ -109,11 +136,16 @@ export function createRegistry(): MetricsRegistry {
   };
 
   const finite = (name: string, v: number): void => {
-    if (!Number.isFinite(v)) throw new Error(`Internal error: ${name} given a non-finite value ${v}`);
+    if (!Number.isFinite(v))
+      throw new Error(`Internal error: ${name} given a non-finite value ${v}`);
   };
 
   return {
-    counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    counter<L extends string = never>(
+      name: string,
+      help: string,
+      labelNames: readonly L[] = [],
+    ): Counter<L> {
       const f = declare(name, help, 'counter', labelNames, []);
       if (labelNames.length === 0) slot(f, {});
       return {
@@ -127,7 +159,11 @@ export function createRegistry(): MetricsRegistry {
         get: (labels) => find(f, labels).slot?.[0] ?? 0,
       };
     },
-    gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    gauge<L extends string = never>(
+      name: string,
+      help: string,
+      labelNames: readonly L[] = [],
+    ): Gauge<L> {
       const f = declare(name, help, 'gauge', labelNames, []);
       if (labelNames.length === 0) slot(f, {});
       return {
@@ -154,8 +190,13 @@ export function createRegistry(): MetricsRegistry {
       buckets: readonly number[],
       labelNames: readonly L[] = [],
     ): Histogram<L> {
-      if (buckets.length === 0 || buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= (buckets[i - 1] ?? b)))) {
-        throw new Error(`Internal error: histogram ${name} needs finite, strictly ascending buckets`);
+      if (
+        buckets.length === 0 ||
+        buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= (buckets[i - 1] ?? b)))
+      ) {
+        throw new Error(
+          `Internal error: histogram ${name} needs finite, strictly ascending buckets`,
+        );
       }
       const f = declare(name, help, 'histogram', labelNames, buckets);
       if (labelNames.length === 0) slot(f, {});
@@ -208,7 +249,11 @@ export function escapeHelp(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
-function labelText(names: readonly string[], values: readonly string[], extra?: readonly [string, string]): string {
+function labelText(
+  names: readonly string[],
+  values: readonly string[],
+  extra?: readonly [string, string],
+): string {
   const pairs = names.map((n, i) => `${n}="${escapeLabelValue(values[i] ?? '')}"`);
   if (extra) pairs.push(`${extra[0]}="${escapeLabelValue(extra[1])}"`);
   return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
@@ -226,7 +271,9 @@ function renderFamily(f: Family): string {
     let cumulative = 0;
     f.buckets.forEach((b, i) => {
       cumulative += s.values[i] ?? 0;
-      out.push(`${f.name}_bucket${labelText(f.labelNames, s.labels, ['le', formatValue(b)])} ${cumulative}`);
+      out.push(
+        `${f.name}_bucket${labelText(f.labelNames, s.labels, ['le', formatValue(b)])} ${cumulative}`,
+      );
     });
     const count = s.values[n + 1] ?? 0;
     out.push(`${f.name}_bucket${labelText(f.labelNames, s.labels, ['le', '+Inf'])} ${count}`);

@@ -74,11 +74,16 @@ export function assessHealth(report: StatusReport, now: number, opts: HealthOpti
     const since = Date.parse(r.failingSince);
     if (Number.isNaN(since) || now - since < graceMs) return [];
     const secs = Math.round((now - since) / 1000);
-    return [`${r.label} failing for ${secs} s (${r.consecutiveFailures} run(s))${r.lastError === null ? '' : `: ${r.lastError}`}`];
+    return [
+      `${r.label} failing for ${secs} s (${r.consecutiveFailures} run(s))${r.lastError === null ? '' : `: ${r.lastError}`}`,
+    ];
   });
   if (failing.length > 0) return { ok: false, reason: `unreachable: ${failing.join('; ')}` };
   const n = report.remotes.length;
-  return { ok: true, reason: `ok: watching ${report.roots.length} root(s), ${n} remote(s) reachable` };
+  return {
+    ok: true,
+    reason: `ok: watching ${report.roots.length} root(s), ${n} remote(s) reachable`,
+  };
 }
 
 /** What the status server serves. `metrics` is read at each GET /metrics (its collect hooks run then). */

@@ -47,11 +47,19 @@ export type StatusServerError =
  * bind does not depend on /etc/hosts order; other names are refused (no DNS at start-up).
  * Pure.
  */
-export function checkBindAddress(host: string, allowRemote = false): Result<string, StatusServerError> {
+export function checkBindAddress(
+  host: string,
+  allowRemote = false,
+): Result<string, StatusServerError> {
   const h = host.trim().toLowerCase();
-  const addr = h === 'localhost' ? '127.0.0.1' : h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+  const addr =
+    h === 'localhost' ? '127.0.0.1' : h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
   if (isIP(addr) === 0) {
-    return err({ kind: 'bad-address', host, message: `status endpoint: hostip "${host}" is not an IP address or localhost` });
+    return err({
+      kind: 'bad-address',
+      host,
+      message: `status endpoint: hostip "${host}" is not an IP address or localhost`,
+    });
   }
   if (isLoopback(addr) || allowRemote) return ok(addr);
   return err({
@@ -78,11 +86,17 @@ type Route = (typeof ROUTES)[number];
  * The listening socket does not keep the process alive on its own (unref'd): the daemon owns the
  * process lifetime and calls `close()` when it stops.
  */
-export async function startStatusServer(opts: StatusServerOptions): Promise<Result<StatusServer, StatusServerError>> {
+export async function startStatusServer(
+  opts: StatusServerOptions,
+): Promise<Result<StatusServer, StatusServerError>> {
   const addr = checkBindAddress(opts.host, opts.allowRemote ?? false);
   if (!addr.ok) return addr;
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
-    return err({ kind: 'bad-port', port: opts.port, message: `status endpoint: port ${opts.port} is not in 0..65535` });
+    return err({
+      kind: 'bad-port',
+      port: opts.port,
+      message: `status endpoint: port ${opts.port} is not in 0..65535`,
+    });
   }
   const secrets = opts.secrets ?? [];
   const { logger, source } = opts;
@@ -98,7 +112,13 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Resu
   const listened = await new Promise<Result<number, StatusServerError>>((resolve) => {
     const onError = (e: NodeJS.ErrnoException): void => {
       const code = e.code ?? 'UNKNOWN';
-      resolve(err({ kind: 'listen-failed', code, message: `status endpoint: cannot listen on ${addr.value}:${opts.port}: ${code}` }));
+      resolve(
+        err({
+          kind: 'listen-failed',
+          code,
+          message: `status endpoint: cannot listen on ${addr.value}:${opts.port}: ${code}`,
+        }),
+      );
     };
     server.once('error', onError);
     server.listen({ host: addr.value, port: opts.port, exclusive: true }, () => {
@@ -131,11 +151,24 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Resu
   });
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, source: StatusSource, secrets: readonly string[], logger: Logger): void {
+function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  source: StatusSource,
+  secrets: readonly string[],
+  logger: Logger,
+): void {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const route = ROUTES.find((r) => r === path);
   if (route === undefined) {
-    send(res, req, 404, 'text/plain; charset=utf-8', `not found; try ${ROUTES.join(', ')}\n`, secrets);
+    send(
+      res,
+      req,
+      404,
+      'text/plain; charset=utf-8',
+      `not found; try ${ROUTES.join(', ')}\n`,
+      secrets,
+    );
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -148,26 +181,46 @@ function handle(req: IncomingMessage, res: ServerResponse, source: StatusSource,
     reply = answer(route, source);
   } catch (e) {
     // A bug in a status probe must not take the sync service down with it; it is logged loudly.
-    logger.error(`Internal error in status endpoint ${route}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    reply = { status: 500, type: 'text/plain; charset=utf-8', body: 'internal error (see the service log)\n' };
+    logger.error(
+      `Internal error in status endpoint ${route}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+    );
+    reply = {
+      status: 500,
+      type: 'text/plain; charset=utf-8',
+      body: 'internal error (see the service log)\n',
+    };
   }
   send(res, req, reply.status, reply.type, reply.body, secrets);
 }
 
-function answer(route: Route, source: StatusSource): { status: number; type: string; body: string } {
+function answer(
+  route: Route,
+  source: StatusSource,
+): { status: number; type: string; body: string } {
   switch (route) {
     case '/healthz': {
       const h = source.health();
       return { status: h.ok ? 200 : 503, type: 'text/plain; charset=utf-8', body: `${h.reason}\n` };
     }
     case '/status':
-      return { status: 200, type: 'application/json; charset=utf-8', body: `${JSON.stringify(source.status(), null, 2)}\n` };
+      return {
+        status: 200,
+        type: 'application/json; charset=utf-8',
+        body: `${JSON.stringify(source.status(), null, 2)}\n`,
+      };
     case '/metrics':
       return { status: 200, type: PROMETHEUS_CONTENT_TYPE, body: source.metrics.render() };
   }
 }
 
-function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string, secrets: readonly string[]): void {
+function send(
+  res: ServerResponse,
+  req: IncomingMessage,
+  status: number,
+  type: string,
+  body: string,
+  secrets: readonly string[],
+): void {
   const text = secrets.length === 0 ? body : redact(body, secrets);
   res.statusCode = status;
   res.setHeader('Content-Type', type);

@@ -54,7 +54,9 @@ export function prepareRemote(config: Config, root: string, remoteIndex: number)
   const lp = config.sersync.localpaths.find((l) => l.watch === root);
   const remote = lp?.remotes[remoteIndex];
   if (lp === undefined || remote === undefined) {
-    throw new Error(`Internal error: no remote #${remoteIndex} for watch root ${JSON.stringify(root)}`);
+    throw new Error(
+      `Internal error: no remote #${remoteIndex} for watch root ${JSON.stringify(root)}`,
+    );
   }
   const r = config.sersync.rsync;
   const user = r.auth.enabled && r.auth.users !== '' ? `${r.auth.users}@` : '';
@@ -135,7 +137,16 @@ export function fullSyncArgv(p: PreparedRemote, opts: FullSyncOptions = {}): str
  * run by hand without stdin). `./` keeps each path relative for `-R` and protects a leading `-`.
  */
 export function replayArgv(p: PreparedRemote, paths: readonly string[]): string[] {
-  return [...p.common, '-R', '-r', ...deleteArgs(p), ...p.transport, '--', ...paths.map((x) => `./${x}`), p.destination];
+  return [
+    ...p.common,
+    '-R',
+    '-r',
+    ...deleteArgs(p),
+    ...p.transport,
+    '--',
+    ...paths.map((x) => `./${x}`),
+    p.destination,
+  ];
 }
 
 /**
@@ -175,7 +186,12 @@ export type RenameBasis = 'link' | 'copy';
  * it. A relative basis is resolved by rsync from the destination directory, hence `../old`.
  * No `-R`, no stdin list. Only for names `isRenameSafePath` accepts.
  */
-export function renameArgv(p: PreparedRemote, from: string, to: string, basis: RenameBasis = 'copy'): string[] {
+export function renameArgv(
+  p: PreparedRemote,
+  from: string,
+  to: string,
+  basis: RenameBasis = 'copy',
+): string[] {
   const rel = posix.relative(`/${to}`, `/${from}`);
   return [
     ...p.common,

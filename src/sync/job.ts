@@ -18,7 +18,10 @@ export interface SyncJob {
    * rsync and writes every path matching one of `excludeRegexes` (full match, sources of RegExp)
    * to a temporary `--exclude-from` file, so regex excludes hold inside recursive directory syncs.
    */
-  readonly excludeWalk?: { readonly dirs: readonly string[]; readonly excludeRegexes: readonly string[] };
+  readonly excludeWalk?: {
+    readonly dirs: readonly string[];
+    readonly excludeRegexes: readonly string[];
+  };
   /** Kill rsync after this many ms (0 = never). */
   readonly timeoutMs: number;
 }

@@ -130,7 +130,10 @@ export function createPool(opts: PoolOptions): SyncPool {
       if (state !== 'open') throw new PoolClosedError();
       const { port1, port2 } = new MessageChannel();
       const onProgress = o.onProgress;
-      const task = piscina.run({ job, port: port2, progress: onProgress !== undefined }, { transferList: [port2] });
+      const task = piscina.run(
+        { job, port: port2, progress: onProgress !== undefined },
+        { transferList: [port2] },
+      );
       const a: Active = { port: port1, done: task.catch(() => undefined) };
       active.add(a);
       const onMessage = (m: ToPool): void => {
@@ -150,13 +153,17 @@ export function createPool(opts: PoolOptions): SyncPool {
       try {
         return await task;
       } catch (e) {
-        if (!isOpen()) throw new PoolClosedError(`sync pool closed: ${e instanceof Error ? e.message : String(e)}`);
+        if (!isOpen())
+          throw new PoolClosedError(
+            `sync pool closed: ${e instanceof Error ? e.message : String(e)}`,
+          );
         throw e;
       } finally {
         active.delete(a);
         // The worker posted its last messages before returning, so they are queued on port1 by
         // now even if their 'message' events have not fired yet: deliver them before resolving.
-        for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1)) onMessage(m.message as ToPool);
+        for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1))
+          onMessage(m.message as ToPool);
         port1.close();
       }
     },

@@ -16,7 +16,14 @@ import type { Batch, BatchOutcome, Entry, Target } from '../queue/types.js';
 import type { FailLogSink } from '../retry/fail-log-file.js';
 import { renderCommand, type FailLogCommand } from '../retry/fail-log.js';
 import {
-  batchArgv, fullSyncArgv, isRenameSafePath, prepareRemote, renameArgv, replayArgv, type FullSyncOptions, type PreparedRemote,
+  batchArgv,
+  fullSyncArgv,
+  isRenameSafePath,
+  prepareRemote,
+  renameArgv,
+  replayArgv,
+  type FullSyncOptions,
+  type PreparedRemote,
   type RenameBasis,
 } from './argv.js';
 import { classify, describeOutcome, waitStatus } from './exit-policy.js';
@@ -41,14 +48,21 @@ export type BatchRunner = ((batch: Batch) => Promise<BatchOutcome>) & {
    * the root. Failures are logged and returned, not written to the fail log (a full sync is
    * re-done as a whole, by its caller).
    */
-  readonly runFullSync: (root: string, remoteIndex: number, opts?: FullSyncRunOptions) => Promise<BatchOutcome>;
+  readonly runFullSync: (
+    root: string,
+    remoteIndex: number,
+    opts?: FullSyncRunOptions,
+  ) => Promise<BatchOutcome>;
   /** The fail-log command re-doing `paths` of `target` (for createFailLogFile's `commandFor`). */
   readonly commandFor: (target: Target, paths: readonly string[]) => FailLogCommand;
 };
 
 /** Log text for a batch: the count and the first paths (JSON-quoted: a newline in a name cannot forge a log line). */
 export function describePaths(entries: readonly Entry[], shown = 5): string {
-  const list = entries.slice(0, shown).map((e) => `${e.op === 'remove' ? '-' : '+'}${JSON.stringify(e.path)}`).join(' ');
+  const list = entries
+    .slice(0, shown)
+    .map((e) => `${e.op === 'remove' ? '-' : '+'}${JSON.stringify(e.path)}`)
+    .join(' ');
   const more = entries.length > shown ? ` +${entries.length - shown} more` : '';
   return ` [${list}${more}]`;
 }
@@ -77,13 +91,20 @@ export function coveredEntries(entries: readonly Entry[], named: readonly string
  * rename run reads it, and it is deleted only after), both names rename-safe. None when `<filter>`
  * excludes are on (the rename run would not apply them).
  */
-export function renameCandidates(entries: readonly Entry[], hasExcludes: boolean): (Entry & { readonly renamedFrom: string })[] {
+export function renameCandidates(
+  entries: readonly Entry[],
+  hasExcludes: boolean,
+): (Entry & { readonly renamedFrom: string })[] {
   if (hasExcludes) return [];
   const removed = new Set(entries.filter((e) => e.op === 'remove').map((e) => e.path));
   return entries.filter(
     (e): e is Entry & { readonly renamedFrom: string } =>
-      e.op === 'upsert' && e.isDir && e.renamedFrom !== undefined && removed.has(e.renamedFrom) &&
-      isRenameSafePath(e.path) && isRenameSafePath(e.renamedFrom),
+      e.op === 'upsert' &&
+      e.isDir &&
+      e.renamedFrom !== undefined &&
+      removed.has(e.renamedFrom) &&
+      isRenameSafePath(e.path) &&
+      isRenameSafePath(e.renamedFrom),
   );
 }
 
@@ -110,10 +131,18 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     }
     return p;
   };
-  const excludeRegexes = config.filter.enabled ? config.filter.excludes.map((r) => r.regex.source) : [];
+  const excludeRegexes = config.filter.enabled
+    ? config.filter.excludes.map((r) => r.regex.source)
+    : [];
 
   /** Runs a job; a pool rejection (closed pool, worker bug) becomes a value with its reason. */
-  const execute = async (p: PreparedRemote, job: SyncJob, what: string, detail = '', runOpts?: RunOptions): Promise<RunResult | { error: string }> => {
+  const execute = async (
+    p: PreparedRemote,
+    job: SyncJob,
+    what: string,
+    detail = '',
+    runOpts?: RunOptions,
+  ): Promise<RunResult | { error: string }> => {
     // <debug start="true"> shows every command (like the original); otherwise only at debug level.
     const argvLine = `rsync argv: ${renderCommand({ cwd: job.cwd, argv: [rsyncPath, ...job.argv] })}`;
     if (config.debug) logger.info(argvLine);
@@ -131,22 +160,35 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     if (verdict.verdict === 'ok') logger.info(line);
     else if (verdict.verdict === 'fatal') logger.error(`${line} (${verdict.meaning})`);
     else logger.warn(`${line} (${verdict.meaning})`);
-    for (const l of r.stderrTail.split('\n')) if (l.trim() !== '') logger.warn(`rsync stderr (${p.destination}): ${l}`);
+    for (const l of r.stderrTail.split('\n'))
+      if (l.trim() !== '') logger.warn(`rsync stderr (${p.destination}): ${l}`);
     return r;
   };
 
   /** Runs the rename runs of `candidates` one after the other; returns the paths they synced. */
-  const runRenames = async (target: Target, p: PreparedRemote, candidates: readonly (Entry & { readonly renamedFrom: string })[]): Promise<Set<string>> => {
+  const runRenames = async (
+    target: Target,
+    p: PreparedRemote,
+    candidates: readonly (Entry & { readonly renamedFrom: string })[],
+  ): Promise<Set<string>> => {
     const done = new Set<string>();
     for (const e of candidates) {
       const basis = renameBasis(p.deleteOn, existsSync(join(target.root, e.renamedFrom)));
       const job: SyncJob = {
-        id: nextId++, rsyncPath, argv: renameArgv(p, e.renamedFrom, e.path, basis), cwd: target.root, paths: [], timeoutMs: p.killAfterMs,
+        id: nextId++,
+        rsyncPath,
+        argv: renameArgv(p, e.renamedFrom, e.path, basis),
+        cwd: target.root,
+        paths: [],
+        timeoutMs: p.killAfterMs,
       };
       const what = `rename ${JSON.stringify(e.renamedFrom)} -> ${JSON.stringify(e.path)} (${basis})`;
       const r = await execute(p, job, what);
       if (!('error' in r) && classify(r.outcome).verdict === 'ok') done.add(e.path);
-      else logger.info(`rsync -> ${p.destination}: ${JSON.stringify(e.path)} is synced the plain way after its rename run failed`);
+      else
+        logger.info(
+          `rsync -> ${p.destination}: ${JSON.stringify(e.path)} is synced the plain way after its rename run failed`,
+        );
     }
     return done;
   };
@@ -155,8 +197,13 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     const { target } = batch;
     const p = prep(target.root, target.remoteIndex);
     if (batch.entries.length === 0) return { kind: 'ok' };
-    const renamed = await runRenames(target, p, renameCandidates(batch.entries, excludeRegexes.length > 0));
-    const entries = renamed.size === 0 ? batch.entries : batch.entries.filter((e) => !renamed.has(e.path));
+    const renamed = await runRenames(
+      target,
+      p,
+      renameCandidates(batch.entries, excludeRegexes.length > 0),
+    );
+    const entries =
+      renamed.size === 0 ? batch.entries : batch.entries.filter((e) => !renamed.has(e.path));
     if (renamed.size > 0) failLog.resolve(target, [...renamed]);
     const paths = entries.map((e) => e.path);
     if (paths.length === 0) return { kind: 'ok' };
@@ -164,11 +211,16 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     const job: SyncJob = {
       id: nextId++,
       rsyncPath,
-      argv: batchArgv(p, entries.some((e) => e.isDir)),
+      argv: batchArgv(
+        p,
+        entries.some((e) => e.isDir),
+      ),
       cwd: target.root,
       paths,
       timeoutMs: p.killAfterMs,
-      ...(excludeRegexes.length > 0 && walkDirs.length > 0 ? { excludeWalk: { dirs: walkDirs, excludeRegexes } } : {}),
+      ...(excludeRegexes.length > 0 && walkDirs.length > 0
+        ? { excludeWalk: { dirs: walkDirs, excludeRegexes } }
+        : {}),
     };
     const r = await execute(p, job, `${paths.length} paths`, describePaths(entries));
     if ('error' in r) {
@@ -186,19 +238,29 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
         const failedPaths = named.length > 0 ? named : paths;
         const failedSet = new Set(failedPaths);
         failLog.record(target, failedPaths, status);
-        failLog.resolve(target, paths.filter((x) => !failedSet.has(x)));
+        failLog.resolve(
+          target,
+          paths.filter((x) => !failedSet.has(x)),
+        );
         return { kind: 'partial', failedPaths };
       }
       case 'retry':
       case 'fatal':
         failLog.record(target, paths, status);
-        return { kind: 'failed', reason: `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})` };
+        return {
+          kind: 'failed',
+          reason: `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})`,
+        };
       default:
         return unreachable(c.verdict);
     }
   };
 
-  const runFullSync = async (root: string, remoteIndex: number, opts: FullSyncRunOptions = {}): Promise<BatchOutcome> => {
+  const runFullSync = async (
+    root: string,
+    remoteIndex: number,
+    opts: FullSyncRunOptions = {},
+  ): Promise<BatchOutcome> => {
     const p = prep(root, remoteIndex);
     const job: SyncJob = {
       id: nextId++,
@@ -209,11 +271,18 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       timeoutMs: p.killAfterMs,
       ...(excludeRegexes.length > 0 ? { excludeWalk: { dirs: [''], excludeRegexes } } : {}),
     };
-    const r = await execute(p, job, 'full sync', '', opts.onProgress === undefined ? undefined : { onProgress: opts.onProgress });
+    const r = await execute(
+      p,
+      job,
+      'full sync',
+      '',
+      opts.onProgress === undefined ? undefined : { onProgress: opts.onProgress },
+    );
     if ('error' in r) return { kind: 'failed', reason: r.error };
     const c = classify(r.outcome);
     if (c.verdict === 'ok') return { kind: 'ok' };
-    if (c.verdict === 'partial' && r.failedPaths.length > 0) return { kind: 'partial', failedPaths: r.failedPaths };
+    if (c.verdict === 'partial' && r.failedPaths.length > 0)
+      return { kind: 'partial', failedPaths: r.failedPaths };
     return { kind: 'failed', reason: `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})` };
   };
 

@@ -1,7 +1,8 @@
 // Result type: expected failures are values, bugs throw. Pure.
 
 /** A success carrying `value`, or a failure carrying `error`. */
-export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+export type Result<T, E> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 
 export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
   return { ok: true, value };

@@ -1,7 +1,12 @@
 // Chooses and builds the watcher backend: the native inotify binding on Linux when it loads,
 // @parcel/watcher otherwise or when asked for. Shell (loads a native addon, logs the choice).
 import type { Logger } from '../log.js';
-import { WatcherStartError, type Watcher, type WatcherCallbacks, type WatcherOptions } from './fs-event.js';
+import {
+  WatcherStartError,
+  type Watcher,
+  type WatcherCallbacks,
+  type WatcherOptions,
+} from './fs-event.js';
 import { InotifyWatcher } from './inotify-watcher.js';
 import { loadInotifyBinding } from './native-binding.js';
 import { ParcelWatcher } from './parcel-watcher.js';
@@ -22,11 +27,18 @@ export function createWatcher(
 ): Watcher {
   switch (backend) {
     case 'parcel':
-      logger.info('watcher backend: parcel (@parcel/watcher, chosen by option; see docs/watchers.md for its limits)');
+      logger.info(
+        'watcher backend: parcel (@parcel/watcher, chosen by option; see docs/watchers.md for its limits)',
+      );
       return new ParcelWatcher(opts, cb, logger);
     case 'inotify': {
       const b = loadInotifyBinding();
-      if (!b.ok) throw new WatcherStartError('backend-unavailable', '', `inotify backend unavailable: ${b.error.message}`);
+      if (!b.ok)
+        throw new WatcherStartError(
+          'backend-unavailable',
+          '',
+          `inotify backend unavailable: ${b.error.message}`,
+        );
       logger.info('watcher backend: inotify (native binding, chosen by option)');
       return new InotifyWatcher(b.value, opts, cb, logger);
     }
@@ -37,7 +49,9 @@ export function createWatcher(
         return new InotifyWatcher(b.value, opts, cb, logger);
       }
       const level = b.error.kind === 'unsupported-platform' ? 'info' : 'warn';
-      logger[level](`watcher backend: parcel (@parcel/watcher) because ${b.error.message}; see docs/watchers.md for what it cannot honour`);
+      logger[level](
+        `watcher backend: parcel (@parcel/watcher) because ${b.error.message}; see docs/watchers.md for what it cannot honour`,
+      );
       return new ParcelWatcher(opts, cb, logger);
     }
   }

@@ -41,7 +41,9 @@ export function switchAllows(sw: InotifySwitches, ev: FsEvent): boolean {
   switch (ev.kind) {
     case 'create':
       if (ev.isDir) return sw.createFolder;
-      return ev.synthetic === true || ev.noCloseWrite === true ? sw.createFile || sw.closeWrite : sw.createFile;
+      return ev.synthetic === true || ev.noCloseWrite === true
+        ? sw.createFile || sw.closeWrite
+        : sw.createFile;
     case 'closeWrite':
       return sw.closeWrite;
     case 'modify':
@@ -111,25 +113,46 @@ export function createEventFilter(config: Config): EventFilter {
   const plainChange = (ev: FsEvent): Change | null => {
     if (ev.path === '') return null; // the root itself: the watcher reports its loss via onRescan
     if (!switchAllows(switches, ev)) return null;
-    if (skipScratch && !ev.isDir && isEditorScratch(ev.path.slice(ev.path.lastIndexOf('/') + 1))) return null;
+    if (skipScratch && !ev.isDir && isEditorScratch(ev.path.slice(ev.path.lastIndexOf('/') + 1)))
+      return null;
     if (matchesExclude(rules, ev.path, ev.isDir)) return null;
     const { root, path, isDir } = ev;
     const op = OP_OF_KIND[ev.kind];
     // Only a kernel create proves the path did not exist just before (a scan or moveTo does not).
-    if (ev.kind === 'create' && ev.synthetic !== true) return { root, path, op, isDir, created: true };
-    return ev.kind === 'closeWrite' ? { root, path, op, isDir, closed: true } : { root, path, op, isDir };
+    if (ev.kind === 'create' && ev.synthetic !== true)
+      return { root, path, op, isDir, created: true };
+    return ev.kind === 'closeWrite'
+      ? { root, path, op, isDir, closed: true }
+      : { root, path, op, isDir };
   };
 
   // The last event seen, when it was a directory moveFrom that became a remove change.
-  let lastMoveFrom: { readonly root: string; readonly path: string; readonly cookie: number } | null = null;
+  let lastMoveFrom: {
+    readonly root: string;
+    readonly path: string;
+    readonly cookie: number;
+  } | null = null;
 
   const toChange = (ev: FsEvent): Change | null => {
     const prev = lastMoveFrom;
     lastMoveFrom = null;
     const change = plainChange(ev);
-    if (change === null || !ev.isDir || ev.cookie === undefined || ev.cookie === 0 || rules.length > 0) return change;
+    if (
+      change === null ||
+      !ev.isDir ||
+      ev.cookie === undefined ||
+      ev.cookie === 0 ||
+      rules.length > 0
+    )
+      return change;
     if (ev.kind === 'moveFrom') lastMoveFrom = { root: ev.root, path: ev.path, cookie: ev.cookie };
-    else if (ev.kind === 'moveTo' && prev !== null && prev.root === ev.root && prev.cookie === ev.cookie && prev.path !== ev.path) {
+    else if (
+      ev.kind === 'moveTo' &&
+      prev !== null &&
+      prev.root === ev.root &&
+      prev.cookie === ev.cookie &&
+      prev.path !== ev.path
+    ) {
       return { ...change, renamedFrom: prev.path };
     }
     return change;

@@ -2,7 +2,8 @@
 // eight <inotify> switches. Pure types.
 
 /** The kinds, one per sersync `<inotify>` switch (createFile/createFolder are `create` + isDir). */
-export type FsEventKind = 'create' | 'closeWrite' | 'modify' | 'attrib' | 'delete' | 'moveFrom' | 'moveTo';
+export type FsEventKind =
+  'create' | 'closeWrite' | 'modify' | 'attrib' | 'delete' | 'moveFrom' | 'moveTo';
 
 export const FS_EVENT_KINDS = [
   'create',

@@ -5,7 +5,14 @@ import { lstatSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { WatcherStartError, type FsEvent, type FsEventKind, type Watcher, type WatcherCallbacks, type WatcherOptions } from './fs-event.js';
+import {
+  WatcherStartError,
+  type FsEvent,
+  type FsEventKind,
+  type Watcher,
+  type WatcherCallbacks,
+  type WatcherOptions,
+} from './fs-event.js';
 import type { InotifyBinding, InotifyHandle, RawInotifyEvent } from './native-binding.js';
 import { walk } from './walk.js';
 import { WatchTable, joinRel } from './watch-table.js';
@@ -89,7 +96,13 @@ class RootWatch {
   #rootLost = false;
   #limitReported = false;
 
-  constructor(binding: InotifyBinding, root: string, opts: WatcherOptions, cb: WatcherCallbacks, log: Logger) {
+  constructor(
+    binding: InotifyBinding,
+    root: string,
+    opts: WatcherOptions,
+    cb: WatcherCallbacks,
+    log: Logger,
+  ) {
     this.#binding = binding;
     this.#root = root;
     this.#opts = opts;
@@ -101,9 +114,19 @@ class RootWatch {
     // goes blind. Only IN_MODIFY and IN_ATTRIB, which nothing here needs, are left to their switches.
     this.#kinds = SIMPLE_KINDS.map(([bit, kind]) => [c[bit], kind] as const);
     const unwanted = new Set(opts.unwantedKinds ?? []);
-    this.#mask = c.IN_CREATE | c.IN_CLOSE_WRITE | c.IN_DELETE | c.IN_MOVED_FROM | c.IN_MOVED_TO |
-      c.IN_DELETE_SELF | c.IN_MOVE_SELF | c.IN_ONLYDIR | c.IN_DONT_FOLLOW | c.IN_EXCL_UNLINK |
-      (unwanted.has('modify') ? 0 : c.IN_MODIFY) | (unwanted.has('attrib') ? 0 : c.IN_ATTRIB);
+    this.#mask =
+      c.IN_CREATE |
+      c.IN_CLOSE_WRITE |
+      c.IN_DELETE |
+      c.IN_MOVED_FROM |
+      c.IN_MOVED_TO |
+      c.IN_DELETE_SELF |
+      c.IN_MOVE_SELF |
+      c.IN_ONLYDIR |
+      c.IN_DONT_FOLLOW |
+      c.IN_EXCL_UNLINK |
+      (unwanted.has('modify') ? 0 : c.IN_MODIFY) |
+      (unwanted.has('attrib') ? 0 : c.IN_ATTRIB);
   }
 
   get watchCount(): number {
@@ -118,18 +141,29 @@ class RootWatch {
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const hint = msg.includes('Too many open files') ? `; ${SYSCTL_HINT.instances}` : '';
-      throw new WatcherStartError('init-failed', this.#root, `cannot start inotify for ${this.#root}: ${msg}${hint}`);
+      throw new WatcherStartError(
+        'init-failed',
+        this.#root,
+        `cannot start inotify for ${this.#root}: ${msg}${hint}`,
+      );
     }
     const wd = this.#handle.addWatch(this.#root, this.#mask);
     if (wd < 0) {
       if (-wd === E.ENOSPC) this.#reportWatchLimit(this.#root);
-      else throw new WatcherStartError('root-missing', this.#root, `cannot watch ${this.#root}: ${errnoName(-wd)}`);
+      else
+        throw new WatcherStartError(
+          'root-missing',
+          this.#root,
+          `cannot watch ${this.#root}: ${errnoName(-wd)}`,
+        );
     } else {
       this.#table.add(wd, '');
       const t0 = performance.now();
       this.#chain = this.#walkFrom('', 'initial', []).then(() => undefined);
       await this.#chain;
-      this.#log.info(`watching ${this.#root}: ${this.#table.size} directories (inotify, ${Math.round(performance.now() - t0)} ms)`);
+      this.#log.info(
+        `watching ${this.#root}: ${this.#table.size} directories (inotify, ${Math.round(performance.now() - t0)} ms)`,
+      );
     }
   }
 
@@ -146,12 +180,14 @@ class RootWatch {
 
   #enqueue(batch: RawInotifyEvent[]): void {
     if (this.#closed) return;
-    this.#chain = this.#chain.then(() => this.#process(batch)).catch((e: unknown) => {
-      // A throw here is a bug: crash loudly (the daemon's last-chance handler exits 70).
-      process.nextTick(() => {
-        throw e;
+    this.#chain = this.#chain
+      .then(() => this.#process(batch))
+      .catch((e: unknown) => {
+        // A throw here is a bug: crash loudly (the daemon's last-chance handler exits 70).
+        process.nextTick(() => {
+          throw e;
+        });
       });
-    });
   }
 
   #emit(out: FsEvent[]): void {
@@ -165,7 +201,9 @@ class RootWatch {
     // Files written in this very batch (IN_MODIFY / IN_CLOSE_WRITE follow their IN_CREATE): their
     // create needs no lstat to tell it from a symlink or hard link (see #noCloseWrite).
     const written = new Set<string>();
-    for (const r of batch) if ((r.mask & (c.IN_CLOSE_WRITE | c.IN_MODIFY)) !== 0 && typeof r.name === 'string') written.add(`${r.wd}/${r.name}`);
+    for (const r of batch)
+      if ((r.mask & (c.IN_CLOSE_WRITE | c.IN_MODIFY)) !== 0 && typeof r.name === 'string')
+        written.add(`${r.wd}/${r.name}`);
     for (const r of batch) {
       if (this.#closed) return;
       if (out.length >= EVENTS_PER_CALL) this.#emit(out);
@@ -178,7 +216,10 @@ class RootWatch {
       if (dir === undefined) {
         // Normal after a move-out or delete (the kernel still had records queued for those wds);
         // sersync crashed here (std::out_of_range).
-        if ((r.mask & selfBits) === 0) this.#log.debug(`inotify: dropped an event for unknown wd ${r.wd} (mask 0x${r.mask.toString(16)})`);
+        if ((r.mask & selfBits) === 0)
+          this.#log.debug(
+            `inotify: dropped an event for unknown wd ${r.wd} (mask 0x${r.mask.toString(16)})`,
+          );
         continue;
       }
       if ((r.mask & selfBits) !== 0) {
@@ -196,20 +237,27 @@ class RootWatch {
       const excluded = this.#opts.isExcluded(this.#root, path, isDir);
       if ((r.mask & c.IN_MOVED_FROM) !== 0) {
         movedFrom.set(r.cookie, { path, isDir });
-        if (!excluded) out.push({ kind: 'moveFrom', root: this.#root, path, isDir, cookie: r.cookie });
+        if (!excluded)
+          out.push({ kind: 'moveFrom', root: this.#root, path, isDir, cookie: r.cookie });
         continue;
       }
       if ((r.mask & c.IN_MOVED_TO) !== 0) {
         const from = movedFrom.get(r.cookie);
         movedFrom.delete(r.cookie);
-        if (!excluded) out.push({ kind: 'moveTo', root: this.#root, path, isDir, cookie: r.cookie });
+        if (!excluded)
+          out.push({ kind: 'moveTo', root: this.#root, path, isDir, cookie: r.cookie });
         if (isDir) await this.#dirMovedTo(from, path, excluded, out);
         continue;
       }
       if (!excluded) {
         for (const [bit, kind] of this.#kinds) {
           if ((r.mask & bit) === 0) continue;
-          if (kind === 'create' && !isDir && !written.has(`${r.wd}/${r.name}`) && this.#noCloseWrite(path)) {
+          if (
+            kind === 'create' &&
+            !isDir &&
+            !written.has(`${r.wd}/${r.name}`) &&
+            this.#noCloseWrite(path)
+          ) {
             out.push({ kind, root: this.#root, path, isDir, noCloseWrite: true });
           } else out.push({ kind, root: this.#root, path, isDir });
         }
@@ -234,7 +282,12 @@ class RootWatch {
   }
 
   /** IN_MOVED_TO of a directory: a rename inside the tree (paired) or a move in from outside. */
-  async #dirMovedTo(from: MovedFrom | undefined, path: string, excluded: boolean, out: FsEvent[]): Promise<void> {
+  async #dirMovedTo(
+    from: MovedFrom | undefined,
+    path: string,
+    excluded: boolean,
+    out: FsEvent[],
+  ): Promise<void> {
     if (excluded) {
       if (from) this.#dropSubtree(from.path);
       return;
@@ -260,7 +313,11 @@ class RootWatch {
    * entry found as a synthetic create (after the directory's own event, already in `out`).
    * The start directory's watch is added by the caller.
    */
-  async #walkFrom(start: string, mode: 'initial' | 'new' | 'rewalk', out: FsEvent[]): Promise<void> {
+  async #walkFrom(
+    start: string,
+    mode: 'initial' | 'new' | 'rewalk',
+    out: FsEvent[],
+  ): Promise<void> {
     await walk({
       root: this.#root,
       start,
@@ -273,11 +330,19 @@ class RootWatch {
       },
       onEntry: (e) => {
         if (mode !== 'new' || this.#closed) return;
-        out.push({ kind: 'create', root: this.#root, path: e.relPath, isDir: e.isDir, synthetic: true });
+        out.push({
+          kind: 'create',
+          root: this.#root,
+          path: e.relPath,
+          isDir: e.isDir,
+          synthetic: true,
+        });
         if (out.length >= EVENTS_PER_CALL) this.#emit(out);
       },
       onError: (p, e) => {
-        this.#cb.onWarning(`cannot read ${join(this.#root, p)} while watching it: ${e.code ?? e.message}`);
+        this.#cb.onWarning(
+          `cannot read ${join(this.#root, p)} while watching it: ${e.code ?? e.message}`,
+        );
       },
     });
   }
@@ -294,7 +359,8 @@ class RootWatch {
     const errno = -wd;
     if (errno === E.ENOENT || errno === E.ENOTDIR) return 'gone'; // raced with rm/mv: not an error
     if (errno === E.ENOSPC) this.#reportWatchLimit(abs);
-    else this.#cb.onWarning(`cannot watch ${abs}: ${errnoName(errno)}; changes below it are not seen`);
+    else
+      this.#cb.onWarning(`cannot watch ${abs}: ${errnoName(errno)}; changes below it are not seen`);
     return 'failed';
   }
 
@@ -304,7 +370,9 @@ class RootWatch {
 
   async #overflow(out: FsEvent[]): Promise<void> {
     const detail = SYSCTL_HINT.queue;
-    this.#log.error(`inotify event queue overflowed under ${this.#root}: events were lost, a full sync of it is requested; ${detail}`);
+    this.#log.error(
+      `inotify event queue overflowed under ${this.#root}: events were lost, a full sync of it is requested; ${detail}`,
+    );
     this.#emit(out);
     this.#cb.onRescan(this.#root, 'overflow', detail);
     // Directories created during the lost stretch are not watched yet: add their watches now.
@@ -315,7 +383,9 @@ class RootWatch {
     if (this.#limitReported) return;
     this.#limitReported = true;
     const detail = SYSCTL_HINT.watches;
-    this.#log.error(`inotify watch limit reached while adding ${abs}: directories below it are not watched, a full sync of ${this.#root} is requested; ${detail}`);
+    this.#log.error(
+      `inotify watch limit reached while adding ${abs}: directories below it are not watched, a full sync of ${this.#root} is requested; ${detail}`,
+    );
     this.#cb.onRescan(this.#root, 'watch-limit', detail);
   }
 
@@ -331,7 +401,9 @@ class RootWatch {
     const shown = `${dir === '' ? '' : `${dir}/`}${name.toString('latin1')}`;
     if (this.#warnedNames.size >= 1000 || this.#warnedNames.has(shown)) return;
     this.#warnedNames.add(shown);
-    this.#cb.onWarning(`ignored a change to a name that is not valid UTF-8 under ${this.#root}: ${JSON.stringify(shown)} (only a full sync transfers it)`);
+    this.#cb.onWarning(
+      `ignored a change to a name that is not valid UTF-8 under ${this.#root}: ${JSON.stringify(shown)} (only a full sync transfers it)`,
+    );
   }
 }
 

@@ -97,7 +97,10 @@ export function loadInotifyBinding(): Result<InotifyBinding, BindingLoadError> {
 
 function load(): Result<InotifyBinding, BindingLoadError> {
   if (process.platform !== 'linux') {
-    return err({ kind: 'unsupported-platform', message: `inotify is Linux-only (platform: ${process.platform})` });
+    return err({
+      kind: 'unsupported-platform',
+      message: `inotify is Linux-only (platform: ${process.platform})`,
+    });
   }
   if (!existsSync(ADDON_PATH)) {
     return err({
@@ -109,11 +112,17 @@ function load(): Result<InotifyBinding, BindingLoadError> {
     const require = createRequire(import.meta.url);
     const mod = require(ADDON_PATH) as { supported?: boolean } & Partial<InotifyBinding>;
     if (mod.supported !== true || mod.open === undefined || mod.constants === undefined) {
-      return err({ kind: 'unsupported-platform', message: `the addon at ${ADDON_PATH} was built without inotify support` });
+      return err({
+        kind: 'unsupported-platform',
+        message: `the addon at ${ADDON_PATH} was built without inotify support`,
+      });
     }
     return ok({ open: mod.open, constants: mod.constants });
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
-    return err({ kind: 'addon-load-failed', message: `cannot load ${ADDON_PATH}: ${detail} (rebuild: npx node-gyp rebuild)` });
+    return err({
+      kind: 'addon-load-failed',
+      message: `cannot load ${ADDON_PATH}: ${detail} (rebuild: npx node-gyp rebuild)`,
+    });
   }
 }

@@ -6,7 +6,13 @@ import { relative, sep } from 'node:path';
 import parcel from '@parcel/watcher';
 import type { AsyncSubscription, Event as ParcelEvent } from '@parcel/watcher';
 import type { Logger } from '../log.js';
-import { WatcherStartError, type FsEvent, type Watcher, type WatcherCallbacks, type WatcherOptions } from './fs-event.js';
+import {
+  WatcherStartError,
+  type FsEvent,
+  type Watcher,
+  type WatcherCallbacks,
+  type WatcherOptions,
+} from './fs-event.js';
 import { walk } from './walk.js';
 
 type Subscription = AsyncSubscription;
@@ -70,7 +76,11 @@ export class ParcelWatcher implements Watcher {
 
   async #subscribe(root: string): Promise<void> {
     if ((await isDirectory(root)) !== true) {
-      throw new WatcherStartError('root-missing', root, `cannot watch ${root}: not a directory or missing`);
+      throw new WatcherStartError(
+        'root-missing',
+        root,
+        `cannot watch ${root}: not a directory or missing`,
+      );
     }
     // Excluded directories present now are passed to parcel as absolute ignore paths, so they get no
     // watch; directories that become excluded later are still watched, their events filtered here.
@@ -99,18 +109,22 @@ export class ParcelWatcher implements Watcher {
   #enqueue(root: string, error: Error | null, events: ParcelEvent[]): void {
     if (this.#closed) return;
     const prev = this.#chains.get(root) ?? Promise.resolve();
-    const next = prev.then(() => this.#handle(root, error, events)).catch((e: unknown) => {
-      process.nextTick(() => {
-        throw e;
+    const next = prev
+      .then(() => this.#handle(root, error, events))
+      .catch((e: unknown) => {
+        process.nextTick(() => {
+          throw e;
+        });
       });
-    });
     this.#chains.set(root, next);
   }
 
   async #handle(root: string, error: Error | null, events: readonly ParcelEvent[]): Promise<void> {
     if (error) {
       // e.g. "Unable to poll: Interrupted system call" (upstream #253): the subscription may be dead.
-      this.#log.error(`@parcel/watcher failed under ${root}: ${error.message}; resubscribing and requesting a full sync`);
+      this.#log.error(
+        `@parcel/watcher failed under ${root}: ${error.message}; resubscribing and requesting a full sync`,
+      );
       this.#cb.onRescan(root, 'backend-error', error.message);
       await this.#resubscribe(root);
     }
@@ -119,7 +133,8 @@ export class ParcelWatcher implements Watcher {
       if (this.#closed) return;
       const rel = relative(root, ev.path).split(sep).join('/');
       if (rel === '') {
-        if (ev.type === 'delete') this.#cb.onRescan(root, 'root-lost', `the watch root ${root} was deleted or moved`);
+        if (ev.type === 'delete')
+          this.#cb.onRescan(root, 'root-lost', `the watch root ${root} was deleted or moved`);
         continue;
       }
       if (rel.startsWith('../')) continue;
@@ -127,7 +142,11 @@ export class ParcelWatcher implements Watcher {
       if (this.#opts.isExcluded(root, rel, isDir)) continue;
       const kind = ev.type === 'create' ? 'create' : ev.type === 'update' ? 'closeWrite' : 'delete';
       // parcel never reports close: a file create may be the only event of a complete file.
-      out.push(kind === 'create' && !isDir ? { kind, root, path: rel, isDir, noCloseWrite: true } : { kind, root, path: rel, isDir });
+      out.push(
+        kind === 'create' && !isDir
+          ? { kind, root, path: rel, isDir, noCloseWrite: true }
+          : { kind, root, path: rel, isDir },
+      );
       if (kind === 'create' && isDir) await this.#scanNewDir(root, rel, out);
     }
     if (out.length > 0 && !this.#closed) this.#cb.onEvents(out);
@@ -140,7 +159,8 @@ export class ParcelWatcher implements Watcher {
       start: rel,
       statWalk: this.#opts.statWalk,
       isExcluded: (p, d) => this.#opts.isExcluded(root, p, d),
-      onEntry: (e) => out.push({ kind: 'create', root, path: e.relPath, isDir: e.isDir, synthetic: true }),
+      onEntry: (e) =>
+        out.push({ kind: 'create', root, path: e.relPath, isDir: e.isDir, synthetic: true }),
     });
     this.#dirs.set(root, (this.#dirs.get(root) ?? 0) + stats.dirs);
   }
@@ -153,7 +173,9 @@ export class ParcelWatcher implements Watcher {
     try {
       await this.#subscribe(root);
     } catch (e) {
-      this.#cb.onWarning(`cannot resubscribe ${root}: ${e instanceof Error ? e.message : String(e)}`);
+      this.#cb.onWarning(
+        `cannot resubscribe ${root}: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 }

@@ -48,8 +48,14 @@ function isRace(e: unknown): boolean {
 }
 
 async function entryIsDir(abs: string, d: Dirent, statWalk: boolean): Promise<boolean | undefined> {
-  const known = d.isDirectory() || d.isFile() || d.isSymbolicLink() || d.isFIFO() || d.isSocket() ||
-    d.isBlockDevice() || d.isCharacterDevice();
+  const known =
+    d.isDirectory() ||
+    d.isFile() ||
+    d.isSymbolicLink() ||
+    d.isFIFO() ||
+    d.isSocket() ||
+    d.isBlockDevice() ||
+    d.isCharacterDevice();
   if (known && !statWalk) return d.isDirectory();
   try {
     return (await lstat(abs)).isDirectory();
@@ -104,13 +110,10 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
         const next = queue.pop();
         if (next === undefined) break;
         active++;
-        visit(next).then(
-          () => {
-            active--;
-            pump();
-          },
-          reject,
-        );
+        visit(next).then(() => {
+          active--;
+          pump();
+        }, reject);
       }
       if (active === 0 && queue.length === 0) resolve();
     };

@@ -56,7 +56,13 @@ if (pauseAt > 0 && pauseAt < files) {
 
 /** Starts writing `opts.files` files under `dir` (which must exist) in a child process. */
 export function startBurst(dir: string, opts: BurstOptions): Burst {
-  const args = [dir, String(opts.files), String(opts.perDir ?? 0), opts.prefix ?? 'f', String(opts.pauseAt ?? 0)];
+  const args = [
+    dir,
+    String(opts.files),
+    String(opts.perDir ?? 0),
+    opts.prefix ?? 'f',
+    String(opts.pauseAt ?? 0),
+  ];
   const proc = spawn(process.execPath, ['-e', CHILD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let count = 0;
   let stderr = '';
@@ -70,11 +76,18 @@ export function startBurst(dir: string, opts: BurstOptions): Burst {
       if (m) count = Number(m[1]);
     }
   });
-  proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  proc.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const done = new Promise<void>((resolve, reject) => {
     proc.once('exit', (code, signal) => {
       if (code === 0 && count === opts.files) resolve();
-      else reject(new Error(`burst writer ended with ${signal ?? String(code)} after ${count} files: ${stderr}`));
+      else
+        reject(
+          new Error(
+            `burst writer ended with ${signal ?? String(code)} after ${count} files: ${stderr}`,
+          ),
+        );
     });
   });
   // A rejection nobody awaited yet must not crash the test runner; callers still see it via `done`.
@@ -85,7 +98,8 @@ export function startBurst(dir: string, opts: BurstOptions): Burst {
     reached: (n) =>
       eventually(
         () => {
-          if (proc.exitCode !== null && count < n) throw new Error(`burst writer exited after ${count} files: ${stderr}`);
+          if (proc.exitCode !== null && count < n)
+            throw new Error(`burst writer exited after ${count} files: ${stderr}`);
           return count >= n;
         },
         { timeoutMs: 30_000, what: `the burst to write ${n} files` },

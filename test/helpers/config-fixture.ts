@@ -1,7 +1,13 @@
 // One complete, valid Config for unit tests (what the loader would build), with the few fields
 // tests vary as options. Pure.
 import {
-  DEFAULTS, type Config, type InotifySwitches, type PluginsConfig, type RegexRule, type Remote, type RsyncConfig,
+  DEFAULTS,
+  type Config,
+  type InotifySwitches,
+  type PluginsConfig,
+  type RegexRule,
+  type Remote,
+  type RsyncConfig,
 } from '../../src/config/types.js';
 
 /** A full-match rule as the config loader builds it. */
@@ -44,11 +50,22 @@ export function testConfig(o: TestConfigOptions = {}): Config {
         ssh: { enabled: false },
         ...o.rsync,
       },
-      failLog: { path: '/tmp/rsync_fail_log.sh', retryIntervalMs: 3_600_000, retryCapMs: 60_000, stateDir: '/tmp/sersync-state' },
+      failLog: {
+        path: '/tmp/rsync_fail_log.sh',
+        retryIntervalMs: 3_600_000,
+        retryCapMs: 60_000,
+        stateDir: '/tmp/sersync-state',
+      },
       crontab: { enabled: false, intervalMs: 36_000_000, excludes: [], filterEnabled: false },
       plugin: { enabled: false, name: 'command' },
     },
     plugins: o.plugins ?? {},
-    daemon: { watcher: 'auto', skipEditorTemp: o.skipEditorTemp ?? true, quietMs: DEFAULTS.quietMs, pidFile: '/tmp/p', logFile: '/tmp/l' },
+    daemon: {
+      watcher: 'auto',
+      skipEditorTemp: o.skipEditorTemp ?? true,
+      quietMs: DEFAULTS.quietMs,
+      pidFile: '/tmp/p',
+      logFile: '/tmp/l',
+    },
   };
 }

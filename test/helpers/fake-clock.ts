@@ -24,7 +24,12 @@ export class FakeClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): () => void {
-    const timer: Timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn, cancelled: false };
+    const timer: Timer = {
+      at: this.#now + Math.max(0, ms),
+      seq: this.#seq++,
+      fn,
+      cancelled: false,
+    };
     this.#timers.push(timer);
     return () => {
       timer.cancelled = true;
@@ -72,7 +77,8 @@ export class FakeClock implements Clock {
   #next(): Timer | undefined {
     this.#timers = this.#timers.filter((t) => !t.cancelled);
     let best: Timer | undefined;
-    for (const t of this.#timers) if (best === undefined || t.at < best.at || (t.at === best.at && t.seq < best.seq)) best = t;
+    for (const t of this.#timers)
+      if (best === undefined || t.at < best.at || (t.at === best.at && t.seq < best.seq)) best = t;
     return best;
   }
 }

@@ -17,7 +17,14 @@ export { esc, type InotifySwitch } from '../../scripts/lib/conf-xml.js';
 
 /** Every `<inotify>` switch set to false: the watcher runs, but no event ever becomes a sync. */
 export const ALL_SWITCHES_OFF: Readonly<Record<InotifySwitch, boolean>> = Object.freeze({
-  delete: false, createFolder: false, createFile: false, closeWrite: false, moveFrom: false, moveTo: false, attrib: false, modify: false,
+  delete: false,
+  createFolder: false,
+  createFile: false,
+  closeWrite: false,
+  moveFrom: false,
+  moveTo: false,
+  attrib: false,
+  modify: false,
 });
 
 export interface PluginConfOptions {
@@ -33,7 +40,11 @@ export interface PluginConfOptions {
   commonParams?: string;
   debug?: boolean;
   /** `<crontab start schedule>` (minutes) and its `<crontabfilter>`. Absent: crontab off. */
-  crontab?: { start: boolean; scheduleMin?: number; filter?: { start: boolean; excludes: string[] } };
+  crontab?: {
+    start: boolean;
+    scheduleMin?: number;
+    filter?: { start: boolean; excludes: string[] };
+  };
   /** `<sersync><plugin start name>`. Absent: `start="false" name="command"`. */
   sersyncPlugin?: { start: boolean; name: 'command' | 'socket' | 'refreshCDN' | 'http' };
   /** Head-level `<plugin name=…>` sections; only the ones given are written. */
@@ -55,7 +66,9 @@ const on = (b: boolean | undefined): string => (b === true ? 'true' : 'false');
 function crontabXml(c: PluginConfOptions['crontab']): string {
   if (c === undefined) return '    <crontab start="false" schedule="600"></crontab>';
   const f = c.filter;
-  const excludes = (f?.excludes ?? []).map((e) => `        <exclude expression="${esc(e)}"></exclude>`).join('\n');
+  const excludes = (f?.excludes ?? [])
+    .map((e) => `        <exclude expression="${esc(e)}"></exclude>`)
+    .join('\n');
   return [
     `    <crontab start="${on(c.start)}" schedule="${c.scheduleMin ?? 600}">`,
     `      <crontabfilter start="${on(f?.start)}">`,
@@ -177,7 +190,11 @@ export async function startSynced(
 }
 
 /** A check for `eventually`: target == source (except `ignore`d paths), else throws the first differences. */
-export function converged(src: string, dst: string, ignore?: (p: string) => boolean): () => boolean {
+export function converged(
+  src: string,
+  dst: string,
+  ignore?: (p: string) => boolean,
+): () => boolean {
   return () => {
     const d = diffTrees(src, dst, ignore ? { ignore } : {});
     if (d.length > 0) throw new Error(d.slice(0, 5).join('; '));
@@ -202,16 +219,23 @@ export interface RecordingCommand {
  * record file (one call at a time per plugin, so records never interleave) and its pid to another;
  * with `hang`, it then sleeps until it is killed.
  */
-export function writeRecordingCommand(dir: string, name: string, opts: { hang?: boolean } = {}): RecordingCommand {
+export function writeRecordingCommand(
+  dir: string,
+  name: string,
+  opts: { hang?: boolean } = {},
+): RecordingCommand {
   const path = join(dir, name);
   const record = join(dir, `${name}.calls`);
   const pidFile = join(dir, `${name}.pids`);
-  writeFileSync(path, `#!/bin/sh
+  writeFileSync(
+    path,
+    `#!/bin/sh
 # Test command for the command plugin (test/helpers/plugin-conf.ts): records its argv.
 echo "$$" >> ${shQuote(pidFile)}
 { printf '%s\\0' "$#"; for a in "$@"; do printf '%s\\0' "$a"; done; } >> ${shQuote(record)}
 ${opts.hang === true ? 'exec sleep 3600' : 'exit 0'}
-`);
+`,
+  );
   chmodSync(path, 0o755);
   return {
     path,
@@ -229,7 +253,10 @@ ${opts.hang === true ? 'exec sleep 3600' : 'exit 0'}
     },
     pids: () => {
       if (!existsSync(pidFile)) return [];
-      return readFileSync(pidFile, 'utf8').split('\n').filter((l) => l !== '').map(Number);
+      return readFileSync(pidFile, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map(Number);
     },
   };
 }
@@ -244,7 +271,9 @@ export interface RecordingRsync {
 export function writeRecordingRsync(dir: string): RecordingRsync {
   const path = join(dir, 'rsync-recorder');
   const record = join(dir, 'rsync-recorder.calls');
-  writeFileSync(path, `#!/bin/sh
+  writeFileSync(
+    path,
+    `#!/bin/sh
 # Test stand-in for rsync (test/helpers/plugin-conf.ts): records that it ran, transfers nothing.
 echo "$*" >> ${shQuote(record)}
 case "$1" in
@@ -252,11 +281,17 @@ case "$1" in
   *) cat > /dev/null ;;
 esac
 exit 0
-`);
+`,
+  );
   chmodSync(path, 0o755);
   return {
     path,
-    calls: () => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter((l) => l !== '') : []),
+    calls: () =>
+      existsSync(record)
+        ? readFileSync(record, 'utf8')
+            .split('\n')
+            .filter((l) => l !== '')
+        : [],
   };
 }
 
@@ -272,7 +307,9 @@ export interface TcpRecorder {
  * Starts a recorder. With `reply`, the listener answers each connection once it has seen a
  * complete request (`reply(bytesSoFar)` returns the answer, or undefined to keep reading).
  */
-export async function startTcpRecorder(reply?: (soFar: string) => string | undefined): Promise<TcpRecorder> {
+export async function startTcpRecorder(
+  reply?: (soFar: string) => string | undefined,
+): Promise<TcpRecorder> {
   const done: string[] = [];
   const open = new Set<Socket>();
   const server = createServer((s) => {
@@ -293,7 +330,9 @@ export async function startTcpRecorder(reply?: (soFar: string) => string | undef
       if (!answered) done.push(buf.toString('utf8'));
       s.end();
     });
-    s.on('close', () => { open.delete(s); });
+    s.on('close', () => {
+      open.delete(s);
+    });
     s.on('error', () => undefined);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -302,10 +341,13 @@ export async function startTcpRecorder(reply?: (soFar: string) => string | undef
   return {
     port: addr.port,
     received: () => [...done],
-    close: () => new Promise<void>((r) => {
-      for (const s of open) s.destroy();
-      server.close(() => { r(); });
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of open) s.destroy();
+        server.close(() => {
+          r();
+        });
+      }),
   };
 }
 

@@ -28,7 +28,10 @@ function parseValue(s: string, where: string): number {
 }
 
 /** Reads `name{a="x",b="y"}` from the start of `rest`; returns the labels and what follows. */
-function parseLabels(rest: string, where: string): { labels: Record<string, string>; after: string } {
+function parseLabels(
+  rest: string,
+  where: string,
+): { labels: Record<string, string>; after: string } {
   const labels: Record<string, string> = {};
   let i = 1; // after '{'
   for (;;) {
@@ -102,16 +105,23 @@ export function parsePrometheusText(text: string): Map<string, Family> {
       const f = families.get(name);
       if (what === 'TYPE') {
         if (!TYPES.has(arg)) throw new Error(`${where}: bad type ${JSON.stringify(arg)}`);
-        if (f && (f.type !== 'untyped' || f.samples.length > 0)) throw new Error(`${where}: TYPE for ${name} repeated or after its samples`);
+        if (f && (f.type !== 'untyped' || f.samples.length > 0))
+          throw new Error(`${where}: TYPE for ${name} repeated or after its samples`);
         families.set(name, { name, type: arg, help: f?.help, samples: [] });
       } else {
         if (f?.help !== undefined) throw new Error(`${where}: HELP for ${name} repeated`);
         if (/\\(?![\\n])/.test(arg)) throw new Error(`${where}: bad escape in HELP`);
-        families.set(name, { name, type: f?.type ?? 'untyped', help: arg, samples: f?.samples ?? [] });
+        families.set(name, {
+          name,
+          type: f?.type ?? 'untyped',
+          help: arg,
+          samples: f?.samples ?? [],
+        });
       }
       return;
     }
-    if (line.startsWith('#')) throw new Error(`${where}: comment lines other than HELP/TYPE are not expected`);
+    if (line.startsWith('#'))
+      throw new Error(`${where}: comment lines other than HELP/TYPE are not expected`);
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(.*)$/.exec(line);
     if (!m) throw new Error(`${where}: not a sample: ${JSON.stringify(line)}`);
     const [, name = '', restRaw = ''] = m;
@@ -119,16 +129,21 @@ export function parsePrometheusText(text: string): Map<string, Family> {
     let rest = restRaw;
     if (rest.startsWith('{')) ({ labels, after: rest } = parseLabels(rest, where));
     const parts = rest.split(' ');
-    if (parts[0] !== '' || parts.length < 2 || parts.length > 3) throw new Error(`${where}: expected " value [timestamp]" after ${name}`);
+    if (parts[0] !== '' || parts.length < 2 || parts.length > 3)
+      throw new Error(`${where}: expected " value [timestamp]" after ${name}`);
     const value = parseValue(parts[1] ?? '', where);
-    if (parts[2] !== undefined && !/^-?\d+$/.test(parts[2])) throw new Error(`${where}: bad timestamp`);
+    if (parts[2] !== undefined && !/^-?\d+$/.test(parts[2]))
+      throw new Error(`${where}: bad timestamp`);
     const f = familyOf(name, families);
     if (!f) throw new Error(`${where}: sample ${name} has no TYPE declared before it`);
     switchTo(f.name);
-    if (name.endsWith('_bucket') && f.type === 'histogram' && labels['le'] === undefined) throw new Error(`${where}: bucket without le`);
+    if (name.endsWith('_bucket') && f.type === 'histogram' && labels['le'] === undefined)
+      throw new Error(`${where}: bucket without le`);
     if (f.type === 'counter' && !(value >= 0)) throw new Error(`${where}: negative or NaN counter`);
     const id = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
-    if (f.samples.some((s) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}` === id)) {
+    if (
+      f.samples.some((s) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}` === id)
+    ) {
       throw new Error(`${where}: duplicate series ${id}`);
     }
     f.samples.push({ name, labels, value });
@@ -150,12 +165,14 @@ function checkHistogram(f: Family): void {
     const sum = samples.find((s) => s.name === `${f.name}_sum`);
     if (!count || !sum) throw new Error(`${f.name}${k}: missing _sum or _count`);
     const inf = buckets.find((b) => b.labels['le'] === '+Inf');
-    if (!inf || inf.value !== count.value) throw new Error(`${f.name}${k}: +Inf bucket missing or != _count`);
+    if (!inf || inf.value !== count.value)
+      throw new Error(`${f.name}${k}: +Inf bucket missing or != _count`);
     let prevLe = -Infinity;
     let prev = 0;
     for (const b of buckets) {
       const le = parseValue(b.labels['le'] ?? '', f.name);
-      if (!(le > prevLe) || b.value < prev) throw new Error(`${f.name}${k}: buckets not ascending/cumulative`);
+      if (!(le > prevLe) || b.value < prev)
+        throw new Error(`${f.name}${k}: buckets not ascending/cumulative`);
       prevLe = le;
       prev = b.value;
     }
@@ -163,10 +180,16 @@ function checkHistogram(f: Family): void {
 }
 
 /** The value of one sample (exact label set), or undefined. */
-export function sampleValue(families: Map<string, Family>, name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
+export function sampleValue(
+  families: Map<string, Family>,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number | undefined {
   const want = JSON.stringify(Object.entries(labels).sort());
   for (const f of families.values()) {
-    for (const s of f.samples) if (s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === want) return s.value;
+    for (const s of f.samples)
+      if (s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === want)
+        return s.value;
   }
   return undefined;
 }

@@ -20,19 +20,39 @@ export interface Service {
 }
 
 /** Writes `xml` to dir/confxml.xml, starts the service and waits until it logs that it is watching. */
-export async function startService(dir: string, xml: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Service> {
+export async function startService(
+  dir: string,
+  xml: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Service> {
   const conf = join(dir, 'confxml.xml');
   writeFileSync(conf, xml);
-  const proc = spawn(process.execPath, [CLI, ...args, '-o', conf], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, ...args, '-o', conf], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<number | null>((r) => proc.once('exit', (c) => { r(c); }));
+  proc.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((r) =>
+    proc.once('exit', (c) => {
+      r(c);
+    }),
+  );
   try {
-    await eventually(() => {
-      if (proc.exitCode !== null) throw new Error(`service exited ${proc.exitCode}: ${out}`);
-      return /ready: watching /.test(out);
-    }, { timeoutMs: 15_000, what: 'the service to start watching' });
+    await eventually(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`service exited ${proc.exitCode}: ${out}`);
+        return /ready: watching /.test(out);
+      },
+      { timeoutMs: 15_000, what: 'the service to start watching' },
+    );
   } catch (e) {
     if (proc.exitCode === null) proc.kill('SIGKILL'); // never leave a half-started service behind
     throw e;

@@ -20,7 +20,11 @@ const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * Writes the stub into `dir` (created if missing). `codes[i]` is the exit code of batch run i+1.
  * Concurrent runs take distinct codes (the counter is updated under a mkdir lock).
  */
-export function writeStubRsync(dir: string, codes: readonly number[], realRsync = 'rsync'): StubRsync {
+export function writeStubRsync(
+  dir: string,
+  codes: readonly number[],
+  realRsync = 'rsync',
+): StubRsync {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'rsync-stub');
   const counter = join(dir, 'count');
@@ -56,6 +60,9 @@ exec "$real" "$@"
   return {
     path,
     batchRuns: () => Number(read(counter).trim() || '0'),
-    calls: () => read(callsFile).split('\n').filter((l) => l !== ''),
+    calls: () =>
+      read(callsFile)
+        .split('\n')
+        .filter((l) => l !== ''),
   };
 }

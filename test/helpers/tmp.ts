@@ -6,5 +6,10 @@ import { join } from 'node:path';
 /** Creates a fresh directory under the OS temp dir; call `cleanup()` in `after`. */
 export function tmpDir(prefix = 'sersync-test-'): { path: string; cleanup: () => void } {
   const path = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  return { path, cleanup: () => { rmSync(path, { recursive: true, force: true }); } };
+  return {
+    path,
+    cleanup: () => {
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
 }

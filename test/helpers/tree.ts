@@ -24,7 +24,12 @@ export function readTree(root: string): Map<string, TreeEntry> {
       } else if (st.isSymbolicLink()) {
         out.set(r, { type: 'symlink', size: 0, mode: 0, content: readlinkSync(join(root, r)) });
       } else if (st.isFile()) {
-        out.set(r, { type: 'file', size: st.size, mode, content: readFileSync(join(root, r)).toString('base64') });
+        out.set(r, {
+          type: 'file',
+          size: st.size,
+          mode,
+          content: readFileSync(join(root, r)).toString('base64'),
+        });
       } else {
         out.set(r, { type: 'other', size: 0, mode });
       }
@@ -52,7 +57,8 @@ export function diffTrees(a: string, b: string, opts: DiffOptions = {}): string[
     if (!eb) diffs.push(`missing at target: ${p}`);
     else if (ea.type !== eb.type) diffs.push(`type differs: ${p} (${ea.type} vs ${eb.type})`);
     else if (ea.size !== eb.size || ea.content !== eb.content) diffs.push(`content differs: ${p}`);
-    else if (modes && ea.mode !== eb.mode) diffs.push(`mode differs: ${p} (${ea.mode.toString(8)} vs ${eb.mode.toString(8)})`);
+    else if (modes && ea.mode !== eb.mode)
+      diffs.push(`mode differs: ${p} (${ea.mode.toString(8)} vs ${eb.mode.toString(8)})`);
   }
   for (const p of tb.keys()) if (!ta.has(p) && !ignore(p)) diffs.push(`extra at target: ${p}`);
   return diffs;

@@ -1,7 +1,12 @@
 // Records what a watcher backend reports, for the watcher integration tests (one per backend).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FsEvent, FsEventKind, RescanReason, WatcherCallbacks } from '../../src/watch/fs-event.js';
+import type {
+  FsEvent,
+  FsEventKind,
+  RescanReason,
+  WatcherCallbacks,
+} from '../../src/watch/fs-event.js';
 import { eventually } from './eventually.js';
 
 export class Recorder {
@@ -19,7 +24,10 @@ export class Recorder {
     return this.events.find((e) => e.path === path && (kind === undefined || e.kind === kind));
   }
   async waitFor(kind: FsEventKind | undefined, path: string, timeoutMs = 5000): Promise<FsEvent> {
-    return eventually(() => this.find(kind, path), { what: `${kind ?? 'any'} ${JSON.stringify(path)}`, timeoutMs });
+    return eventually(() => this.find(kind, path), {
+      what: `${kind ?? 'any'} ${JSON.stringify(path)}`,
+      timeoutMs,
+    });
   }
   /**
    * Writes a marker file and waits for it. inotify: every earlier kernel event has been delivered

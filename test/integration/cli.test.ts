@@ -27,10 +27,16 @@ function run(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {
     });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     p.once('error', reject);
-    p.once('close', (code) => { resolve({ code, stdout, stderr }); });
+    p.once('close', (code) => {
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -45,7 +51,9 @@ const bad = join(tmp.path, 'bad.xml');
 
 before(async () => {
   mkdirSync(src);
-  rsyncd = await startRsyncd(join(tmp.path, 'rsyncd'), [{ name: 'mod', path: dst, auth: { user: 'syncer', password: PASSWORD } }]);
+  rsyncd = await startRsyncd(join(tmp.path, 'rsyncd'), [
+    { name: 'mod', path: dst, auth: { user: 'syncer', password: PASSWORD } },
+  ]);
   const pwFile = join(tmp.path, 'rsync.pas');
   writeFileSync(pwFile, `${PASSWORD}\n`);
   chmodSync(pwFile, 0o600);
@@ -60,12 +68,19 @@ before(async () => {
       extraDaemonAttrs: `pidFile="${join(tmp.path, 'run', 'sersync.pid')}" logFile="${join(tmp.path, 'log', 'sersync.log')}"`,
     }).replace('</head>', '  <unknownThing/>\n</head>'),
   );
-  writeFileSync(bad, '<?xml version="1.0"?>\n<head>\n  <sersync>\n    <localpath watch="/does/not/exist"/>\n  </sersync>\n</head>\n');
+  writeFileSync(
+    bad,
+    '<?xml version="1.0"?>\n<head>\n  <sersync>\n    <localpath watch="/does/not/exist"/>\n  </sersync>\n</head>\n',
+  );
 });
 
 after(async () => {
   for (const pid of started) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   await rsyncd.stop();
   tmp.cleanup();
@@ -79,21 +94,31 @@ test('-h prints the English help listing every flag, exit 0', async () => {
   for (const flag of ['-h', '--help']) {
     const r = await run([flag]);
     assert.equal(r.code, 0);
-    for (const f of ['-d', '-r', '-n', '-o', '-m', '-h', '--check', '--version']) assert.ok(r.stdout.includes(f), `${flag}: mentions ${f}`);
+    for (const f of ['-d', '-r', '-n', '-o', '-m', '-h', '--check', '--version'])
+      assert.ok(r.stdout.includes(f), `${flag}: mentions ${f}`);
     assert.match(r.stdout, /background/);
     assert.equal(r.stderr, '');
   }
 });
 
 test('--version prints the package version, exit 0', async () => {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
   const r = await run(['--version']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, new RegExp(`^sersync ${pkg.version.replace(/\./g, '\\.')}\\b`));
 });
 
 test('every getopt form of the flags reaches the config loader (--check)', async () => {
-  const forms = [['-dro', good], ['-r', '-d', '-o', good], [`-o${good}`], ['-n', '4', '-o', good], ['-n4', '-m', 'socket', `-o${good}`], ['--config', good]];
+  const forms = [
+    ['-dro', good],
+    ['-r', '-d', '-o', good],
+    [`-o${good}`],
+    ['-n', '4', '-o', good],
+    ['-n4', '-m', 'socket', `-o${good}`],
+    ['--config', good],
+  ];
   for (const form of forms) {
     const r = await run(['--check', ...form]);
     assert.equal(r.code, 0, `${JSON.stringify(form)}: ${r.stderr}`);
@@ -117,7 +142,11 @@ test('--check on a good file: warnings printed with file:line:col, exit 0', asyn
 });
 
 test('--check on a bad file: every error printed with file:line:col, exit 78, no stack', async () => {
-  for (const args of [['--check', '-o', bad], ['-o', bad], ['-d', '-o', bad]]) {
+  for (const args of [
+    ['--check', '-o', bad],
+    ['-o', bad],
+    ['-d', '-o', bad],
+  ]) {
     const r = await run(args);
     assert.equal(r.code, 78, JSON.stringify(args));
     assert.match(r.stderr, /bad\.xml:4:\d+: error: sersync\/localpath@watch: /);
@@ -126,7 +155,11 @@ test('--check on a bad file: every error printed with file:line:col, exit 78, no
     noStack(r);
   }
   assert.equal(existsSync(join(tmp.path, 'run', 'sersync.pid')), false, 'no pid file');
-  assert.equal(existsSync(join(tmp.path, 'log', 'sersync.log')), false, 'no log file: the error went to the terminal');
+  assert.equal(
+    existsSync(join(tmp.path, 'log', 'sersync.log')),
+    false,
+    'no log file: the error went to the terminal',
+  );
 });
 
 test('a missing config file: exit 66, the message names it, no stack', async () => {
@@ -185,19 +218,42 @@ test('-d: runs in the background with a pid file; a second start is refused; SIG
 
   // It really syncs, detached from us.
   writeFileSync(join(src, 'hello.txt'), 'hello');
-  await eventually(() => existsSync(join(dst, 'hello.txt')) && readFileSync(join(dst, 'hello.txt'), 'utf8') === 'hello', { what: 'hello.txt at the target' });
+  await eventually(
+    () =>
+      existsSync(join(dst, 'hello.txt')) &&
+      readFileSync(join(dst, 'hello.txt'), 'utf8') === 'hello',
+    { what: 'hello.txt at the target' },
+  );
 
   const second = await run(['-d', '-o', good]);
   assert.equal(second.code, 73);
   assert.match(second.stderr, new RegExp(`already running: pid ${pid}`));
-  assert.equal(readFileSync(pidFile, 'utf8').trim(), String(pid), 'the pid file still names the first one');
+  assert.equal(
+    readFileSync(pidFile, 'utf8').trim(),
+    String(pid),
+    'the pid file still names the first one',
+  );
 
   process.kill(pid, 'SIGTERM');
-  await eventually(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, { what: 'the background process to exit' });
+  await eventually(
+    () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    { what: 'the background process to exit' },
+  );
   assert.equal(existsSync(pidFile), false, 'pid file removed');
 
   const log = readFileSync(logFile, 'utf8');
-  assert.match(log, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[(info|debug)\] /m, 'timestamped log lines');
+  assert.match(
+    log,
+    /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[(info|debug)\] /m,
+    'timestamped log lines',
+  );
   assert.ok(!log.includes(PASSWORD), 'the password file content never reaches the log (debug on)');
 });
 
@@ -220,7 +276,13 @@ test('-d: when the background process dies during start-up, the parent shows its
   const blocker = join(tmp.path, 'a-file');
   writeFileSync(blocker, '');
   const conf = join(tmp.path, 'unwritable-pid.xml');
-  writeFileSync(conf, readFileSync(good, 'utf8').replace(/pidFile="[^"]*"/, `pidFile="${join(blocker, 'sersync.pid')}"`));
+  writeFileSync(
+    conf,
+    readFileSync(good, 'utf8').replace(
+      /pidFile="[^"]*"/,
+      `pidFile="${join(blocker, 'sersync.pid')}"`,
+    ),
+  );
   const r = await run(['-d', '-o', conf]);
   assert.equal(r.code, 73, r.stdout + r.stderr);
   assert.match(r.stderr, /stopped during start-up/);

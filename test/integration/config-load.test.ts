@@ -22,30 +22,49 @@ function loadFixture(rel: string): ReturnType<typeof parseConfig> {
 
 function ok(rel: string): Loaded {
   const r = loadFixture(rel);
-  if (!r.ok) assert.fail(`${rel}: ${r.error.kind === 'invalid' ? r.error.issues.map(formatIssue).join('\n') : r.error.message}`);
+  if (!r.ok)
+    assert.fail(
+      `${rel}: ${r.error.kind === 'invalid' ? r.error.issues.map(formatIssue).join('\n') : r.error.message}`,
+    );
   return r.value;
 }
 
 const VALID: Readonly<Record<string, (c: Config, warnings: Loaded['warnings']) => void>> = {
   'original-template.xml': (c, w) => {
     assert.deepEqual(w, []);
-    assert.deepEqual(c.sersync.localpaths, [{ watch: '/opt/tongbu', remotes: [{ ip: '127.0.0.1', name: 'tongbu1' }] }]);
+    assert.deepEqual(c.sersync.localpaths, [
+      { watch: '/opt/tongbu', remotes: [{ ip: '127.0.0.1', name: 'tongbu1' }] },
+    ]);
     assert.equal(c.filter.excludes.length, 4);
     assert.deepEqual(Object.keys(c.plugins).sort(), ['command', 'refreshCDN', 'socket']);
   },
   'three-remotes.xml': (c) => {
-    assert.deepEqual(c.sersync.localpaths[0]?.remotes.map((r) => `${r.ip}::${r.name}`), ['127.0.0.1::mirror-a', '127.0.0.2::mirror-b', '127.0.0.3::mirror-c']);
+    assert.deepEqual(
+      c.sersync.localpaths[0]?.remotes.map((r) => `${r.ip}::${r.name}`),
+      ['127.0.0.1::mirror-a', '127.0.0.2::mirror-b', '127.0.0.3::mirror-c'],
+    );
     assert.deepEqual(c.sersync.rsync.userDefinedPort, { enabled: true, port: 8730 });
     assert.deepEqual(c.sersync.rsync.commonParams, ['-artz', '--delete-delay']);
     assert.equal(c.sersync.failLog.retryIntervalMs, 5 * 60_000);
   },
   'ssh-mode.xml': (c) => {
     assert.equal(c.sersync.rsync.ssh.enabled, true);
-    assert.deepEqual(c.sersync.localpaths[0], { watch: '/srv/data', remotes: [{ ip: '127.0.0.1', name: '/backup/data' }] });
-    assert.deepEqual(c.sersync.rsync.commonParams, ['-artuz', '-e', 'ssh -p 2222 -o "BatchMode yes"']);
+    assert.deepEqual(c.sersync.localpaths[0], {
+      watch: '/srv/data',
+      remotes: [{ ip: '127.0.0.1', name: '/backup/data' }],
+    });
+    assert.deepEqual(c.sersync.rsync.commonParams, [
+      '-artuz',
+      '-e',
+      'ssh -p 2222 -o "BatchMode yes"',
+    ]);
   },
   'auth-secrets.xml': (c) => {
-    assert.deepEqual(c.sersync.rsync.auth, { enabled: true, users: 'sersyncuser', passwordFile: '/etc/rsync.pas' });
+    assert.deepEqual(c.sersync.rsync.auth, {
+      enabled: true,
+      users: 'sersyncuser',
+      passwordFile: '/etc/rsync.pas',
+    });
     assert.deepEqual(c.sersync.rsync.userDefinedPort, { enabled: true, port: 18731 });
   },
   'upper-case.xml': (c, w) => {
@@ -55,7 +74,12 @@ const VALID: Readonly<Record<string, (c: Config, warnings: Loaded['warnings']) =
     assert.equal(c.inotify.createFile, true);
     assert.equal(c.inotify.modify, true);
     assert.deepEqual(c.sersync.rsync.timeout, { enabled: true, seconds: 42 });
-    assert.deepEqual(c.sersync.crontab, { enabled: true, intervalMs: 15 * 60_000, excludes: ['*.svn'], filterEnabled: true });
+    assert.deepEqual(c.sersync.crontab, {
+      enabled: true,
+      intervalMs: 15 * 60_000,
+      excludes: ['*.svn'],
+      filterEnabled: true,
+    });
   },
   'crlf-bom.xml': (c) => {
     assert.deepEqual(c.sersync.rsync.timeout, { enabled: true, seconds: 15 });
@@ -72,12 +96,31 @@ const VALID: Readonly<Record<string, (c: Config, warnings: Loaded['warnings']) =
   },
   'unknown-extras.xml': (c, w) => {
     assert.ok(w.every((i) => i.severity === 'warning'));
-    assert.deepEqual(w.map((i) => i.kind), ['unknown-attribute', 'unknown-element', 'unknown-attribute', 'unknown-attribute', 'unknown-element', 'unknown-element']);
-    assert.match(w.find((i) => i.path === 'sersync/rsync/comonParams')?.message ?? '', /did you mean "commonParams"/);
+    assert.deepEqual(
+      w.map((i) => i.kind),
+      [
+        'unknown-attribute',
+        'unknown-element',
+        'unknown-attribute',
+        'unknown-attribute',
+        'unknown-element',
+        'unknown-element',
+      ],
+    );
+    assert.match(
+      w.find((i) => i.path === 'sersync/rsync/comonParams')?.message ?? '',
+      /did you mean "commonParams"/,
+    );
     assert.deepEqual(c.sersync.rsync.commonParams, ['-artuz']);
   },
   'two-localpaths.xml': (c) => {
-    assert.deepEqual(c.sersync.localpaths.map((l) => [l.watch, l.remotes[0]?.name]), [['/data/image', 'image'], ['/data/pic', 'pic']]);
+    assert.deepEqual(
+      c.sersync.localpaths.map((l) => [l.watch, l.remotes[0]?.name]),
+      [
+        ['/data/image', 'image'],
+        ['/data/pic', 'pic'],
+      ],
+    );
   },
 };
 
@@ -115,10 +158,19 @@ describe('invalid fixtures report exactly their .expect.json', () => {
       const r = loadFixture(`invalid/${name}`);
       if (r.ok) assert.fail(`${name} loaded`);
       if (r.error.kind !== 'invalid') assert.fail(`kind ${r.error.kind}`);
-      const got = r.error.issues.map(({ severity, kind, path, line, col }) => ({ severity, kind, path, line, col }));
-      const want: unknown = JSON.parse(readFileSync(join(dir, name.replace(/\.xml$/, '.expect.json')), 'utf8'));
+      const got = r.error.issues.map(({ severity, kind, path, line, col }) => ({
+        severity,
+        kind,
+        path,
+        line,
+        col,
+      }));
+      const want: unknown = JSON.parse(
+        readFileSync(join(dir, name.replace(/\.xml$/, '.expect.json')), 'utf8'),
+      );
       assert.deepEqual(got, want);
-      for (const i of r.error.issues) assert.ok(formatIssue(i).startsWith(`fixtures/invalid/${name}:${i.line}:${i.col}: `));
+      for (const i of r.error.issues)
+        assert.ok(formatIssue(i).startsWith(`fixtures/invalid/${name}:${i.line}:${i.col}: `));
     });
   }
 });
@@ -139,7 +191,10 @@ describe('loadConfig on a real file system', () => {
     `<head><sersync><localpath watch="${watch}"><remote ip="127.0.0.1" name="m"/></localpath><rsync>${auth}</rsync><failLog path="state/fail.sh"/></sersync></head>`;
 
   test('relative paths resolve against opts.cwd; the file name is kept as given', async () => {
-    writeFileSync(join(dir.path, 'ok.xml'), conf('src/', '<auth start="true" users="u" passwordfile="rsync.pas"/>'));
+    writeFileSync(
+      join(dir.path, 'ok.xml'),
+      conf('src/', '<auth start="true" users="u" passwordfile="rsync.pas"/>'),
+    );
     const r = await loadConfig('ok.xml', { cwd: dir.path });
     if (!r.ok) assert.fail(JSON.stringify(r.error));
     assert.equal(r.value.config.file, join(dir.path, 'ok.xml'));
@@ -162,29 +217,45 @@ describe('loadConfig on a real file system', () => {
     writeFileSync(join(dir.path, 'nowatch.xml'), `\n\n${conf('missing-dir')}`);
     const r = await loadConfig(join(dir.path, 'nowatch.xml'));
     if (r.ok || r.error.kind !== 'invalid') assert.fail(JSON.stringify(r));
-    assert.deepEqual(r.error.issues.map((i) => [i.kind, i.path, i.line, i.col]), [['not-found', 'sersync/localpath@watch', 3, 27]]);
+    assert.deepEqual(
+      r.error.issues.map((i) => [i.kind, i.path, i.line, i.col]),
+      [['not-found', 'sersync/localpath@watch', 3, 27]],
+    );
   });
 
   test('a watch path that is a file is an invalid config', async () => {
     writeFileSync(join(dir.path, 'file-watch.xml'), conf('rsync.pas'));
     const r = await loadConfig('file-watch.xml', { cwd: dir.path });
-    assert.deepEqual(!r.ok && r.error.kind === 'invalid' && r.error.issues.map((i) => i.kind), ['wrong-file-type']);
+    assert.deepEqual(!r.ok && r.error.kind === 'invalid' && r.error.issues.map((i) => i.kind), [
+      'wrong-file-type',
+    ]);
   });
 
   test('a password file readable by others is refused, as rsync would', async () => {
     writeFileSync(join(dir.path, 'open.pas'), 'secret\n');
     chmodSync(join(dir.path, 'open.pas'), 0o644);
-    writeFileSync(join(dir.path, 'auth.xml'), conf('src', '<auth start="true" users="u" passwordfile="open.pas"/>'));
+    writeFileSync(
+      join(dir.path, 'auth.xml'),
+      conf('src', '<auth start="true" users="u" passwordfile="open.pas"/>'),
+    );
     const r = await loadConfig('auth.xml', { cwd: dir.path });
     if (r.ok || r.error.kind !== 'invalid') assert.fail(JSON.stringify(r));
-    assert.deepEqual(r.error.issues.map((i) => [i.kind, i.path]), [['insecure-mode', 'sersync/rsync/auth@passwordfile']]);
+    assert.deepEqual(
+      r.error.issues.map((i) => [i.kind, i.path]),
+      [['insecure-mode', 'sersync/rsync/auth@passwordfile']],
+    );
     assert.match(r.error.issues[0]?.message ?? '', /mode 644/);
     assert.ok(!r.error.issues.some((i) => i.message.includes('secret')));
   });
 
   test('a missing password file is refused when auth is on', async () => {
-    writeFileSync(join(dir.path, 'nopass.xml'), conf('src', '<auth start="true" users="u" passwordfile="gone.pas"/>'));
+    writeFileSync(
+      join(dir.path, 'nopass.xml'),
+      conf('src', '<auth start="true" users="u" passwordfile="gone.pas"/>'),
+    );
     const r = await loadConfig('nopass.xml', { cwd: dir.path });
-    assert.deepEqual(!r.ok && r.error.kind === 'invalid' && r.error.issues.map((i) => i.kind), ['not-found']);
+    assert.deepEqual(!r.ok && r.error.kind === 'invalid' && r.error.issues.map((i) => i.kind), [
+      'not-found',
+    ]);
   });
 });

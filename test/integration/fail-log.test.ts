@@ -3,7 +3,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { memoryLogger } from '../../src/log.js';
 import type { Target } from '../../src/queue/types.js';
@@ -22,7 +31,9 @@ const ROOT = join(tmp.path, "src it's $(touch PWNED_sub) `x`");
 
 before(async () => {
   mkdirSync(ROOT, { recursive: true });
-  daemon = await startRsyncd(join(tmp.path, 'daemon'), [{ name: 'replay', path: join(tmp.path, 'dst') }]);
+  daemon = await startRsyncd(join(tmp.path, 'daemon'), [
+    { name: 'replay', path: join(tmp.path, 'dst') },
+  ]);
 });
 after(async () => {
   await daemon.stop();
@@ -36,7 +47,13 @@ function runner(rsyncPath: string) {
     root: ROOT,
     remotes: [{ ip: '127.0.0.1', name: 'replay' }],
   });
-  return createBatchRunner({ config, rsyncPath, logger: memoryLogger(), pool: { run: () => Promise.reject(new Error('unused')) }, failLog: { record: () => undefined, resolve: () => undefined } });
+  return createBatchRunner({
+    config,
+    rsyncPath,
+    logger: memoryLogger(),
+    pool: { run: () => Promise.reject(new Error('unused')) },
+    failLog: { record: () => undefined, resolve: () => undefined },
+  });
 }
 
 function noPwned(): void {
@@ -59,13 +76,24 @@ test('record / resolve rewrite the file atomically with mode 0600; an empty set 
   await log.flush();
   assert.equal(statSync(path).mode & 0o777, 0o600);
   const parsed = parseFailLog(readFileSync(path, 'utf8'));
-  assert.deepEqual(parsed.map((p) => (p.kind === 'ours' ? `${p.status} ${p.argv.filter((a) => a.startsWith('./')).join(' ')}` : p.kind)), ['1280 ./b', '2560 ./a']);
+  assert.deepEqual(
+    parsed.map((p) =>
+      p.kind === 'ours'
+        ? `${p.status} ${p.argv.filter((a) => a.startsWith('./')).join(' ')}`
+        : p.kind,
+    ),
+    ['1280 ./b', '2560 ./a'],
+  );
   assert.ok(parsed.every((p) => p.kind === 'ours' && p.cwd === ROOT));
   log.resolve(target, ['a', 'b', 'never-failed']);
   await log.flush();
   assert.equal(readFileSync(path, 'utf8'), '');
   assert.equal(statSync(path).mode & 0o777, 0o600);
-  assert.deepEqual(readdirSync(tmp.path).filter((n) => n.startsWith('fail1.sh.')), [], 'no temp file left');
+  assert.deepEqual(
+    readdirSync(tmp.path).filter((n) => n.startsWith('fail1.sh.')),
+    [],
+    'no temp file left',
+  );
   assert.deepEqual(log.outstanding(), new Map());
 });
 
@@ -85,7 +113,8 @@ test('running the file with /bin/sh hands rsync every hostile name literally and
   // One record per command: cwd, then the argv; the paths come sorted, in chunks of 10.
   const want: string[] = [];
   const sorted = [...HOSTILE].sort();
-  for (let i = 0; i < sorted.length; i += 10) want.push(ROOT, ...r.commandFor(target, sorted.slice(i, i + 10)).argv.slice(1));
+  for (let i = 0; i < sorted.length; i += 10)
+    want.push(ROOT, ...r.commandFor(target, sorted.slice(i, i + 10)).argv.slice(1));
   assert.deepEqual(got, want);
   noPwned();
 });
@@ -94,7 +123,9 @@ test('a recorded entry replayed by /bin/sh against the daemon creates and delete
   const dst = join(tmp.path, 'dst');
   const path = join(tmp.path, 'fail3.sh');
   const log = createFailLogFile({ path, commandFor: runner('rsync').commandFor });
-  HOSTILE.forEach((n, i) => { writeFileSync(join(ROOT, n), `v${i}`); });
+  HOSTILE.forEach((n, i) => {
+    writeFileSync(join(ROOT, n), `v${i}`);
+  });
   log.record(target, HOSTILE, 2560);
   await log.flush();
   const run = (): void => {

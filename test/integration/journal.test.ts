@@ -3,11 +3,32 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { openJournal, JOURNAL_FILE, type Journal, type JournalRecord, type OutstandingPath } from '../../src/retry/journal.js';
-import { checkHeader, decodeRecords, encodedSize, encodeRecord, JOURNAL_HEADER } from '../../src/retry/journal-codec.js';
+import {
+  openJournal,
+  JOURNAL_FILE,
+  type Journal,
+  type JournalRecord,
+  type OutstandingPath,
+} from '../../src/retry/journal.js';
+import {
+  checkHeader,
+  decodeRecords,
+  encodedSize,
+  encodeRecord,
+  JOURNAL_HEADER,
+} from '../../src/retry/journal-codec.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/eventually.js';
 import { HOSTILE } from '../unit/sync/hostile-names.js';
@@ -34,20 +55,38 @@ function onDisk(dir: string): { records: JournalRecord[]; garbageBytes: number; 
 
 const K1 = '/srv/www\u00000';
 const K2 = "/srv/it's\u00001";
-const pending = (targetKey: string, path: string, op: 'upsert' | 'remove' = 'upsert', isDir = false): JournalRecord => ({ kind: 'pending', targetKey, path, op, isDir });
-const done = (targetKey: string, path: string, subtree = false): JournalRecord => ({ kind: 'done', targetKey, path, ...(subtree ? { subtree } : {}) });
-const paths = (list: readonly OutstandingPath[] | undefined): string[] => (list ?? []).map((p) => p.path);
+const pending = (
+  targetKey: string,
+  path: string,
+  op: 'upsert' | 'remove' = 'upsert',
+  isDir = false,
+): JournalRecord => ({ kind: 'pending', targetKey, path, op, isDir });
+const done = (targetKey: string, path: string, subtree = false): JournalRecord => ({
+  kind: 'done',
+  targetKey,
+  path,
+  ...(subtree ? { subtree } : {}),
+});
+const paths = (list: readonly OutstandingPath[] | undefined): string[] =>
+  (list ?? []).map((p) => p.path);
 
 test('records survive close and reopen: first-seen order, latest op, done clears; dir 0700, file 0600', async () => {
   const dir = freshDir();
   const j = await open(dir);
   j.append(HOSTILE.map((name, i) => pending(i % 2 === 0 ? K1 : K2, `d/${name}`, 'upsert', false)));
-  j.append([pending(K1, 'd/with space.txt', 'remove', false), pending(K1, 'new\ndir', 'upsert', true)]);
+  j.append([
+    pending(K1, 'd/with space.txt', 'remove', false),
+    pending(K1, 'new\ndir', 'upsert', true),
+  ]);
   j.append([done(K2, `d/${HOSTILE[1]!}`), done(K1, 'never pending')]);
   const expected = j.outstanding();
   await j.close();
   assert.equal(statSync(dir).mode & 0o777, 0o700);
-  assert.equal(statSync(join(dir, '..')).mode & 0o777, 0o700, 'parents created on the way are 0700 too');
+  assert.equal(
+    statSync(join(dir, '..')).mode & 0o777,
+    0o700,
+    'parents created on the way are 0700 too',
+  );
   assert.equal(statSync(join(dir, JOURNAL_FILE)).mode & 0o777, 0o600);
 
   const again = await open(dir);
@@ -58,7 +97,10 @@ test('records survive close and reopen: first-seen order, latest op, done clears
   assert.deepEqual(paths(got.get(K1)), [...k1, 'new\ndir']);
   assert.deepEqual(got.get(K1)?.[0], { path: 'd/with space.txt', op: 'remove', isDir: false });
   assert.deepEqual(got.get(K1)?.at(-1), { path: 'new\ndir', op: 'upsert', isDir: true });
-  assert.deepEqual(paths(got.get(K2)), HOSTILE.filter((_, i) => i % 2 === 1 && i !== 1).map((name) => `d/${name}`));
+  assert.deepEqual(
+    paths(got.get(K2)),
+    HOSTILE.filter((_, i) => i % 2 === 1 && i !== 1).map((name) => `d/${name}`),
+  );
 });
 
 test('sync() resolves once the records are in the file; no-op records are not written', async () => {
@@ -72,7 +114,9 @@ test('sync() resolves once the records are in the file; no-op records are not wr
   await j.sync();
   assert.deepEqual(onDisk(dir).records.at(-1), done(K1, 'a'));
   await j.close();
-  assert.throws(() => { j.append([pending(K1, 'c')]); }, /Internal error/);
+  assert.throws(() => {
+    j.append([pending(K1, 'c')]);
+  }, /Internal error/);
 });
 
 test('a done with subtree clears the path and everything below it, for that target only', async () => {
@@ -96,7 +140,13 @@ const childPath = (i: number): string => `p\n${i}/${PAD}`;
 function childBatch(b: number): JournalRecord[] {
   const out: JournalRecord[] = [];
   for (let i = 50 * b; i < 50 * b + 50; i++) {
-    out.push({ kind: 'pending', targetKey: 'T', path: childPath(i), op: i % 3 === 0 ? 'remove' : 'upsert', isDir: i % 2 === 0 });
+    out.push({
+      kind: 'pending',
+      targetKey: 'T',
+      path: childPath(i),
+      op: i % 3 === 0 ? 'remove' : 'upsert',
+      isDir: i % 2 === 0,
+    });
     if (i % 10 === 9) out.push({ kind: 'done', targetKey: 'T', path: childPath(i - 5) });
   }
   return out;
@@ -128,11 +178,18 @@ test('SIGKILL mid-write: every batch the child reported synced is replayed; the 
   const script = join(dir, '..', 'child.mjs');
   writeFileSync(script, CHILD);
   // First at once on a report (were the reported batches really written?), then while writing.
-  for (const [killAfter, whileWriting] of [[7, false], [23, true]] as const) {
+  for (const [killAfter, whileWriting] of [
+    [7, false],
+    [23, true],
+  ] as const) {
     const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let reported = -1;
     let reports = 0;
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => { resolve(signal); }));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => {
+        resolve(signal);
+      }),
+    );
     for await (const line of createInterface({ input: child.stdout })) {
       const m = /^synced (\d+)$/.exec(line);
       assert.ok(m, line);
@@ -141,7 +198,10 @@ test('SIGKILL mid-write: every batch the child reported synced is replayed; the 
         if (whileWriting) {
           // As soon as the file grows past what was reported (a kill inside a write tears it).
           const size = statSync(join(dir, JOURNAL_FILE)).size;
-          await eventually(() => statSync(join(dir, JOURNAL_FILE)).size > size, { intervalMs: 0, what: 'the child to write' });
+          await eventually(() => statSync(join(dir, JOURNAL_FILE)).size > size, {
+            intervalMs: 0,
+            what: 'the child to write',
+          });
         }
         child.kill('SIGKILL');
         break;
@@ -151,7 +211,9 @@ test('SIGKILL mid-write: every batch the child reported synced is replayed; the 
     assert.ok(reported >= 0);
 
     const raw = onDisk(dir);
-    t.diagnostic(`killed after ${killAfter} reports: ${raw.records.length} records, ${raw.garbageBytes} torn bytes`);
+    t.diagnostic(
+      `killed after ${killAfter} reports: ${raw.records.length} records, ${raw.garbageBytes} torn bytes`,
+    );
     const j = await open(dir);
     const got = j.outstanding().get('T') ?? [];
     await j.close();
@@ -159,7 +221,10 @@ test('SIGKILL mid-write: every batch the child reported synced is replayed; the 
     // some whole record at or after the last reported batch.
     const prefix = onDisk(dir); // compacted at open: exactly the live records
     assert.equal(prefix.garbageBytes, 0);
-    assert.equal(prefix.size, JOURNAL_HEADER.length + got.reduce((s, p) => s + encodedSize('T', p.path), 0));
+    assert.equal(
+      prefix.size,
+      JOURNAL_HEADER.length + got.reduce((s, p) => s + encodedSize('T', p.path), 0),
+    );
     const model = new Map<string, OutstandingPath>();
     const stream = Array.from({ length: reported + 40 }, (_, b) => childBatch(b)).flat();
     const apply = (r: JournalRecord): void => {
@@ -170,10 +235,15 @@ test('SIGKILL mid-write: every batch the child reported synced is replayed; the 
     stream.slice(0, mustHave).forEach(apply);
     const last = got.at(-1)?.path;
     const same = (): boolean =>
-      model.size === got.length && [...model.keys()].at(-1) === last && JSON.stringify([...model.values()]) === JSON.stringify(got);
+      model.size === got.length &&
+      [...model.keys()].at(-1) === last &&
+      JSON.stringify([...model.values()]) === JSON.stringify(got);
     let k = mustHave;
     while (!same() && k < stream.length) apply(stream[k++]!);
-    assert.ok(same(), `run killed after ${killAfter} reports: the replay is no prefix of the stream at or after batch ${reported}`);
+    assert.ok(
+      same(),
+      `run killed after ${killAfter} reports: the replay is no prefix of the stream at or after batch ${reported}`,
+    );
     // Start the next run from an empty journal (the child's paths restart at 0).
     const clear = await open(dir);
     clear.append([done('T', '', true)]);
@@ -214,7 +284,10 @@ test('compaction: a mostly dead file is rewritten to its live records while runn
     j.append(churn.map((p) => pending(K2, p)));
     j.append(churn.map((p) => done(K2, p)));
     await j.sync();
-    assert.ok(statSync(join(dir, JOURNAL_FILE)).size <= compactAtBytes, `round ${round}: the file keeps growing`);
+    assert.ok(
+      statSync(join(dir, JOURNAL_FILE)).size <= compactAtBytes,
+      `round ${round}: the file keeps growing`,
+    );
   }
   j.append([pending(K2, 'last')]);
   await j.close();
@@ -223,13 +296,19 @@ test('compaction: a mostly dead file is rewritten to its live records while runn
   assert.ok(disk.records.length < 200);
 
   const again = await open(dir);
-  assert.deepEqual(again.outstanding(), new Map([
-    [K1, ['keep/1', 'keep\n2', 'keep/3'].map((path) => ({ path, op: 'upsert', isDir: true }))],
-    [K2, [{ path: 'last', op: 'upsert', isDir: false }]],
-  ]));
+  assert.deepEqual(
+    again.outstanding(),
+    new Map([
+      [K1, ['keep/1', 'keep\n2', 'keep/3'].map((path) => ({ path, op: 'upsert', isDir: true }))],
+      [K2, [{ path: 'last', op: 'upsert', isDir: false }]],
+    ]),
+  );
   await again.close();
   // Opening compacted whatever was dead: only the four live records are left.
-  assert.deepEqual(onDisk(dir).records.map((r) => r.path), ['keep/1', 'keep\n2', 'keep/3', 'last']);
+  assert.deepEqual(
+    onDisk(dir).records.map((r) => r.path),
+    ['keep/1', 'keep\n2', 'keep/3', 'last'],
+  );
 });
 
 test('state dir: a wider existing mode is narrowed to 0700', async () => {

@@ -4,7 +4,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../src/log.js';
 import { eventually } from '../helpers/eventually.js';
@@ -26,7 +34,11 @@ before(async () => {
 
 after(async () => {
   for (const pid of started) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   await rsyncd.stop();
   tmp.cleanup();
@@ -59,7 +71,10 @@ test('reopen() after a rename: old lines stay in the renamed file, new lines go 
   assert.match(old, /\[info\] before rotation\n/);
   assert.match(old, /\[info\] written after the rename, before the reopen\n/);
   assert.doesNotMatch(old, /after rotation/);
-  assert.match(fresh, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[info\] after rotation, password \*\*\*\n$/);
+  assert.match(
+    fresh,
+    /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[info\] after rotation, password \*\*\*\n$/,
+  );
   assert.equal(log.reopen(), false, 'closed: nothing to reopen');
 });
 
@@ -74,7 +89,10 @@ test('reopen() when the path cannot be opened keeps writing to the old file and 
   log.info('two');
   await log.close();
   const kept = read(join(`${dir}.moved`, 'sersync.log'));
-  assert.match(kept, /\[info\] one\n.*\[warn\] cannot reopen the log file .*sersync\.log: .*; still writing to the previous file\n.*\[info\] two\n$/s);
+  assert.match(
+    kept,
+    /\[info\] one\n.*\[warn\] cannot reopen the log file .*sersync\.log: .*; still writing to the previous file\n.*\[info\] two\n$/s,
+  );
   rmSync(dir);
 });
 
@@ -86,13 +104,22 @@ test('a stream logger (stdout) has nothing to reopen', () => {
 /** Runs the CLI to completion (the -d parent exits once the background process is ready). */
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd: tmp.path, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, ...args], {
+      cwd: tmp.path,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     p.once('error', reject);
-    p.once('close', (code) => { resolve({ code, stdout, stderr }); });
+    p.once('close', (code) => {
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -100,12 +127,15 @@ test('sersync -d: after logrotate renames the log, SIGUSR1 makes it write to a n
   const logFile = join(tmp.path, 'd', 'log', 'sersync.log');
   const conf = join(tmp.path, 'd', 'confxml.xml');
   mkdirSync(join(tmp.path, 'd'));
-  writeFileSync(conf, confXml({
-    roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
-    port: rsyncd.port,
-    failLog: join(tmp.path, 'd', 'fail.sh'),
-    extraDaemonAttrs: `pidFile="${join(tmp.path, 'd', 'sersync.pid')}" logFile="${logFile}"`,
-  }));
+  writeFileSync(
+    conf,
+    confXml({
+      roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
+      port: rsyncd.port,
+      failLog: join(tmp.path, 'd', 'fail.sh'),
+      extraDaemonAttrs: `pidFile="${join(tmp.path, 'd', 'sersync.pid')}" logFile="${logFile}"`,
+    }),
+  );
   const r = await run(['-d', '-o', conf]);
   assert.equal(r.code, 0, r.stderr);
   const pid = Number(/pid (\d+)/.exec(r.stdout)?.[1]);
@@ -114,17 +144,25 @@ test('sersync -d: after logrotate renames the log, SIGUSR1 makes it write to a n
 
   renameSync(logFile, `${logFile}.1`); // what logrotate does (without copytruncate)
   process.kill(pid, 'SIGUSR1'); // its postrotate
-  await eventually(() => /\[info\] SIGUSR1: reopened the log file /.test(read(logFile)), { what: 'the reopen line in a new log file' });
+  await eventually(() => /\[info\] SIGUSR1: reopened the log file /.test(read(logFile)), {
+    what: 'the reopen line in a new log file',
+  });
 
   writeFileSync(join(src, 'after-rotation.txt'), 'x');
-  await eventually(() => /rsync -> 127\.0\.0\.1::mod: 1 paths, exit 0/.test(read(logFile)), { what: 'the rsync line in the new log file' });
+  await eventually(() => /rsync -> 127\.0\.0\.1::mod: 1 paths, exit 0/.test(read(logFile)), {
+    what: 'the rsync line in the new log file',
+  });
   process.kill(pid, 'SIGTERM');
   await eventually(() => !alive(pid), { what: 'the background process to exit' });
 
   const rotated = read(`${logFile}.1`);
   const fresh = read(logFile);
   assert.match(rotated, /watching /);
-  assert.doesNotMatch(rotated, /rsync -> |SIGUSR1/, 'nothing after the rotation went to the old file');
+  assert.doesNotMatch(
+    rotated,
+    /rsync -> |SIGUSR1/,
+    'nothing after the rotation went to the old file',
+  );
   assert.match(fresh, /\[info\] stopped/);
   assert.doesNotMatch(fresh, /watching /);
 });
@@ -132,14 +170,19 @@ test('sersync -d: after logrotate renames the log, SIGUSR1 makes it write to a n
 test('foreground: SIGUSR1 neither stops sersync nor opens the Node inspector', async () => {
   const dir = join(tmp.path, 'fg');
   mkdirSync(dir);
-  const svc = await startService(dir, confXml({
-    roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
-    port: rsyncd.port,
-    failLog: join(dir, 'fail.sh'),
-    debug: true,
-  }));
+  const svc = await startService(
+    dir,
+    confXml({
+      roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
+      port: rsyncd.port,
+      failLog: join(dir, 'fail.sh'),
+      debug: true,
+    }),
+  );
   svc.proc.kill('SIGUSR1');
-  await eventually(() => svc.output().includes('SIGUSR1: logging to stdout, nothing to reopen'), { what: 'the SIGUSR1 debug line' });
+  await eventually(() => svc.output().includes('SIGUSR1: logging to stdout, nothing to reopen'), {
+    what: 'the SIGUSR1 debug line',
+  });
   assert.equal(await svc.stop(), 0);
   assert.doesNotMatch(svc.output(), /Debugger listening/);
 });

@@ -8,8 +8,16 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { eventually } from '../helpers/eventually.js';
 import {
-  converged, pluginConfXml, processAlive, startSynced, startTcpRecorder, writeRecordingCommand, writeRecordingRsync,
-  type PluginConfOptions, type RecordingCommand, type TcpRecorder,
+  converged,
+  pluginConfXml,
+  processAlive,
+  startSynced,
+  startTcpRecorder,
+  writeRecordingCommand,
+  writeRecordingRsync,
+  type PluginConfOptions,
+  type RecordingCommand,
+  type TcpRecorder,
 } from '../helpers/plugin-conf.js';
 import { freePort } from '../helpers/rsyncd.js';
 import { startService, type Service } from '../helpers/service.js';
@@ -25,11 +33,17 @@ function counts(values: readonly string[]): Map<string, number> {
 }
 
 /** A check for `eventually`: `values` holds each expected value at least that many times. */
-function holds(values: () => readonly string[], expected: ReadonlyMap<string, number>): () => boolean {
+function holds(
+  values: () => readonly string[],
+  expected: ReadonlyMap<string, number>,
+): () => boolean {
   return () => {
     const got = counts(values());
     for (const [v, n] of expected) {
-      if ((got.get(v) ?? 0) < n) throw new Error(`${JSON.stringify(v)} seen ${got.get(v) ?? 0} time(s), want ${n}; got ${JSON.stringify([...got.keys()])}`);
+      if ((got.get(v) ?? 0) < n)
+        throw new Error(
+          `${JSON.stringify(v)} seen ${got.get(v) ?? 0} time(s), want ${n}; got ${JSON.stringify([...got.keys()])}`,
+        );
     }
     return true;
   };
@@ -48,8 +62,15 @@ async function stepThrough(
   for (const s of steps) {
     s.act();
     for (const p of s.expect) expected.set(p, (expected.get(p) ?? 0) + 1);
-    if (sync) await eventually(converged(sync.src, sync.dst), { ...WAIT, what: `${s.what}: target == source` });
-    await eventually(holds(values, expected), { ...WAIT, what: `${s.what}: the plugin receives ${JSON.stringify(s.expect)}` });
+    if (sync)
+      await eventually(converged(sync.src, sync.dst), {
+        ...WAIT,
+        what: `${s.what}: target == source`,
+      });
+    await eventually(holds(values, expected), {
+      ...WAIT,
+      what: `${s.what}: the plugin receives ${JSON.stringify(s.expect)}`,
+    });
   }
   return expected;
 }
@@ -58,14 +79,46 @@ async function stepThrough(
 function changes(root: string): { what: string; act: () => void; expect: string[] }[] {
   const odd = 'sp ace 图片 ü $(touch PWNED).txt';
   return [
-    { what: 'create a file', act: () => { writeFileSync(join(root, 'a.txt'), 'a'); }, expect: [join(root, 'a.txt')] },
-    { what: 'mkdir', act: () => { mkdirSync(join(root, 'dir')); }, expect: [join(root, 'dir')] },
-    { what: 'write in the new dir', act: () => { writeFileSync(join(root, 'dir', 'in.txt'), 'in'); }, expect: [join(root, 'dir', 'in.txt')] },
-    { what: 'an odd name', act: () => { writeFileSync(join(root, odd), 'odd'); }, expect: [join(root, odd)] },
-    { what: 'delete a file', act: () => { rmSync(join(root, 'a.txt')); }, expect: [join(root, 'a.txt')] },
+    {
+      what: 'create a file',
+      act: () => {
+        writeFileSync(join(root, 'a.txt'), 'a');
+      },
+      expect: [join(root, 'a.txt')],
+    },
+    {
+      what: 'mkdir',
+      act: () => {
+        mkdirSync(join(root, 'dir'));
+      },
+      expect: [join(root, 'dir')],
+    },
+    {
+      what: 'write in the new dir',
+      act: () => {
+        writeFileSync(join(root, 'dir', 'in.txt'), 'in');
+      },
+      expect: [join(root, 'dir', 'in.txt')],
+    },
+    {
+      what: 'an odd name',
+      act: () => {
+        writeFileSync(join(root, odd), 'odd');
+      },
+      expect: [join(root, odd)],
+    },
+    {
+      what: 'delete a file',
+      act: () => {
+        rmSync(join(root, 'a.txt'));
+      },
+      expect: [join(root, 'a.txt')],
+    },
     {
       what: 'rename a file',
-      act: () => { renameSync(join(root, 'dir', 'in.txt'), join(root, 'dir', 'moved.txt')); },
+      act: () => {
+        renameSync(join(root, 'dir', 'in.txt'), join(root, 'dir', 'moved.txt'));
+      },
       expect: [join(root, 'dir', 'in.txt'), join(root, 'dir', 'moved.txt')],
     },
   ];
@@ -73,11 +126,16 @@ function changes(root: string): { what: string; act: () => void; expect: string[
 
 /** Fails if any `PWNED*` file exists under `dir` (a file name ran as shell code). */
 function assertNoInjection(dir: string): void {
-  const hits = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => /(^|\/)PWNED[^/]*$/.test(p));
+  const hits = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) =>
+    /(^|\/)PWNED[^/]*$/.test(p),
+  );
   assert.deepEqual(hits, [], 'a file name was run as a shell command');
 }
 
-async function recorder(t: TestContext, reply?: (soFar: string) => string | undefined): Promise<TcpRecorder> {
+async function recorder(
+  t: TestContext,
+  reply?: (soFar: string) => string | undefined,
+): Promise<TcpRecorder> {
   const r = await startTcpRecorder(reply);
   t.after(() => r.close());
   return r;
@@ -102,7 +160,9 @@ test('sersync mode, command plugin: the command gets prefix words, the absolute 
     made = writeRecordingCommand(d, 'on-change');
     return {
       sersyncPlugin: { start: true, name: 'command' },
-      plugins: { command: { prefix: `${made.path} --site 'www one'`, suffix: '--quiet', ignoreError: false } },
+      plugins: {
+        command: { prefix: `${made.path} --site 'www one'`, suffix: '--quiet', ignoreError: false },
+      },
     };
   });
   const cmd = made;
@@ -126,25 +186,40 @@ test('sersync mode: a socket plugin whose listener is down never holds the targe
   for (let i = 0; i < 8; i++) writeFileSync(join(src, `f${i}.txt`), `${i}`);
   mkdirSync(join(src, 'd', 'e'), { recursive: true });
   writeFileSync(join(src, 'd', 'e', 'deep.txt'), 'deep');
-  await eventually(converged(src, dst), { ...WAIT, what: 'target == source with the listener down' });
+  await eventually(converged(src, dst), {
+    ...WAIT,
+    what: 'target == source with the listener down',
+  });
   for (let i = 0; i < 8; i += 2) rmSync(join(src, `f${i}.txt`));
   renameSync(join(src, 'd'), join(src, 'd2'));
-  await eventually(converged(src, dst), { ...WAIT, what: 'deletes and a rename with the listener down' });
+  await eventually(converged(src, dst), {
+    ...WAIT,
+    what: 'deletes and a rename with the listener down',
+  });
   // The failures are reported, not swallowed.
-  await eventually(() => /plugin socket: could not deliver/.test(service.output()), { ...WAIT, what: 'a delivery warning' });
+  await eventually(() => /plugin socket: could not deliver/.test(service.output()), {
+    ...WAIT,
+    what: 'a delivery warning',
+  });
 });
 
 test('sersync mode: a command plugin that hangs never holds the target back, and is killed at stop', async (t) => {
   let made: RecordingCommand | undefined;
   const { src, dst, service } = await startSynced(t, (d) => {
     made = writeRecordingCommand(d, 'hang', { hang: true });
-    return { sersyncPlugin: { start: true, name: 'command' }, plugins: { command: { prefix: made.path } } };
+    return {
+      sersyncPlugin: { start: true, name: 'command' },
+      plugins: { command: { prefix: made.path } },
+    };
   });
   const cmd = made;
   assert.ok(cmd);
   writeFileSync(join(src, 'first.txt'), 'first');
   await eventually(converged(src, dst), { ...WAIT, what: 'the first file' });
-  await eventually(() => cmd.calls().length === 1, { ...WAIT, what: 'the plugin to start (and hang on) its first call' });
+  await eventually(() => cmd.calls().length === 1, {
+    ...WAIT,
+    what: 'the plugin to start (and hang on) its first call',
+  });
 
   // Every later change converges while that call still hangs (its timeout is 30 s).
   for (let i = 0; i < 10; i++) writeFileSync(join(src, `f${i}.txt`), `${i}`);
@@ -153,7 +228,10 @@ test('sersync mode: a command plugin that hangs never holds the target back, and
   await eventually(converged(src, dst), { ...WAIT, what: 'new files while the plugin hangs' });
   rmSync(join(src, 'first.txt'));
   renameSync(join(src, 'd'), join(src, 'd2'));
-  await eventually(converged(src, dst), { ...WAIT, what: 'a delete and a rename while the plugin hangs' });
+  await eventually(converged(src, dst), {
+    ...WAIT,
+    what: 'a delete and a rename while the plugin hangs',
+  });
   assert.equal(cmd.calls().length, 1, 'the plugin was stuck on its first call the whole time');
   const [pid] = cmd.pids();
   assert.ok(pid !== undefined && processAlive(pid), 'the hung command is still running');
@@ -192,13 +270,15 @@ async function startPluginOnly(
   return { dir: tmp.path, syncRoot, service, rsyncCalls: rsync.calls };
 }
 
-test('-m socket: watches the plugin\'s own <localpath>, sends each change, never runs rsync', async (t) => {
+test("-m socket: watches the plugin's own <localpath>, sends each change, never runs rsync", async (t) => {
   const rec = await recorder(t);
   let plugRoot = '';
   const { syncRoot, rsyncCalls } = await startPluginOnly(t, 'socket', (dir) => {
     plugRoot = join(dir, 'plugin-root');
     mkdirSync(plugRoot);
-    return { plugins: { socket: [{ watch: plugRoot, deshosts: [{ ip: '127.0.0.1', port: rec.port }] }] } };
+    return {
+      plugins: { socket: [{ watch: plugRoot, deshosts: [{ ip: '127.0.0.1', port: rec.port }] }] },
+    };
   });
   // The sync root is not what -m socket watches: this change is never reported.
   writeFileSync(join(syncRoot, 'not-mine.txt'), 'x');
@@ -223,19 +303,23 @@ test('-m command: watches the <sersync><localpath> roots, runs the command per c
   assertNoInjection(dir);
 });
 
-test('-m refreshCDN: one HEAD request per change, URLs relative to the plugin\'s own <localpath>', async (t) => {
-  const rec = await recorder(t, (soFar) => (soFar.includes('\r\n\r\n') ? 'HTTP/1.0 200 OK\r\n\r\nwhatsup: succeed\n' : undefined));
+test("-m refreshCDN: one HEAD request per change, URLs relative to the plugin's own <localpath>", async (t) => {
+  const rec = await recorder(t, (soFar) =>
+    soFar.includes('\r\n\r\n') ? 'HTTP/1.0 200 OK\r\n\r\nwhatsup: succeed\n' : undefined,
+  );
   let plugRoot = '';
   const { rsyncCalls } = await startPluginOnly(t, 'refreshCDN', (dir) => {
     plugRoot = join(dir, 'site');
     mkdirSync(plugRoot);
     return {
       plugins: {
-        refreshCDN: [{
-          watch: plugRoot,
-          cdn: { domainname: '127.0.0.1', port: rec.port, username: 'u', passwd: 'p' },
-          base: 'http://pic.example/cms',
-        }],
+        refreshCDN: [
+          {
+            watch: plugRoot,
+            cdn: { domainname: '127.0.0.1', port: rec.port, username: 'u', passwd: 'p' },
+            base: 'http://pic.example/cms',
+          },
+        ],
       },
     };
   });
@@ -243,14 +327,34 @@ test('-m refreshCDN: one HEAD request per change, URLs relative to the plugin\'s
     `HEAD /index.jsp?user=u&pswd=p&ok=ok&${kind}=${url} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`;
   await stepThrough(
     [
-      { what: 'create a file', act: () => { writeFileSync(join(plugRoot, 'c1.txt'), 'c'); }, expect: [head('urls', 'http://pic.example/cms/c1.txt')] },
-      { what: 'mkdir', act: () => { mkdirSync(join(plugRoot, 'cdir')); }, expect: [head('dirs', 'http://pic.example/cms/cdir/')] },
+      {
+        what: 'create a file',
+        act: () => {
+          writeFileSync(join(plugRoot, 'c1.txt'), 'c');
+        },
+        expect: [head('urls', 'http://pic.example/cms/c1.txt')],
+      },
+      {
+        what: 'mkdir',
+        act: () => {
+          mkdirSync(join(plugRoot, 'cdir'));
+        },
+        expect: [head('dirs', 'http://pic.example/cms/cdir/')],
+      },
       {
         what: 'write in the new dir',
-        act: () => { writeFileSync(join(plugRoot, 'cdir', 'r1.png'), 'png'); },
+        act: () => {
+          writeFileSync(join(plugRoot, 'cdir', 'r1.png'), 'png');
+        },
         expect: [head('urls', 'http://pic.example/cms/cdir/r1.png')],
       },
-      { what: 'delete a file', act: () => { rmSync(join(plugRoot, 'c1.txt')); }, expect: [head('urls', 'http://pic.example/cms/c1.txt')] },
+      {
+        what: 'delete a file',
+        act: () => {
+          rmSync(join(plugRoot, 'c1.txt'));
+        },
+        expect: [head('urls', 'http://pic.example/cms/c1.txt')],
+      },
     ],
     rec.received,
   );

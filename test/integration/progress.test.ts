@@ -43,29 +43,55 @@ after(async () => {
 });
 
 function runner() {
-  const config = makeConfig({ userDefinedPort: { enabled: true, port: daemon.port } }, true, { root: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] });
+  const config = makeConfig({ userDefinedPort: { enabled: true, port: daemon.port } }, true, {
+    root: src,
+    remotes: [{ ip: '127.0.0.1', name: 'mod' }],
+  });
   const logger = memoryLogger('info');
-  return { logger, run: createBatchRunner({ config, pool, logger, rsyncPath: 'rsync', failLog: { record: () => undefined, resolve: () => undefined } }) };
+  return {
+    logger,
+    run: createBatchRunner({
+      config,
+      pool,
+      logger,
+      rsyncPath: 'rsync',
+      failLog: { record: () => undefined, resolve: () => undefined },
+    }),
+  };
 }
 
 test('a full sync of 2,000 files reports growing progress, ending at every file and byte sent', async () => {
   const { run } = runner();
   const reports: SyncProgress[] = [];
-  const outcome = await run.runFullSync(src, 0, { onProgress: (p) => { reports.push(p); } });
+  const outcome = await run.runFullSync(src, 0, {
+    onProgress: (p) => {
+      reports.push(p);
+    },
+  });
   assert.deepEqual(outcome, { kind: 'ok' });
   assert.deepEqual(diffTrees(src, dst), []);
   assert.ok(reports.length > 0, 'progress was reported');
   assert.ok((reports[0]?.files ?? 0) > 0, 'the first report counts files');
   for (let i = 1; i < reports.length; i++) {
     const [a, b] = [reports[i - 1]!, reports[i]!];
-    assert.ok(b.files > a.files || b.bytes > a.bytes, `report ${i} grows: ${JSON.stringify([a, b])}`);
+    assert.ok(
+      b.files > a.files || b.bytes > a.bytes,
+      `report ${i} grows: ${JSON.stringify([a, b])}`,
+    );
   }
   // Directories are not counted; the last report (delivered before runFullSync resolved) is the total.
   assert.deepEqual(reports[reports.length - 1], { files: FILES, bytes: FILES * SIZE });
 
   // Nothing changed: rsync lists nothing, so there is nothing to report.
   const again: SyncProgress[] = [];
-  assert.deepEqual(await run.runFullSync(src, 0, { onProgress: (p) => { again.push(p); } }), { kind: 'ok' });
+  assert.deepEqual(
+    await run.runFullSync(src, 0, {
+      onProgress: (p) => {
+        again.push(p);
+      },
+    }),
+    { kind: 'ok' },
+  );
   assert.deepEqual(again, []);
 });
 
@@ -73,24 +99,53 @@ test('the progress board logs the totals when stderr is not a terminal', async (
   const { run, logger } = runner();
   writeFileSync(join(src, 'new-1.txt'), 'z'.repeat(2 * 1024 * 1024));
   writeFileSync(join(src, 'new-2.txt'), 'z'.repeat(1024 * 1024));
-  const board = createProgressBoard({ logger, stream: { isTTY: false, write: () => true }, logEveryMs: 0 });
+  const board = createProgressBoard({
+    logger,
+    stream: { isTTY: false, write: () => true },
+    logEveryMs: 0,
+  });
   const sink = board.start(src, '127.0.0.1::mod');
   assert.deepEqual(await run.runFullSync(src, 0, { onProgress: sink.update }), { kind: 'ok' });
   sink.finish();
   const lines = logger.lines.filter((l) => l.includes('full sync of'));
-  assert.equal(lines[lines.length - 1], `[info] full sync of ${src} -> 127.0.0.1::mod: 2 files, 3.0 MiB so far`);
-  assert.ok(logger.lines.some((l) => /^\[info\] rsync -> 127\.0\.0\.1::mod: full sync, exit 0, \d+ ms/.test(l)), logger.lines.join('\n'));
+  assert.equal(
+    lines[lines.length - 1],
+    `[info] full sync of ${src} -> 127.0.0.1::mod: 2 files, 3.0 MiB so far`,
+  );
+  assert.ok(
+    logger.lines.some((l) =>
+      /^\[info\] rsync -> 127\.0\.0\.1::mod: full sync, exit 0, \d+ ms/.test(l),
+    ),
+    logger.lines.join('\n'),
+  );
 });
 
 test('progress on a batch-format run (no %l): files counted, bytes 0; itemsReported unchanged', async () => {
-  const config = makeConfig({ userDefinedPort: { enabled: true, port: daemon.port } }, true, { root: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] });
+  const config = makeConfig({ userDefinedPort: { enabled: true, port: daemon.port } }, true, {
+    root: src,
+    remotes: [{ ip: '127.0.0.1', name: 'mod' }],
+  });
   writeFileSync(join(src, 'b1.txt'), 'b');
   writeFileSync(join(src, '7 b2.txt'), 'bb');
   const reports: SyncProgress[] = [];
-  const job = { id: 1, rsyncPath: 'rsync', argv: batchArgv(prepareRemote(config, src, 0), false), cwd: src, paths: ['b1.txt', '7 b2.txt'], timeoutMs: 0 };
-  const r = await pool.run(job, { onProgress: (p) => { reports.push(p); } });
+  const job = {
+    id: 1,
+    rsyncPath: 'rsync',
+    argv: batchArgv(prepareRemote(config, src, 0), false),
+    cwd: src,
+    paths: ['b1.txt', '7 b2.txt'],
+    timeoutMs: 0,
+  };
+  const r = await pool.run(job, {
+    onProgress: (p) => {
+      reports.push(p);
+    },
+  });
   assert.deepEqual(r.outcome, { kind: 'exited', code: 0 });
-  assert.ok(r.itemsReported >= 2, 'the item count still includes every out-format line (the root dir too)');
+  assert.ok(
+    r.itemsReported >= 2,
+    'the item count still includes every out-format line (the root dir too)',
+  );
   assert.deepEqual(reports[reports.length - 1], { files: 2, bytes: 0 });
   assert.deepEqual(diffTrees(src, dst), []);
 });

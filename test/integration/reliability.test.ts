@@ -50,12 +50,20 @@ async function makeRig(prefix: string, modules: readonly string[] = ['mod']): Pr
   mkdirSync(src);
   const dst: Record<string, string> = {};
   for (const m of modules) dst[m] = join(tmp.path, `dst-${m}`);
-  const rsyncd = await startRsyncd(join(tmp.path, 'rsyncd'), modules.map((name) => ({ name, path: join(tmp.path, `dst-${name}`) })));
+  const rsyncd = await startRsyncd(
+    join(tmp.path, 'rsyncd'),
+    modules.map((name) => ({ name, path: join(tmp.path, `dst-${name}`) })),
+  );
   const failLog = join(tmp.path, 'rsync_fail_log.sh');
   const services: Service[] = [];
   const xml = (conf: RigConf = {}): string => {
     const opts: ConfOptions = {
-      roots: [{ watch: src, remotes: (conf.remotes ?? modules).map((name) => ({ ip: '127.0.0.1', name })) }],
+      roots: [
+        {
+          watch: src,
+          remotes: (conf.remotes ?? modules).map((name) => ({ ip: '127.0.0.1', name })),
+        },
+      ],
       port: rsyncd.port,
       failLog,
       watcher: 'inotify',
@@ -65,8 +73,12 @@ async function makeRig(prefix: string, modules: readonly string[] = ['mod']): Pr
     };
     const text = confXml(opts);
     if (conf.retryCapSeconds === undefined) return text;
-    const withCap = text.replace('timeToExecute="60"', `timeToExecute="60" retryCap="${conf.retryCapSeconds}"`);
-    if (withCap === text) throw new Error('confXml layout changed: cannot add retryCap to <failLog>');
+    const withCap = text.replace(
+      'timeToExecute="60"',
+      `timeToExecute="60" retryCap="${conf.retryCapSeconds}"`,
+    );
+    if (withCap === text)
+      throw new Error('confXml layout changed: cannot add retryCap to <failLog>');
     return withCap;
   };
   return {
@@ -88,10 +100,15 @@ async function makeRig(prefix: string, modules: readonly string[] = ['mod']): Pr
       await eventually(
         () => {
           const d = diffTrees(src, target);
-          if (d.length > 0) throw new Error(`${d.length} difference(s): ${d.slice(0, 5).join('; ')}`);
+          if (d.length > 0)
+            throw new Error(`${d.length} difference(s): ${d.slice(0, 5).join('; ')}`);
           return true;
         },
-        { timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: 100, what: `${what}: target ${module} == source` },
+        {
+          timeoutMs: opts.timeoutMs ?? 30_000,
+          intervalMs: 100,
+          what: `${what}: target ${module} == source`,
+        },
       );
     },
     failLogText: () => (existsSync(failLog) ? readFileSync(failLog, 'utf8') : ''),
@@ -111,7 +128,10 @@ async function makeRig(prefix: string, modules: readonly string[] = ['mod']): Pr
 
 /** The lines of `text` after character offset `from` that match `re`. */
 function linesAfter(text: string, from: number, re: RegExp): string[] {
-  return text.slice(from).split('\n').filter((l) => re.test(l));
+  return text
+    .slice(from)
+    .split('\n')
+    .filter((l) => re.test(l));
 }
 
 /** Sum of the first capture group of every line of `text` matching `re`. */
@@ -135,7 +155,9 @@ async function logged(svc: Service, from: number, re: RegExp, what: string): Pro
   await eventually(
     () => {
       if (svc.proc.exitCode !== null || svc.proc.signalCode !== null) {
-        throw new Error(`the service exited (${svc.proc.exitCode ?? svc.proc.signalCode ?? ''}): ${svc.output().slice(from)}`);
+        throw new Error(
+          `the service exited (${svc.proc.exitCode ?? svc.proc.signalCode ?? ''}): ${svc.output().slice(from)}`,
+        );
       }
       return linesAfter(svc.output(), from, re).length > 0;
     },
@@ -155,7 +177,8 @@ describe('reliability: restarts', () => {
   it('changes made while the service is stopped are synced by a restart without -r', async (t) => {
     const rig = await withRig(t, 'sersync-rel-stopped-');
     mkdirSync(join(rig.src, 'dir', 'sub'), { recursive: true });
-    for (const f of ['keep.txt', 'mod.txt', 'gone.txt', 'dir/a.txt', 'dir/sub/b.txt']) writeFileSync(join(rig.src, f), `v1 ${f}`);
+    for (const f of ['keep.txt', 'mod.txt', 'gone.txt', 'dir/a.txt', 'dir/sub/b.txt'])
+      writeFileSync(join(rig.src, f), `v1 ${f}`);
     const xml = rig.xml();
     const first = await rig.start(xml, ['-r']);
     await rig.converged('-r push');
@@ -225,15 +248,26 @@ describe('reliability: failing rsync', () => {
     t.after(() => burst.proc.kill());
     await burst.done;
     // Down for "a few seconds": until runs have failed, been scheduled again and been recorded.
-    await eventually(() => linesAfter(svc.output(), from, /retry in [\d.]+ s: \d+ path/).length >= 2 && rig.failLogText() !== '', {
-      timeoutMs: 30_000,
-      what: 'failed runs scheduled for retry and recorded in the fail log',
-    });
-    assert.ok(linesAfter(svc.output(), from, /: \d+ paths, exit [1-9]\d*, /).length > 0, 'failed runs are logged');
+    await eventually(
+      () =>
+        linesAfter(svc.output(), from, /retry in [\d.]+ s: \d+ path/).length >= 2 &&
+        rig.failLogText() !== '',
+      {
+        timeoutMs: 30_000,
+        what: 'failed runs scheduled for retry and recorded in the fail log',
+      },
+    );
+    assert.ok(
+      linesAfter(svc.output(), from, /: \d+ paths, exit [1-9]\d*, /).length > 0,
+      'failed runs are logged',
+    );
 
     await rig.rsyncd.start();
     await rig.converged('after the rsync daemon is back', { timeoutMs: 60_000 });
-    await eventually(() => rig.failLogText() === '', { timeoutMs: 30_000, what: 'an empty fail log' });
+    await eventually(() => rig.failLogText() === '', {
+      timeoutMs: 30_000,
+      what: 'an empty fail log',
+    });
     assert.equal(await svc.stop(), 0, svc.output());
   });
 
@@ -241,17 +275,30 @@ describe('reliability: failing rsync', () => {
     const rig = await withRig(t, 'sersync-rel-stub-');
     const codes = [10, 12, 23, 24, 30];
     const stub = writeStubRsync(join(rig.dir, 'stub'), codes);
-    const svc = await rig.start(rig.xml({ retryCapSeconds: 1 }), ['-n', '1'], { SERSYNC_RSYNC: stub.path });
+    const svc = await rig.start(rig.xml({ retryCapSeconds: 1 }), ['-n', '1'], {
+      SERSYNC_RSYNC: stub.path,
+    });
     for (let i = 0; i < 20; i++) writeFileSync(join(rig.src, `file-${i}.txt`), `content ${i}`);
 
     await rig.converged('after the failing runs', { timeoutMs: 60_000 });
-    await eventually(() => rig.failLogText() === '', { timeoutMs: 30_000, what: 'an empty fail log' });
+    await eventually(() => rig.failLogText() === '', {
+      timeoutMs: 30_000,
+      what: 'an empty fail log',
+    });
     const calls = stub.calls();
-    assert.deepEqual(calls.slice(0, codes.length).map((l) => Number(l.split(' ')[1])), codes, calls.join('\n'));
-    assert.ok(calls.length > codes.length, `a run after the failing ones succeeded:\n${calls.join('\n')}`);
+    assert.deepEqual(
+      calls.slice(0, codes.length).map((l) => Number(l.split(' ')[1])),
+      codes,
+      calls.join('\n'),
+    );
+    assert.ok(
+      calls.length > codes.length,
+      `a run after the failing ones succeeded:\n${calls.join('\n')}`,
+    );
 
     const out = svc.output();
-    for (const c of codes) assert.match(out, new RegExp(`: \\d+ paths, exit ${c}, `), `a logged run with exit ${c}`);
+    for (const c of codes)
+      assert.match(out, new RegExp(`: \\d+ paths, exit ${c}, `), `a logged run with exit ${c}`);
     // Every path of every failed run is announced as retried: none is dropped silently.
     const failed = sumOf(out, /: (\d+) paths, exit [1-9]\d*, /);
     const retried = sumOf(out, /retry in [\d.]+ s: (\d+) path/);
@@ -285,7 +332,9 @@ describe('reliability: inotify queue overflow', () => {
   it('a real IN_Q_OVERFLOW (tiny max_queued_events, reader stopped) is repaired by a full sync', async (t) => {
     const knob = '/proc/sys/fs/inotify/max_queued_events';
     if (process.getuid?.() !== 0) {
-      t.diagnostic(`not root: cannot lower ${knob}, so no real overflow is forced here (the simulated one is tested)`);
+      t.diagnostic(
+        `not root: cannot lower ${knob}, so no real overflow is forced here (the simulated one is tested)`,
+      );
       return;
     }
     const rig = await withRig(t, 'sersync-rel-ovf-');
@@ -305,11 +354,15 @@ describe('reliability: inotify queue overflow', () => {
     const from = svc.output().length;
     process.kill(pid, 'SIGSTOP');
     try {
-      await eventually(() => procState(pid) === 'T', { timeoutMs: 5_000, what: 'the service to be stopped' });
+      await eventually(() => procState(pid) === 'T', {
+        timeoutMs: 5_000,
+        what: 'the service to be stopped',
+      });
       // Far more events than the queue holds while nobody reads: the kernel queues IN_Q_OVERFLOW.
       for (let i = 0; i < 200; i++) writeFileSync(join(rig.src, `ovf-${i}.txt`), `overflow ${i}`);
       mkdirSync(join(rig.src, 'newdir', 'sub'), { recursive: true });
-      for (let i = 0; i < 20; i++) writeFileSync(join(rig.src, 'newdir', 'sub', `n-${i}.txt`), `n ${i}`);
+      for (let i = 0; i < 20; i++)
+        writeFileSync(join(rig.src, 'newdir', 'sub', `n-${i}.txt`), `n ${i}`);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
@@ -341,27 +394,41 @@ describe('reliability: SIGHUP', () => {
     writeFileSync(join(rig.src, 'two.tmp'), 'excluded now');
     writeFileSync(join(rig.src, 'two.txt'), 'two');
     const arrived = (name: string, content: string) => (): boolean =>
-      [dstA, dstB].every((d) => existsSync(join(d, name)) && readFileSync(join(d, name), 'utf8') === content);
-    await eventually(arrived('two.txt', 'two'), { timeoutMs: 30_000, what: 'two.txt at both remotes' });
+      [dstA, dstB].every(
+        (d) => existsSync(join(d, name)) && readFileSync(join(d, name), 'utf8') === content,
+      );
+    await eventually(arrived('two.txt', 'two'), {
+      timeoutMs: 30_000,
+      what: 'two.txt at both remotes',
+    });
     assert.equal(existsSync(join(dstA, 'two.tmp')), false, 'the new exclude applies (remote a)');
     assert.equal(existsSync(join(dstB, 'two.tmp')), false, 'the new exclude applies (remote b)');
 
     // A broken config: rejected with the errors --check prints, the running config stays.
-    const broken = second.replace('<timeout start="true" time="100"/>', '<timeout start="true" time="abc"/>');
+    const broken = second.replace(
+      '<timeout start="true" time="100"/>',
+      '<timeout start="true" time="abc"/>',
+    );
     assert.notEqual(broken, second, 'confXml layout changed: cannot break <timeout>');
     writeFileSync(rig.confPath, broken);
-    const check = spawnSync(process.execPath, [CLI, '--check', '-o', rig.confPath], { encoding: 'utf8' });
+    const check = spawnSync(process.execPath, [CLI, '--check', '-o', rig.confPath], {
+      encoding: 'utf8',
+    });
     assert.equal(check.status, 78, check.stderr);
     const expected = check.stderr
       .split('\n')
       .filter((l) => / error: /.test(l))
       .map((l) => l.replace(/^sersync: /, ''));
-    assert.ok(expected.length > 0 && expected.every((e) => e.startsWith(`${rig.confPath}:`)), check.stderr);
+    assert.ok(
+      expected.length > 0 && expected.every((e) => e.startsWith(`${rig.confPath}:`)),
+      check.stderr,
+    );
     from = svc.output().length;
     svc.proc.kill('SIGHUP');
     await eventually(
       () => {
-        if (svc.proc.exitCode !== null || svc.proc.signalCode !== null) throw new Error(`the service exited: ${svc.output().slice(from)}`);
+        if (svc.proc.exitCode !== null || svc.proc.signalCode !== null)
+          throw new Error(`the service exited: ${svc.output().slice(from)}`);
         const since = svc.output().slice(from);
         return expected.every((e) => since.includes(e));
       },
@@ -369,9 +436,20 @@ describe('reliability: SIGHUP', () => {
     );
     writeFileSync(join(rig.src, 'three.tmp'), 'still excluded');
     writeFileSync(join(rig.src, 'three.txt'), 'three');
-    await eventually(arrived('three.txt', 'three'), { timeoutMs: 30_000, what: 'three.txt at both remotes' });
-    assert.equal(existsSync(join(dstA, 'three.tmp')), false, 'the previous config still applies (remote a)');
-    assert.equal(existsSync(join(dstB, 'three.tmp')), false, 'the previous config still applies (remote b)');
+    await eventually(arrived('three.txt', 'three'), {
+      timeoutMs: 30_000,
+      what: 'three.txt at both remotes',
+    });
+    assert.equal(
+      existsSync(join(dstA, 'three.tmp')),
+      false,
+      'the previous config still applies (remote a)',
+    );
+    assert.equal(
+      existsSync(join(dstB, 'three.tmp')),
+      false,
+      'the previous config still applies (remote b)',
+    );
     assert.equal(svc.proc.exitCode, null);
     assert.equal(await svc.stop(), 0, svc.output());
   });

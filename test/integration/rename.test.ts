@@ -25,17 +25,25 @@ function receivedSince(rsyncd: Rsyncd, offset: number): number {
 
 /** The daemon log's length once every transfer in it logged its byte counts (it does so after the client saw the end). */
 async function settledLog(rsyncd: Rsyncd): Promise<number> {
-  return eventually(() => {
-    const text = readFileSync(rsyncd.logFile, 'utf8');
-    const pids = (re: RegExp): Set<string> => new Set([...text.matchAll(re)].map((m) => m[1] ?? ''));
-    const done = pids(/\[(\d+)\] sent \d+ bytes/g);
-    const open = [...pids(/\[(\d+)\] rsync to /g)].filter((pid) => !done.has(pid));
-    return open.length === 0 ? text.length : null;
-  }, { timeoutMs: 5000, what: 'every transfer logged its byte counts' });
+  return eventually(
+    () => {
+      const text = readFileSync(rsyncd.logFile, 'utf8');
+      const pids = (re: RegExp): Set<string> =>
+        new Set([...text.matchAll(re)].map((m) => m[1] ?? ''));
+      const done = pids(/\[(\d+)\] sent \d+ bytes/g);
+      const open = [...pids(/\[(\d+)\] rsync to /g)].filter((pid) => !done.has(pid));
+      return open.length === 0 ? text.length : null;
+    },
+    { timeoutMs: 5000, what: 'every transfer logged its byte counts' },
+  );
 }
 
 function inodes(dir: string): Map<string, number> {
-  return new Map(readdirSync(dir).filter((n) => n.startsWith('f')).map((n) => [n, statSync(join(dir, n)).ino]));
+  return new Map(
+    readdirSync(dir)
+      .filter((n) => n.startsWith('f'))
+      .map((n) => [n, statSync(join(dir, n)).ino]),
+  );
 }
 
 for (const del of [true, false]) {
@@ -47,15 +55,22 @@ for (const del of [true, false]) {
     let service: Service;
     // With delete off the target keeps what the source lost, so compare only what the source has.
     const converged = (what: string): Promise<unknown> =>
-      eventually(() => {
-        const d = diffTrees(src, dst).filter((l) => del || !l.startsWith('extra at target: '));
-        if (d.length > 0) throw new Error(d.slice(0, 5).join('; '));
-        return true;
-      }, { timeoutMs: 15_000, what: `${what}: target == source` });
+      eventually(
+        () => {
+          const d = diffTrees(src, dst).filter((l) => del || !l.startsWith('extra at target: '));
+          if (d.length > 0) throw new Error(d.slice(0, 5).join('; '));
+          return true;
+        },
+        { timeoutMs: 15_000, what: `${what}: target == source` },
+      );
 
     before(async () => {
       mkdirSync(join(src, 'd', 'old', 'sub'), { recursive: true });
-      for (let i = 0; i < FILES; i++) writeFileSync(join(src, 'd', 'old', i % 10 === 0 ? 'sub' : '', `f${i}`), randomBytes(FILE_BYTES));
+      for (let i = 0; i < FILES; i++)
+        writeFileSync(
+          join(src, 'd', 'old', i % 10 === 0 ? 'sub' : '', `f${i}`),
+          randomBytes(FILE_BYTES),
+        );
       rsyncd = await startRsyncd(join(tmp.path, 'rsyncd'), [{ name: 'mod', path: dst }]);
       service = await startService(
         tmp.path,
@@ -84,12 +99,20 @@ for (const del of [true, false]) {
       const offset = await settledLog(rsyncd);
       renameSync(join(src, 'd', 'old'), join(src, 'd', 'new'));
       await converged('rename');
-      await eventually(() => service.output().includes(`rename "d/old" -> "d/new" (${del ? 'link' : 'copy'}), exit 0`), {
-        timeoutMs: 5000, what: `the rename run in the service log:\n${service.output()}`,
-      });
+      await eventually(
+        () =>
+          service.output().includes(`rename "d/old" -> "d/new" (${del ? 'link' : 'copy'}), exit 0`),
+        {
+          timeoutMs: 5000,
+          what: `the rename run in the service log:\n${service.output()}`,
+        },
+      );
       await settledLog(rsyncd);
       const received = receivedSince(rsyncd, offset);
-      assert.ok(received < TOTAL / 10, `the daemon received ${received} bytes for ${TOTAL} bytes of files\n${service.output()}\n${readFileSync(rsyncd.logFile, "utf8").slice(offset)}`);
+      assert.ok(
+        received < TOTAL / 10,
+        `the daemon received ${received} bytes for ${TOTAL} bytes of files\n${service.output()}\n${readFileSync(rsyncd.logFile, 'utf8').slice(offset)}`,
+      );
       const after = inodes(join(dst, 'd', 'new'));
       assert.equal(after.size, before.size);
       for (const [name, ino] of before) {
@@ -107,7 +130,12 @@ for (const del of [true, false]) {
       renameSync(join(src, 'd', 'new'), join(src, 'd', 'newer'));
       writeFileSync(join(src, 'd', 'newer', 'f2'), 'written right after the rename');
       await converged('rename, then write');
-      if (!del) assert.equal(readFileSync(join(dst, 'd', 'old', 'f1')).length, FILE_BYTES, 'the old copy kept its content');
+      if (!del)
+        assert.equal(
+          readFileSync(join(dst, 'd', 'old', 'f1')).length,
+          FILE_BYTES,
+          'the old copy kept its content',
+        );
     });
   });
 }

@@ -1,7 +1,15 @@
 // The sync side end to end against a real `rsync --daemon` on 127.0.0.1: pool + worker + runner.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryLogger } from '../../src/log.js';
@@ -40,13 +48,20 @@ after(async () => {
 });
 
 /** A fresh source root and a runner pushing it to `module`. */
-function setup(module: string, opts: { rsync?: Partial<RsyncConfig>; del?: boolean; excludes?: string[] } = {}) {
+function setup(
+  module: string,
+  opts: { rsync?: Partial<RsyncConfig>; del?: boolean; excludes?: string[] } = {},
+) {
   const src = join(tmp.path, 'src', module);
   mkdirSync(src, { recursive: true });
   const config: Config = makeConfig(
     { userDefinedPort: { enabled: true, port: daemon.port }, ...opts.rsync },
     opts.del ?? true,
-    { root: src, remotes: [{ ip: '127.0.0.1', name: module }], ...(opts.excludes ? { excludes: opts.excludes } : {}) },
+    {
+      root: src,
+      remotes: [{ ip: '127.0.0.1', name: module }],
+      ...(opts.excludes ? { excludes: opts.excludes } : {}),
+    },
   );
   const logger = memoryLogger('debug');
   const recorded: string[] = [];
@@ -56,7 +71,9 @@ function setup(module: string, opts: { rsync?: Partial<RsyncConfig>; del?: boole
     logger,
     rsyncPath: 'rsync',
     failLog: {
-      record: (_t, paths, status) => { recorded.push(...paths.map((p) => `${status} ${p}`)); },
+      record: (_t, paths, status) => {
+        recorded.push(...paths.map((p) => `${status} ${p}`));
+      },
       resolve: () => undefined,
     },
   });
@@ -83,12 +100,18 @@ function noPwned(): void {
 
 test('hostile names: one batch creates them at the target, one batch deletes them', async () => {
   const { src, dst, runner, batch } = setup('hostile');
-  HOSTILE.forEach((n, i) => { writeFileSync(join(src, n), `content ${i}\n`); });
+  HOSTILE.forEach((n, i) => {
+    writeFileSync(join(src, n), `content ${i}\n`);
+  });
   writeFileSync(join(src, 'keep.txt'), 'stays');
-  assert.deepEqual(await runner(batch([...HOSTILE, 'keep.txt'].map((path) => ({ path })))), { kind: 'ok' });
+  assert.deepEqual(await runner(batch([...HOSTILE, 'keep.txt'].map((path) => ({ path })))), {
+    kind: 'ok',
+  });
   assert.deepEqual(diffTrees(src, dst), []);
   for (const n of HOSTILE) rmSync(join(src, n));
-  assert.deepEqual(await runner(batch(HOSTILE.map((path) => ({ path, op: 'remove' })))), { kind: 'ok' });
+  assert.deepEqual(await runner(batch(HOSTILE.map((path) => ({ path, op: 'remove' })))), {
+    kind: 'ok',
+  });
   assert.deepEqual(diffTrees(src, dst), []);
   assert.deepEqual(readdirSync(dst), ['keep.txt']);
   noPwned();
@@ -106,14 +129,21 @@ test('a directory listed once is synced recursively; rm -rf listed once deletes 
   rmSync(join(src, 'd'), { recursive: true });
   assert.deepEqual(await runner(batch([{ path: 'd', op: 'remove', isDir: true }])), { kind: 'ok' });
   assert.equal(existsSync(join(dst, 'd')), false);
-  assert.ok(logger.lines.some((l) => /^\[info\] rsync -> 127\.0\.0\.1::dirs: 1 paths, exit 0, \d+ ms \[\+"d"\]$/.test(l)), logger.lines.join('\n'));
+  assert.ok(
+    logger.lines.some((l) =>
+      /^\[info\] rsync -> 127\.0\.0\.1::dirs: 1 paths, exit 0, \d+ ms \[\+"d"\]$/.test(l),
+    ),
+    logger.lines.join('\n'),
+  );
 });
 
 test('auth: right password syncs; wrong password fails with the stderr logged, never the password', async () => {
   const pwFile = join(tmp.path, 'rsync.pas');
   writeFileSync(pwFile, `${PASSWORD}\n`);
   chmodSync(pwFile, 0o600);
-  const good = setup('auth', { rsync: { auth: { enabled: true, users: 'syncer', passwordFile: pwFile } } });
+  const good = setup('auth', {
+    rsync: { auth: { enabled: true, users: 'syncer', passwordFile: pwFile } },
+  });
   writeFileSync(join(good.src, 'a.txt'), 'a');
   assert.deepEqual(await good.runner(good.batch([{ path: 'a.txt' }])), { kind: 'ok' });
   assert.equal(readFileSync(join(good.dst, 'a.txt'), 'utf8'), 'a');
@@ -121,12 +151,17 @@ test('auth: right password syncs; wrong password fails with the stderr logged, n
   const badFile = join(tmp.path, 'wrong.pas');
   writeFileSync(badFile, 'wrong-Pa55\n');
   chmodSync(badFile, 0o600);
-  const bad = setup('auth', { rsync: { auth: { enabled: true, users: 'syncer', passwordFile: badFile } } });
+  const bad = setup('auth', {
+    rsync: { auth: { enabled: true, users: 'syncer', passwordFile: badFile } },
+  });
   const outcome = await bad.runner(bad.batch([{ path: 'a.txt' }]));
   assert.ok(outcome.kind === 'failed');
   assert.equal(classify({ kind: 'exited', code: 5 }).verdict, 'retry');
   assert.match(outcome.reason, /^retry: exit 5 /);
-  assert.ok(bad.logger.lines.some((l) => l.includes('@ERROR: auth failed on module auth')), bad.logger.lines.join('\n'));
+  assert.ok(
+    bad.logger.lines.some((l) => l.includes('@ERROR: auth failed on module auth')),
+    bad.logger.lines.join('\n'),
+  );
   assert.deepEqual(bad.recorded, ['1280 a.txt']);
   for (const l of [...good.logger.lines, ...bad.logger.lines]) {
     assert.ok(!l.includes(PASSWORD) && !l.includes('wrong-Pa55'), `password in log: ${l}`);
@@ -135,7 +170,18 @@ test('auth: right password syncs; wrong password fails with the stderr logged, n
 
 test('exclude walk: <filter> regexes hold inside a listed directory and in a full sync', async () => {
   const { src, dst, runner, batch } = setup('excl', { excludes: ['(.*)\\.gz', 'e/cache/'] });
-  for (const f of ['e/keep.txt', 'e/x.gz', 'e/sub/y.gz', 'e/sub/z.txt', 'e/cache/c.txt', 'e/st*r.gz', 'e/w[1].gz', 'e/w1.gz.txt', 'top.gz', 'top.txt']) {
+  for (const f of [
+    'e/keep.txt',
+    'e/x.gz',
+    'e/sub/y.gz',
+    'e/sub/z.txt',
+    'e/cache/c.txt',
+    'e/st*r.gz',
+    'e/w[1].gz',
+    'e/w1.gz.txt',
+    'top.gz',
+    'top.txt',
+  ]) {
     mkdirSync(join(src, f, '..'), { recursive: true });
     writeFileSync(join(src, f), f);
   }
@@ -155,8 +201,19 @@ test('exclude walk: <filter> regexes hold inside a listed directory and in a ful
   assert.deepEqual(listing(), ['e/', 'e/keep.txt', 'e/sub/', 'e/sub/z.txt', 'e/w1.gz.txt']);
   writeFileSync(join(dst, 'remote-only.txt'), 'x');
   assert.deepEqual(await runner.runFullSync(src, 0), { kind: 'ok' });
-  assert.deepEqual(listing(), ['e/', 'e/keep.txt', 'e/sub/', 'e/sub/z.txt', 'e/w1.gz.txt', 'top.txt']);
-  assert.deepEqual(readdirSync(tmpdir()).filter((n) => n.startsWith('sersync-exclude-')), [], 'temp exclude file removed');
+  assert.deepEqual(listing(), [
+    'e/',
+    'e/keep.txt',
+    'e/sub/',
+    'e/sub/z.txt',
+    'e/w1.gz.txt',
+    'top.txt',
+  ]);
+  assert.deepEqual(
+    readdirSync(tmpdir()).filter((n) => n.startsWith('sersync-exclude-')),
+    [],
+    'temp exclude file removed',
+  );
 });
 
 test('rsync exit 23 surfaces the failed path; the other paths arrive', async () => {
@@ -191,19 +248,34 @@ function processesWith(marker: string): number[] {
   return pids;
 }
 
-const job = (id: number, rsyncPath: string, cwd: string, timeoutMs = 0): SyncJob => ({ id, rsyncPath, argv: ['--x'], cwd, paths: ['a'], timeoutMs });
+const job = (id: number, rsyncPath: string, cwd: string, timeoutMs = 0): SyncJob => ({
+  id,
+  rsyncPath,
+  argv: ['--x'],
+  cwd,
+  paths: ['a'],
+  timeoutMs,
+});
 
 test('forced pool close kills running rsync groups and leaves no process behind', async () => {
   const marker = `m${process.pid}x${Date.now()}`;
   const bin = sleeper(marker);
   const p = createPool({ threads: 2 });
-  const runs = [1, 2, 3].map((i) => p.run(job(i, bin, tmp.path)).then((r) => r.outcome.kind, (e: unknown) => (e instanceof PoolClosedError ? 'pool-closed' : String(e))));
-  await eventually(() => p.running === 2 && processesWith(marker).length >= 4, { what: 'two running stand-ins with children' });
+  const runs = [1, 2, 3].map((i) =>
+    p.run(job(i, bin, tmp.path)).then(
+      (r) => r.outcome.kind,
+      (e: unknown) => (e instanceof PoolClosedError ? 'pool-closed' : String(e)),
+    ),
+  );
+  await eventually(() => p.running === 2 && processesWith(marker).length >= 4, {
+    what: 'two running stand-ins with children',
+  });
   await p.close({ force: true });
   // Which two jobs ran is up to piscina; the third was queued: rejected, or returned unspawned.
   const kinds = (await Promise.all(runs)).sort();
   assert.ok(
-    kinds.join() === 'pool-closed,signaled,signaled' || kinds.join() === 'signaled,signaled,signaled',
+    kinds.join() === 'pool-closed,signaled,signaled' ||
+      kinds.join() === 'signaled,signaled,signaled',
     kinds.join(),
   );
   assert.deepEqual(processesWith(marker), []);
@@ -227,9 +299,13 @@ test('graceful pool close lets a running job finish, then refuses new jobs', asy
   chmodSync(bin, 0o755);
   const p = createPool({ threads: 1 });
   const order: string[] = [];
-  const run = p.run(job(20, bin, tmp.path)).then((r) => { order.push(`run ${r.outcome.kind}`); });
+  const run = p.run(job(20, bin, tmp.path)).then((r) => {
+    order.push(`run ${r.outcome.kind}`);
+  });
   await eventually(() => p.running === 1, { what: 'the job to start' });
-  const closed = p.close().then(() => { order.push('closed'); });
+  const closed = p.close().then(() => {
+    order.push('closed');
+  });
   await assert.rejects(p.run(job(21, bin, tmp.path)), PoolClosedError);
   writeFileSync(go, '');
   await Promise.all([run, closed]);

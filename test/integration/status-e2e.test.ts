@@ -18,7 +18,12 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
 
 /** `sersync_rsync_runs_total{remote="127.0.0.1::mod",result}`, parsed strictly (a malformed exposition throws). */
 function runs(text: string, result: string): number {
-  return sampleValue(parsePrometheusText(text), 'sersync_rsync_runs_total', { remote: '127.0.0.1::mod', result }) ?? 0;
+  return (
+    sampleValue(parsePrometheusText(text), 'sersync_rsync_runs_total', {
+      remote: '127.0.0.1::mod',
+      result,
+    }) ?? 0
+  );
 }
 
 test('a running service reports health, status and metrics that follow its syncs', async () => {
@@ -28,12 +33,15 @@ test('a running service reports health, status and metrics that follow its syncs
   mkdirSync(src);
   const rsyncd = await startRsyncd(join(tmp.path, 'rsyncd'), [{ name: 'mod', path: dst }]);
   const statusPort = await freePort();
-  const svc = await startService(tmp.path, confXml({
-    roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
-    port: rsyncd.port,
-    failLog: join(tmp.path, 'fail.sh'),
-    statusPort,
-  }));
+  const svc = await startService(
+    tmp.path,
+    confXml({
+      roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
+      port: rsyncd.port,
+      failLog: join(tmp.path, 'fail.sh'),
+      statusPort,
+    }),
+  );
   try {
     const before = await get(statusPort, '/metrics');
     assert.equal(before.status, 200);
@@ -41,12 +49,19 @@ test('a running service reports health, status and metrics that follow its syncs
 
     writeFileSync(join(src, 'a.txt'), 'a');
     await eventually(() => diffTrees(src, dst).length === 0, { what: 'a.txt at the target' });
-    await eventually(async () => runs((await get(statusPort, '/metrics')).body, 'ok') > runsBefore, {
-      what: 'the ok-run counter to grow',
-    });
+    await eventually(
+      async () => runs((await get(statusPort, '/metrics')).body, 'ok') > runsBefore,
+      {
+        what: 'the ok-run counter to grow',
+      },
+    );
     const health = await get(statusPort, '/healthz');
     assert.equal(health.status, 200, health.body);
-    const status = JSON.parse((await get(statusPort, '/status')).body) as { state: string; roots: string[]; remotes: ({ label: string; lastSuccessAt: string | null } | undefined)[] };
+    const status = JSON.parse((await get(statusPort, '/status')).body) as {
+      state: string;
+      roots: string[];
+      remotes: ({ label: string; lastSuccessAt: string | null } | undefined)[];
+    };
     assert.equal(status.state, 'watching');
     assert.deepEqual(status.roots, [src]);
     const remote = status.remotes[0];
@@ -57,10 +72,15 @@ test('a running service reports health, status and metrics that follow its syncs
     // The rsync daemon goes away: failures show up in /status and in the run counter.
     await rsyncd.stop();
     writeFileSync(join(src, 'b.txt'), 'b');
-    await eventually(async () => {
-      const s = JSON.parse((await get(statusPort, '/status')).body) as { remotes: ({ failures: number } | undefined)[] };
-      return (s.remotes[0]?.failures ?? 0) > 0;
-    }, { what: 'a failure in /status' });
+    await eventually(
+      async () => {
+        const s = JSON.parse((await get(statusPort, '/status')).body) as {
+          remotes: ({ failures: number } | undefined)[];
+        };
+        return (s.remotes[0]?.failures ?? 0) > 0;
+      },
+      { what: 'a failure in /status' },
+    );
     const m = await get(statusPort, '/metrics');
     assert.ok(runs(m.body, 'failed') > 0, m.body);
   } finally {

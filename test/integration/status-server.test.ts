@@ -6,7 +6,11 @@ import { after, test } from 'node:test';
 import { memoryLogger } from '../../src/log.js';
 import { createDaemonMetrics, type LiveFigures } from '../../src/status/daemon-metrics.js';
 import { createRegistry } from '../../src/status/metrics.js';
-import { startStatusServer, type StatusServer, type StatusSource } from '../../src/status/status-server.js';
+import {
+  startStatusServer,
+  type StatusServer,
+  type StatusSource,
+} from '../../src/status/status-server.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prom-text.js';
 
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
@@ -26,8 +30,20 @@ async function start(source: StatusSource, extra: { secrets?: string[] } = {}) {
 }
 
 function fixture() {
-  const figures: LiveFigures = { pending: 0, inFlight: 0, watchCount: 5, backend: 'inotify', failLogBytes: 0 };
-  const dm = createDaemonMetrics({ startedAt: T0, roots: ['/srv/data'], remotes: [REMOTE], probe: () => figures, graceMs: 10_000 });
+  const figures: LiveFigures = {
+    pending: 0,
+    inFlight: 0,
+    watchCount: 5,
+    backend: 'inotify',
+    failLogBytes: 0,
+  };
+  const dm = createDaemonMetrics({
+    startedAt: T0,
+    roots: ['/srv/data'],
+    remotes: [REMOTE],
+    probe: () => figures,
+    graceMs: 10_000,
+  });
   const clock = { now: T0 };
   return { dm, figures, clock, source: dm.source(() => clock.now) };
 }
@@ -35,7 +51,13 @@ function fixture() {
 test('the three endpoints answer and follow what the daemon feeds', async () => {
   const { dm, figures, clock, source } = fixture();
   const { base, logger, server } = await start(source);
-  assert.ok(logger.lines.some((l) => l === `[info] status endpoint on http://127.0.0.1:${server.port} (/healthz /status /metrics)`));
+  assert.ok(
+    logger.lines.some(
+      (l) =>
+        l ===
+        `[info] status endpoint on http://127.0.0.1:${server.port} (/healthz /status /metrics)`,
+    ),
+  );
 
   // Starting: not healthy yet.
   let res = await fetch(`${base}/healthz`);
@@ -62,7 +84,10 @@ test('the three endpoints answer and follow what the daemon feeds', async () => 
   m = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
   assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'closeWrite' }), 2);
   assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'delete' }), 1);
-  assert.equal(sampleValue(m, 'sersync_rsync_runs_total', { remote: REMOTE.label, result: 'ok' }), 1);
+  assert.equal(
+    sampleValue(m, 'sersync_rsync_runs_total', { remote: REMOTE.label, result: 'ok' }),
+    1,
+  );
   assert.equal(sampleValue(m, 'sersync_queue_pending_paths'), 7);
   assert.equal(sampleValue(m, 'sersync_rsync_in_flight'), 1);
   assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_bucket', { le: '0.1' }), 1);
@@ -83,8 +108,13 @@ test('the three endpoints answer and follow what the daemon feeds', async () => 
   clock.now = T0 + 11_000;
   res = await fetch(`${base}/healthz`);
   assert.equal(res.status, 503);
-  assert.equal(await res.text(), 'unreachable: backup@127.0.0.1::data failing for 10 s (1 run(s)): exit 10: error in socket IO\n');
-  const s2 = (await (await fetch(`${base}/status`)).json()) as { remotes: { failures: number; lastError: string }[] };
+  assert.equal(
+    await res.text(),
+    'unreachable: backup@127.0.0.1::data failing for 10 s (1 run(s)): exit 10: error in socket IO\n',
+  );
+  const s2 = (await (await fetch(`${base}/status`)).json()) as {
+    remotes: { failures: number; lastError: string }[];
+  };
   assert.equal(s2.remotes[0]!.failures, 1);
   assert.equal(s2.remotes[0]!.lastError, 'exit 10: error in socket IO');
 });
@@ -115,8 +145,16 @@ test('non-loopback addresses are refused without binding', async () => {
 test('a port in use is an error value; close() frees the port even with a keep-alive client', async () => {
   const { source } = fixture();
   const { server, base } = await start(source);
-  const clash = await startStatusServer({ host: 'localhost', port: server.port, source, logger: memoryLogger() });
-  assert.deepEqual(clash.ok ? 'started' : [clash.error.kind, 'code' in clash.error ? clash.error.code : ''], ['listen-failed', 'EADDRINUSE']);
+  const clash = await startStatusServer({
+    host: 'localhost',
+    port: server.port,
+    source,
+    logger: memoryLogger(),
+  });
+  assert.deepEqual(
+    clash.ok ? 'started' : [clash.error.kind, 'code' in clash.error ? clash.error.code : ''],
+    ['listen-failed', 'EADDRINUSE'],
+  );
 
   // Hold a keep-alive connection open, then close: close() must not wait for the client.
   const agentRes = await new Promise<number>((resolve, reject) => {
@@ -156,7 +194,17 @@ test('a bug in a probe answers 500, is logged, and the server keeps serving', as
   const source: StatusSource = {
     status() {
       if (broken) throw new Error('probe exploded');
-      return { state: 'watching', startedAt: new Date(T0).toISOString(), roots: [], backend: null, watchCount: 0, pending: 0, inFlight: 0, remotes: [], failLogBytes: 0 };
+      return {
+        state: 'watching',
+        startedAt: new Date(T0).toISOString(),
+        roots: [],
+        backend: null,
+        watchCount: 0,
+        pending: 0,
+        inFlight: 0,
+        remotes: [],
+        failLogBytes: 0,
+      };
     },
     health: () => ({ ok: true, reason: 'ok' }),
     metrics: createRegistry(),
@@ -164,7 +212,13 @@ test('a bug in a probe answers 500, is logged, and the server keeps serving', as
   const { base, logger } = await start(source);
   const res = await fetch(`${base}/status`);
   assert.equal(res.status, 500);
-  assert.ok(logger.lines.some((l) => l.startsWith('[error] Internal error in status endpoint /status') && l.includes('probe exploded')));
+  assert.ok(
+    logger.lines.some(
+      (l) =>
+        l.startsWith('[error] Internal error in status endpoint /status') &&
+        l.includes('probe exploded'),
+    ),
+  );
   broken = false;
   assert.equal((await fetch(`${base}/status`)).status, 200);
   assert.equal((await fetch(`${base}/healthz`)).status, 200);

@@ -5,7 +5,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync,
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '../helpers/eventually.js';
@@ -15,8 +24,19 @@ import { tmpDir } from '../helpers/tmp.js';
 import { diffTrees } from '../helpers/tree.js';
 
 const HOSTILE_NAMES = [
-  'with space.txt', "it's.txt", 'dq"x.txt', 'bt`touch PWNED_bt`.txt', 'dollar$(touch PWNED_dl).txt', 'semi;touch PWNED_sc;.txt',
-  'nl\nname.txt', '-leading-dash.txt', 'star*q?[x].txt', 'back\\slash', '中文 文件.txt', 'trailing space ', '--exclude=zz',
+  'with space.txt',
+  "it's.txt",
+  'dq"x.txt',
+  'bt`touch PWNED_bt`.txt',
+  'dollar$(touch PWNED_dl).txt',
+  'semi;touch PWNED_sc;.txt',
+  'nl\nname.txt',
+  '-leading-dash.txt',
+  'star*q?[x].txt',
+  'back\\slash',
+  '中文 文件.txt',
+  'trailing space ',
+  '--exclude=zz',
 ];
 
 function converged(src: string, dst: string, opts: { modes?: boolean } = {}): () => boolean {
@@ -52,7 +72,10 @@ for (const backend of ['inotify', 'parcel'] as const) {
     let rsyncd: Rsyncd;
     let service: Service;
     const wait = async (what: string, modes = false): Promise<void> => {
-      await eventually(converged(src, dst, { modes }), { timeoutMs: 15_000, what: `${what}: target == source` });
+      await eventually(converged(src, dst, { modes }), {
+        timeoutMs: 15_000,
+        what: `${what}: target == source`,
+      });
     };
 
     before(async () => {
@@ -108,7 +131,8 @@ for (const backend of ['inotify', 'parcel'] as const) {
 
     it('cp -r and tar -x of a tree', async () => {
       mkdirSync(join(outside, 'tree', 's1', 's2'), { recursive: true });
-      for (const d of ['tree', 'tree/s1', 'tree/s1/s2']) for (let i = 0; i < 5; i++) writeFileSync(join(outside, d, `f${i}`), `${d}${i}`);
+      for (const d of ['tree', 'tree/s1', 'tree/s1/s2'])
+        for (let i = 0; i < 5; i++) writeFileSync(join(outside, d, `f${i}`), `${d}${i}`);
       cpSync(join(outside, 'tree'), join(src, 'copied'), { recursive: true });
       await wait('cp -r');
       execFileSync('tar', ['-C', outside, '-cf', join(outside, 't.tar'), 'tree']);

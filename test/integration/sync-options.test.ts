@@ -3,7 +3,15 @@
 // rsync daemon is down. Real loopback rsync daemon; waits are conditions with deadlines.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '../helpers/eventually.js';
 import { startRsyncd, type Rsyncd } from '../helpers/rsyncd.js';
@@ -37,13 +45,18 @@ describe('filter excludes hold for events, new directories and -r', () => {
     writeFileSync(join(src, 'keep', 'a.gz'), 'x');
     writeFileSync(join(src, 'keep', 'ok.txt'), 'x');
     writeFileSync(join(src, '.htaccess'), 'dotfiles are synced');
-    const excluded = (p: string): boolean => /(^|\/)\.svn(\/|$)/.test(p) || p.endsWith('.gz') || p === 'info' || p.startsWith('info/');
-    const svc = await startService(tmp.path, confXml({
-      roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
-      port: rsyncd.port,
-      failLog: join(tmp.path, 'fail.sh'),
-      excludes: ['(.*)\\.svn', '(.*)\\.gz', '^info/*', '^static/*'],
-    }), ['-r']);
+    const excluded = (p: string): boolean =>
+      /(^|\/)\.svn(\/|$)/.test(p) || p.endsWith('.gz') || p === 'info' || p.startsWith('info/');
+    const svc = await startService(
+      tmp.path,
+      confXml({
+        roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
+        port: rsyncd.port,
+        failLog: join(tmp.path, 'fail.sh'),
+        excludes: ['(.*)\\.svn', '(.*)\\.gz', '^info/*', '^static/*'],
+      }),
+      ['-r'],
+    );
     try {
       await eventually(equal(src, dst, excluded), { timeoutMs: 15_000, what: '-r with excludes' });
       // A new directory with excluded content inside: the recursive sync must honour the excludes.
@@ -53,8 +66,12 @@ describe('filter excludes hold for events, new directories and -r', () => {
       mkdirSync(join(src, 'static'));
       writeFileSync(join(src, 'static', 's.css'), 'x');
       writeFileSync(join(src, 'info', 'later.txt'), 'x');
-      const excluded2 = (p: string): boolean => excluded(p) || p === 'static' || p.startsWith('static/');
-      await eventually(equal(src, dst, excluded2), { timeoutMs: 15_000, what: 'realtime with excludes' });
+      const excluded2 = (p: string): boolean =>
+        excluded(p) || p === 'static' || p.startsWith('static/');
+      await eventually(equal(src, dst, excluded2), {
+        timeoutMs: 15_000,
+        what: 'realtime with excludes',
+      });
       for (const p of ['info', 'keep/a.gz', 'keep/.svn', 'newdir/sub/b.gz', 'static']) {
         assert.equal(existsSync(join(dst, p)), false, `${p} must not reach the target`);
       }
@@ -88,13 +105,24 @@ describe('auth with a secrets file, two remotes', () => {
     const pw = join(tmp.path, 'rsync.pas');
     writeFileSync(pw, `${PASSWORD}\n`);
     chmodSync(pw, 0o600);
-    const svc = await startService(tmp.path, confXml({
-      roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'one' }, { ip: '127.0.0.1', name: 'two' }] }],
-      port: rsyncd.port,
-      failLog: join(tmp.path, 'fail.sh'),
-      auth: { user: 'syncer', passwordFile: pw },
-      debug: true,
-    }));
+    const svc = await startService(
+      tmp.path,
+      confXml({
+        roots: [
+          {
+            watch: src,
+            remotes: [
+              { ip: '127.0.0.1', name: 'one' },
+              { ip: '127.0.0.1', name: 'two' },
+            ],
+          },
+        ],
+        port: rsyncd.port,
+        failLog: join(tmp.path, 'fail.sh'),
+        auth: { user: 'syncer', passwordFile: pw },
+        debug: true,
+      }),
+    );
     try {
       mkdirSync(join(src, 'd'));
       writeFileSync(join(src, 'd', 'f.txt'), 'to both');
@@ -108,7 +136,11 @@ describe('auth with a secrets file, two remotes', () => {
       assert.equal(await svc.stop(), 0);
     }
     assert.ok(!svc.output().includes(PASSWORD), 'the password must not appear in any output');
-    assert.match(svc.output(), /--password-file=/, 'debug shows the argv (with the file name only)');
+    assert.match(
+      svc.output(),
+      /--password-file=/,
+      'debug shows the argv (with the file name only)',
+    );
   });
 });
 
@@ -128,22 +160,35 @@ describe('rsync daemon down: failures are logged, kept and retried', () => {
 
   it('writes a 0600 fail log while down and converges once the daemon is back', async () => {
     const failLog = join(tmp.path, 'rsync_fail_log.sh');
-    const svc = await startService(tmp.path, confXml({
-      roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
-      port: rsyncd.port,
-      failLog,
-    }));
+    const svc = await startService(
+      tmp.path,
+      confXml({
+        roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'mod' }] }],
+        port: rsyncd.port,
+        failLog,
+      }),
+    );
     try {
       await rsyncd.stop();
       writeFileSync(join(src, 'while-down.txt'), 'x');
-      await eventually(() => existsSync(failLog) && readFileSync(failLog, 'utf8').includes('#errno'), {
-        timeoutMs: 15_000, what: 'a fail-log entry',
-      });
+      await eventually(
+        () => existsSync(failLog) && readFileSync(failLog, 'utf8').includes('#errno'),
+        {
+          timeoutMs: 15_000,
+          what: 'a fail-log entry',
+        },
+      );
       assert.equal(statSync(failLog).mode & 0o777, 0o600);
       assert.match(readFileSync(failLog, 'utf8'), /while-down\.txt/);
       await rsyncd.start();
-      await eventually(equal(src, dst), { timeoutMs: 30_000, what: 'convergence after the daemon is back' });
-      await eventually(() => !readFileSync(failLog, 'utf8').includes('#errno'), { timeoutMs: 10_000, what: 'the fail log to empty' });
+      await eventually(equal(src, dst), {
+        timeoutMs: 30_000,
+        what: 'convergence after the daemon is back',
+      });
+      await eventually(() => !readFileSync(failLog, 'utf8').includes('#errno'), {
+        timeoutMs: 10_000,
+        what: 'the fail log to empty',
+      });
     } finally {
       assert.equal(await svc.stop(), 0);
     }

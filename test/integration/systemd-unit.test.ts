@@ -10,7 +10,14 @@ import { ExitCode } from '../../src/exit-codes.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 // dist-*/test/integration -> the checkout root.
-const UNIT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'conf', 'sersync.service');
+const UNIT = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'conf',
+  'sersync.service',
+);
 
 /** section -> key -> values (a key may repeat). Comments and blank lines skipped. */
 function parseUnit(text: string): Map<string, Map<string, string[]>> {
@@ -52,10 +59,17 @@ test('the unit runs sersync in the foreground and does not restart on configurat
     assert.ok(prevent.includes(code), `RestartPreventExitStatus has ${code}`);
   }
   assert.ok(!prevent.includes(ExitCode.SOFTWARE), 'an internal error is restarted');
-  assert.equal(one('ExecReload'), '/bin/kill -HUP $MAINPID', 'systemctl reload sends SIGHUP (config reload)');
+  assert.equal(
+    one('ExecReload'),
+    '/bin/kill -HUP $MAINPID',
+    'systemctl reload sends SIGHUP (config reload)',
+  );
   // Only the main process gets SIGTERM, so in-flight rsync runs can finish during the 30 s drain.
   assert.equal(one('KillMode'), 'mixed');
-  assert.ok(Number.parseInt(one('TimeoutStopSec') ?? '0', 10) > 30, 'TimeoutStopSec above the drain time');
+  assert.ok(
+    Number.parseInt(one('TimeoutStopSec') ?? '0', 10) > 30,
+    'TimeoutStopSec above the drain time',
+  );
   assert.deepEqual(unit.get('Install')?.get('WantedBy'), ['multi-user.target']);
 });
 
@@ -85,7 +99,11 @@ test('systemd-analyze verify accepts the unit without a warning', (t) => {
     chmodSync(join(root, exe), 0o755);
   }
 
-  const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, '--man=no', 'sersync.service'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'systemd-analyze',
+    ['verify', `--root=${root}`, '--man=no', 'sersync.service'],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.error, undefined);
   const output = `${r.stdout}${r.stderr}`.trim();
   assert.equal(r.status, 0, output);

@@ -15,7 +15,8 @@ import { InotifyWatcher } from '../../src/watch/inotify-watcher.js';
 import { loadInotifyBinding, type InotifyBinding } from '../../src/watch/native-binding.js';
 
 const loaded = loadInotifyBinding();
-if (!loaded.ok) throw new Error(`inotify binding must load for these tests: ${loaded.error.message}`);
+if (!loaded.ok)
+  throw new Error(`inotify binding must load for these tests: ${loaded.error.message}`);
 const binding = loaded.value;
 
 interface Ctx {
@@ -29,7 +30,11 @@ interface Ctx {
 /** Runs `fn` with a started watcher on a fresh tree (`prepare` runs before the watcher starts). */
 async function withWatcher(
   fn: (c: Ctx) => Promise<void>,
-  opts: { prepare?: (root: string, outside: string) => void; excluded?: (rel: string) => boolean; unwantedKinds?: ('modify' | 'attrib')[] } = {},
+  opts: {
+    prepare?: (root: string, outside: string) => void;
+    excluded?: (rel: string) => boolean;
+    unwantedKinds?: ('modify' | 'attrib')[];
+  } = {},
 ): Promise<void> {
   const tmp = tmpDir('sersync-inotify-');
   const root = join(tmp.path, 'root');
@@ -41,7 +46,16 @@ async function withWatcher(
   const log = memoryLogger();
   const excluded = opts.excluded ?? ((): boolean => false);
   const watcher = new InotifyWatcher(
-    binding, { roots: [root], isExcluded: (_r, p) => excluded(p), statWalk: false, unwantedKinds: opts.unwantedKinds ?? [] }, rec.cb, log);
+    binding,
+    {
+      roots: [root],
+      isExcluded: (_r, p) => excluded(p),
+      statWalk: false,
+      unwantedKinds: opts.unwantedKinds ?? [],
+    },
+    rec.cb,
+    log,
+  );
   try {
     await watcher.start();
     await fn({ root, outside, rec, watcher, log });
@@ -79,7 +93,11 @@ test('append to an existing file: modify + closeWrite, no create', async () => {
       assert.ok(rec.find('modify', 'a.log'));
       assert.equal(rec.find('create', 'a.log'), undefined);
     },
-    { prepare: (root) => { writeFileSync(join(root, 'a.log'), 'start'); } },
+    {
+      prepare: (root) => {
+        writeFileSync(join(root, 'a.log'), 'start');
+      },
+    },
   );
 });
 
@@ -92,7 +110,12 @@ test('chmod is reported as attrib (file and directory)', async () => {
       const d = await rec.waitFor('attrib', 'd');
       assert.equal(d.isDir, true);
     },
-    { prepare: (root) => { writeFileSync(join(root, 'm.txt'), 'x'); mkdirSync(join(root, 'd')); } },
+    {
+      prepare: (root) => {
+        writeFileSync(join(root, 'm.txt'), 'x');
+        mkdirSync(join(root, 'd'));
+      },
+    },
   );
 });
 
@@ -107,9 +130,18 @@ test('unwanted kinds (their switches off) are not reported; create, closeWrite a
       await rec.waitFor('closeWrite', 'm.txt');
       await rec.waitFor('create', 'd/new');
       assert.ok(rec.find('create', 'd/f.txt'));
-      assert.deepEqual(rec.events.filter((e) => e.kind === 'modify' || e.kind === 'attrib'), []);
+      assert.deepEqual(
+        rec.events.filter((e) => e.kind === 'modify' || e.kind === 'attrib'),
+        [],
+      );
     },
-    { prepare: (root) => { writeFileSync(join(root, 'm.txt'), 'x'); mkdirSync(join(root, 'd')); }, unwantedKinds: ['modify', 'attrib'] },
+    {
+      prepare: (root) => {
+        writeFileSync(join(root, 'm.txt'), 'x');
+        mkdirSync(join(root, 'd'));
+      },
+      unwantedKinds: ['modify', 'attrib'],
+    },
   );
 });
 
@@ -122,9 +154,14 @@ test('mkdir -p a/b/c with files written at once: every file seen and c watched, 
       writeFileSync(join(root, `t${i}/b/c/f3`), '3');
     }
     for (let i = 0; i < 20; i++) {
-      for (const p of [`t${i}/f1`, `t${i}/b/f2`, `t${i}/b/c/f3`, `t${i}/b`, `t${i}/b/c`]) await rec.waitFor(undefined, p);
+      for (const p of [`t${i}/f1`, `t${i}/b/f2`, `t${i}/b/c/f3`, `t${i}/b`, `t${i}/b/c`])
+        await rec.waitFor(undefined, p);
     }
-    assert.equal(rec.find('create', 't0/b/c/f3')?.synthetic, true, 'found by the scan, after the watch was added');
+    assert.equal(
+      rec.find('create', 't0/b/c/f3')?.synthetic,
+      true,
+      'found by the scan, after the watch was added',
+    );
     const iT0 = rec.events.findIndex((e) => e.path === 't0' && e.kind === 'create');
     const iF3 = rec.events.findIndex((e) => e.path === 't0/b/c/f3');
     assert.ok(iT0 >= 0 && iT0 < iF3, 'the directory event comes before what the scan found');
@@ -191,7 +228,12 @@ test('rm of a file and rm -rf of a directory are deletes (isDir set for director
       await rec.barrier(root);
       assert.equal(rec.warnings.length, 0, rec.warnings.join('\n'));
     },
-    { prepare: (root) => { writeFileSync(join(root, 'gone.txt'), 'x'); makeTree(join(root, 'tree')); } },
+    {
+      prepare: (root) => {
+        writeFileSync(join(root, 'gone.txt'), 'x');
+        makeTree(join(root, 'tree'));
+      },
+    },
   );
 });
 
@@ -215,10 +257,19 @@ test('rename of a file and of a directory: paired moveFrom/moveTo; later writes 
       writeFileSync(join(root, 'd/s1/new'), 'y');
       await rec.waitFor('closeWrite', 'd2/s1/s2/later');
       await rec.waitFor(undefined, 'd/s1/new');
-      assert.equal(rec.find(undefined, 'd/s1/s2/later'), undefined, 'never reported under the old path');
+      assert.equal(
+        rec.find(undefined, 'd/s1/s2/later'),
+        undefined,
+        'never reported under the old path',
+      );
       assert.equal(watcher.watchCount, before + 2);
     },
-    { prepare: (root) => { writeFileSync(join(root, 'a.txt'), 'x'); makeTree(join(root, 'd')); } },
+    {
+      prepare: (root) => {
+        writeFileSync(join(root, 'a.txt'), 'x');
+        makeTree(join(root, 'd'));
+      },
+    },
   );
 });
 
@@ -232,7 +283,11 @@ test('move in from outside: moveTo plus its contents; writes in a moved-in subdi
       writeFileSync(join(root, 'din/s1/s2/later'), 'x');
       await rec.waitFor('closeWrite', 'din/s1/s2/later');
     },
-    { prepare: (_root, outside) => { makeTree(join(outside, 'din')); } },
+    {
+      prepare: (_root, outside) => {
+        makeTree(join(outside, 'din'));
+      },
+    },
   );
 });
 
@@ -248,12 +303,23 @@ test('move out: moveFrom, watches dropped, later writes out there are not report
       assert.equal(rec.events.filter((e) => e.path.startsWith('dout/')).length, 0);
       assert.equal(watcher.watchCount, before - 3);
     },
-    { prepare: (root) => { makeTree(join(root, 'dout')); } },
+    {
+      prepare: (root) => {
+        makeTree(join(root, 'dout'));
+      },
+    },
   );
 });
 
 test('hostile names (spaces, newline, $(…), backticks, unicode) are reported verbatim', async () => {
-  const names = ['with space.txt', 'new\nline', '$(touch pwned)', '`id`', 'ünï©ødé-文件.txt', '-leading-dash'];
+  const names = [
+    'with space.txt',
+    'new\nline',
+    '$(touch pwned)',
+    '`id`',
+    'ünï©ødé-文件.txt',
+    '-leading-dash',
+  ];
   await withWatcher(async ({ root, rec }) => {
     mkdirSync(join(root, 'dir $(x) `y`'));
     for (const n of names) writeFileSync(join(root, 'dir $(x) `y`', n), n);
@@ -267,7 +333,10 @@ test('a name that is not valid UTF-8 gives a warning, not a crash', async () => 
   await withWatcher(async ({ root, rec }) => {
     writeFileSync(Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9])]), 'x');
     await rec.barrier(root);
-    assert.ok(rec.warnings.some((w) => w.includes('not valid UTF-8')), rec.warnings.join('\n'));
+    assert.ok(
+      rec.warnings.some((w) => w.includes('not valid UTF-8')),
+      rec.warnings.join('\n'),
+    );
   });
 });
 
@@ -282,11 +351,17 @@ test('excluded directories are not watched and not reported, also when created l
       await rec.waitFor('closeWrite', 'keep/ok');
       await rec.waitFor('create', 'cache2');
       await rec.barrier(root);
-      assert.deepEqual(rec.events.filter((e) => /(^|\/)cache(\/|$)/.test(e.path)), []);
+      assert.deepEqual(
+        rec.events.filter((e) => /(^|\/)cache(\/|$)/.test(e.path)),
+        [],
+      );
       assert.equal(watcher.watchCount, 3, 'cache2 is watched, keep/cache is not');
     },
     {
-      prepare: (root) => { mkdirSync(join(root, 'cache/sub'), { recursive: true }); mkdirSync(join(root, 'keep')); },
+      prepare: (root) => {
+        mkdirSync(join(root, 'cache/sub'), { recursive: true });
+        mkdirSync(join(root, 'keep'));
+      },
       excluded: (rel) => /(^|\/)cache(\/|$)/.test(rel),
     },
   );
@@ -336,13 +411,20 @@ test('running out of watches (ENOSPC) at start and at runtime asks for a rescan 
     for (let i = 0; i < 10; i++) mkdirSync(join(tmp.path, `d${i}`));
     const rec = new Recorder('closeWrite');
     const log = memoryLogger();
-    const w = new InotifyWatcher(limitedBinding(12), { roots: [tmp.path], isExcluded: () => false, statWalk: false }, rec.cb, log);
+    const w = new InotifyWatcher(
+      limitedBinding(12),
+      { roots: [tmp.path], isExcluded: () => false, statWalk: false },
+      rec.cb,
+      log,
+    );
     try {
       await w.start();
       assert.equal(w.watchCount, 11);
       assert.equal(rec.rescans.length, 0);
       for (let i = 0; i < 3; i++) mkdirSync(join(tmp.path, `n${i}`));
-      await eventually(() => rec.rescans.find((r) => r.reason === 'watch-limit'), { what: 'watch-limit rescan' });
+      await eventually(() => rec.rescans.find((r) => r.reason === 'watch-limit'), {
+        what: 'watch-limit rescan',
+      });
       assert.match(rec.rescans[0]?.detail ?? '', /sysctl -w fs\.inotify\.max_user_watches=N/);
       assert.ok(log.lines.some((l) => l.startsWith('[error]') && l.includes('watch limit')));
       await rec.waitFor('create', 'n2');
@@ -352,10 +434,19 @@ test('running out of watches (ENOSPC) at start and at runtime asks for a rescan 
       await w.close();
     }
     const rec2 = new Recorder('closeWrite');
-    const w2 = new InotifyWatcher(limitedBinding(5), { roots: [tmp.path], isExcluded: () => false, statWalk: false }, rec2.cb, memoryLogger());
+    const w2 = new InotifyWatcher(
+      limitedBinding(5),
+      { roots: [tmp.path], isExcluded: () => false, statWalk: false },
+      rec2.cb,
+      memoryLogger(),
+    );
     try {
       await w2.start();
-      assert.equal(rec2.rescans[0]?.reason, 'watch-limit', 'start resolves with a partial tree and a rescan request');
+      assert.equal(
+        rec2.rescans[0]?.reason,
+        'watch-limit',
+        'start resolves with a partial tree and a rescan request',
+      );
     } finally {
       await w2.close();
     }
@@ -367,13 +458,19 @@ test('running out of watches (ENOSPC) at start and at runtime asks for a rescan 
 test('the watch root deleted: onRescan root-lost', async () => {
   await withWatcher(async ({ root, rec }) => {
     rmSync(root, { recursive: true });
-    await eventually(() => rec.rescans.find((r) => r.reason === 'root-lost'), { what: 'root-lost' });
+    await eventually(() => rec.rescans.find((r) => r.reason === 'root-lost'), {
+      what: 'root-lost',
+    });
   });
 });
 
 test('start() rejects for a missing root', async () => {
-  const w = new InotifyWatcher(binding, { roots: ['/nonexistent/sersync-root'], isExcluded: () => false, statWalk: false },
-    new Recorder('closeWrite').cb, memoryLogger());
+  const w = new InotifyWatcher(
+    binding,
+    { roots: ['/nonexistent/sersync-root'], isExcluded: () => false, statWalk: false },
+    new Recorder('closeWrite').cb,
+    memoryLogger(),
+  );
   await assert.rejects(w.start(), (e: unknown) => (e as { kind?: string }).kind === 'root-missing');
 });
 
@@ -388,19 +485,23 @@ test('the process exits by itself while a watcher is open', async () => {
       await w.start();
       console.log('watching', w.backend, w.watchCount);`;
     writeFileSync(join(tmp.path, 'child.mjs'), script);
-    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(tmp.path, 'child.mjs'), tmp.path], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error('child did not exit within 10 s'));
-      }, 10_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve({ code: c, out });
-      });
-    });
+    const { code, out } = await new Promise<{ code: number | null; out: string }>(
+      (resolve, reject) => {
+        const child = spawn(process.execPath, [join(tmp.path, 'child.mjs'), tmp.path], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error('child did not exit within 10 s'));
+        }, 10_000);
+        child.on('exit', (c) => {
+          clearTimeout(timer);
+          resolve({ code: c, out });
+        });
+      },
+    );
     assert.equal(code, 0);
     assert.match(out, /watching inotify 1/);
   } finally {

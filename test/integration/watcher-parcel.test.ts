@@ -20,7 +20,10 @@ interface Ctx {
 
 async function withWatcher(
   fn: (c: Ctx) => Promise<void>,
-  opts: { prepare?: (root: string, outside: string) => void; excluded?: (rel: string) => boolean } = {},
+  opts: {
+    prepare?: (root: string, outside: string) => void;
+    excluded?: (rel: string) => boolean;
+  } = {},
 ): Promise<void> {
   const tmp = tmpDir('sersync-parcel-');
   const root = join(tmp.path, 'root');
@@ -30,7 +33,11 @@ async function withWatcher(
   opts.prepare?.(root, outside);
   const rec = new Recorder(undefined);
   const excluded = opts.excluded ?? ((): boolean => false);
-  const watcher = new ParcelWatcher({ roots: [root], isExcluded: (_r, p) => excluded(p), statWalk: false }, rec.cb, memoryLogger());
+  const watcher = new ParcelWatcher(
+    { roots: [root], isExcluded: (_r, p) => excluded(p), statWalk: false },
+    rec.cb,
+    memoryLogger(),
+  );
   try {
     await watcher.start();
     await fn({ root, outside, rec, watcher });
@@ -77,7 +84,12 @@ test('parcel: append and chmod are both reported as closeWrite (it cannot tell t
       await rec.waitFor('closeWrite', 'm.txt');
       assert.equal(rec.events.filter((e) => e.kind === 'attrib' || e.kind === 'modify').length, 0);
     },
-    { prepare: (root) => { writeFileSync(join(root, 'a.log'), 's'); writeFileSync(join(root, 'm.txt'), 'x'); } },
+    {
+      prepare: (root) => {
+        writeFileSync(join(root, 'a.log'), 's');
+        writeFileSync(join(root, 'm.txt'), 'x');
+      },
+    },
   );
 });
 
@@ -92,7 +104,8 @@ test('parcel: mkdir -p a/b/c with files written at once: the scan of the new dir
     for (let i = 0; i < 5; i++) {
       const d = await rec.waitFor('create', `t${i}`);
       assert.equal(d.isDir, true);
-      for (const p of ['f1', 'b', 'b/f2', 'b/c', 'b/c/f3']) await rec.waitFor('create', `t${i}/${p}`);
+      for (const p of ['f1', 'b', 'b/f2', 'b/c', 'b/c/f3'])
+        await rec.waitFor('create', `t${i}/${p}`);
     }
   });
 });
@@ -125,7 +138,12 @@ test('parcel: rm of a file and rm -rf of a directory are deletes', async () => {
       await rec.waitFor('delete', 'tree');
       await rec.waitFor('delete', 'tree/s1/s2/f3');
     },
-    { prepare: (root) => { writeFileSync(join(root, 'gone.txt'), 'x'); makeTree(join(root, 'tree')); } },
+    {
+      prepare: (root) => {
+        writeFileSync(join(root, 'gone.txt'), 'x');
+        makeTree(join(root, 'tree'));
+      },
+    },
   );
 });
 
@@ -141,7 +159,12 @@ test('parcel: renames are a delete of the old path and a create of the new one (
       assert.equal(d2.isDir, true);
       for (const p of TREE_PATHS) await rec.waitFor('create', `d2/${p}`);
     },
-    { prepare: (root) => { writeFileSync(join(root, 'a.txt'), 'x'); makeTree(join(root, 'd')); } },
+    {
+      prepare: (root) => {
+        writeFileSync(join(root, 'a.txt'), 'x');
+        makeTree(join(root, 'd'));
+      },
+    },
   );
 });
 
@@ -154,18 +177,34 @@ test('parcel: move in from outside reports the directory and its contents; move 
       for (const p of TREE_PATHS) await rec.waitFor('create', `din/${p}`);
       await rec.waitFor('delete', 'dout');
     },
-    { prepare: (root, outside) => { makeTree(join(outside, 'din')); makeTree(join(root, 'dout')); } },
+    {
+      prepare: (root, outside) => {
+        makeTree(join(outside, 'din'));
+        makeTree(join(root, 'dout'));
+      },
+    },
   );
 });
 
 test('parcel: hostile names are reported verbatim', async () => {
-  const names = ['with space.txt', 'new\nline', '$(touch pwned)', '`id`', 'ünï©ødé-文件.txt', '-leading-dash'];
+  const names = [
+    'with space.txt',
+    'new\nline',
+    '$(touch pwned)',
+    '`id`',
+    'ünï©ødé-文件.txt',
+    '-leading-dash',
+  ];
   await withWatcher(
     async ({ root, rec }) => {
       for (const n of names) writeFileSync(join(root, 'dir $(x) `y`', n), n);
       for (const n of names) await rec.waitFor(undefined, `dir $(x) \`y\`/${n}`);
     },
-    { prepare: (root) => { mkdirSync(join(root, 'dir $(x) `y`')); } },
+    {
+      prepare: (root) => {
+        mkdirSync(join(root, 'dir $(x) `y`'));
+      },
+    },
   );
 });
 
@@ -177,17 +216,27 @@ test('parcel: excluded directories present at start are not watched; events belo
       writeFileSync(join(root, 'keep/ok'), 'x');
       await rec.waitFor(undefined, 'keep/ok');
       await rec.barrier(root);
-      assert.deepEqual(rec.events.filter((e) => e.path.startsWith('cache')), []);
+      assert.deepEqual(
+        rec.events.filter((e) => e.path.startsWith('cache')),
+        [],
+      );
     },
     {
-      prepare: (root) => { mkdirSync(join(root, 'cache/sub'), { recursive: true }); mkdirSync(join(root, 'keep')); },
+      prepare: (root) => {
+        mkdirSync(join(root, 'cache/sub'), { recursive: true });
+        mkdirSync(join(root, 'keep'));
+      },
       excluded: (rel) => /(^|\/)cache(\/|$)/.test(rel),
     },
   );
 });
 
 test('parcel: start() rejects for a missing root', async () => {
-  const w = new ParcelWatcher({ roots: ['/nonexistent/sersync-root'], isExcluded: () => false, statWalk: false }, new Recorder(undefined).cb, memoryLogger());
+  const w = new ParcelWatcher(
+    { roots: ['/nonexistent/sersync-root'], isExcluded: () => false, statWalk: false },
+    new Recorder(undefined).cb,
+    memoryLogger(),
+  );
   await assert.rejects(w.start(), (e: unknown) => (e as { kind?: string }).kind === 'root-missing');
 });
 
@@ -206,7 +255,9 @@ test('parcel: the process exits by itself after close()', async () => {
       console.log('closed', w.backend);`;
     writeFileSync(join(tmp.path, 'child.mjs'), script);
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(tmp.path, 'child.mjs'), tmp.path], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [join(tmp.path, 'child.mjs'), tmp.path], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error('child did not exit within 10 s'));

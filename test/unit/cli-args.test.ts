@@ -1,7 +1,13 @@
 // parseCliArgs / normaliseArgv: getopt("hdro:n:m:") semantics, long options, validation. Pure.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_CONFIG_FILE, helpText, normaliseArgv, parseCliArgs, type CliOptions } from '../../src/cli-args.js';
+import {
+  DEFAULT_CONFIG_FILE,
+  helpText,
+  normaliseArgv,
+  parseCliArgs,
+  type CliOptions,
+} from '../../src/cli-args.js';
 
 const DEFAULTS: CliOptions = {
   daemon: false,
@@ -21,7 +27,10 @@ function parsed(argv: string[]): CliOptions {
 
 function usageError(argv: string[]): string {
   const r = parseCliArgs(argv);
-  if (r.ok) assert.fail(`expected ${JSON.stringify(argv)} to be a usage error, got ${JSON.stringify(r.value)}`);
+  if (r.ok)
+    assert.fail(
+      `expected ${JSON.stringify(argv)} to be a usage error, got ${JSON.stringify(r.value)}`,
+    );
   assert.equal(r.error.kind, 'usage');
   return r.error.message;
 }
@@ -31,7 +40,10 @@ describe('parseCliArgs: accepted forms (as getopt "hdro:n:m:" reads them)', () =
     [[], {}],
     [['-d'], { daemon: true }],
     [['-r'], { rsyncFirst: true }],
-    [['-dro', 'conf/confxml.xml'], { daemon: true, rsyncFirst: true, configFile: 'conf/confxml.xml' }],
+    [
+      ['-dro', 'conf/confxml.xml'],
+      { daemon: true, rsyncFirst: true, configFile: 'conf/confxml.xml' },
+    ],
     [['-r', '-d', '-o', 'x.xml'], { daemon: true, rsyncFirst: true, configFile: 'x.xml' }],
     [['-oconf.xml'], { configFile: 'conf.xml' }],
     [['-dronfoo.xml'], { daemon: true, rsyncFirst: true, configFile: 'nfoo.xml' }],
@@ -55,8 +67,10 @@ describe('parseCliArgs: accepted forms (as getopt "hdro:n:m:" reads them)', () =
     [['--check'], { check: true }],
     [['--check-config', '-o', 'c.xml'], { check: true, configFile: 'c.xml' }],
     [['--version'], { version: true }],
-    [['--daemon', '--rsync-first', '--threads', '7', '--config=c.xml', '--module', 'socket'],
-      { daemon: true, rsyncFirst: true, threads: 7, configFile: 'c.xml', module: 'socket' }],
+    [
+      ['--daemon', '--rsync-first', '--threads', '7', '--config=c.xml', '--module', 'socket'],
+      { daemon: true, rsyncFirst: true, threads: 7, configFile: 'c.xml', module: 'socket' },
+    ],
     [['--config', '-x.xml'], { configFile: '-x.xml' }],
   ];
   for (const [argv, expected] of cases) {
@@ -102,20 +116,38 @@ describe('parseCliArgs: usage errors', () => {
 
 describe('normaliseArgv', () => {
   test('rewrites clusters and attached values into one token per option', () => {
-    assert.deepEqual(normaliseArgv(['-dro', 'c.xml', '-n4']), { ok: true, value: ['--daemon', '--rsync-first', '--config=c.xml', '--threads=4'] });
+    assert.deepEqual(normaliseArgv(['-dro', 'c.xml', '-n4']), {
+      ok: true,
+      value: ['--daemon', '--rsync-first', '--config=c.xml', '--threads=4'],
+    });
   });
   test('-od c.xml gives o="d" like getopt, and c.xml becomes an operand', () => {
-    assert.deepEqual(normaliseArgv(['-od', 'c.xml']), { ok: true, value: ['--config=d', '--', 'c.xml'] });
+    assert.deepEqual(normaliseArgv(['-od', 'c.xml']), {
+      ok: true,
+      value: ['--config=d', '--', 'c.xml'],
+    });
   });
   test('-- ends options: what follows is an operand', () => {
-    assert.deepEqual(normaliseArgv(['-d', '--', '-r']), { ok: true, value: ['--daemon', '--', '-r'] });
+    assert.deepEqual(normaliseArgv(['-d', '--', '-r']), {
+      ok: true,
+      value: ['--daemon', '--', '-r'],
+    });
   });
 });
 
 test('helpText lists every flag with its meaning, in English', () => {
   const h = helpText();
-  for (const flag of ['-d', '-r', '-n', '-o', '-m', '-h', '--check', '--version']) assert.ok(h.includes(flag), `help mentions ${flag}`);
-  for (const word of ['background', 'config file', 'refreshCDN', 'socket', 'command', 'http', 'default 10']) {
+  for (const flag of ['-d', '-r', '-n', '-o', '-m', '-h', '--check', '--version'])
+    assert.ok(h.includes(flag), `help mentions ${flag}`);
+  for (const word of [
+    'background',
+    'config file',
+    'refreshCDN',
+    'socket',
+    'command',
+    'http',
+    'default 10',
+  ]) {
     assert.ok(h.includes(word), `help mentions "${word}"`);
   }
   assert.doesNotMatch(h, /[\u4e00-\u9fff]/, 'no Chinese text');

@@ -5,7 +5,10 @@ import { Writable } from 'node:stream';
 import type { Config } from '../../src/config/types.js';
 import { collectSecrets, createLogger, redact, type LogLevel } from '../../src/log.js';
 
-function capture(level: LogLevel, secrets: string[] = []): { lines: () => string[]; log: ReturnType<typeof createLogger> } {
+function capture(
+  level: LogLevel,
+  secrets: string[] = [],
+): { lines: () => string[]; log: ReturnType<typeof createLogger> } {
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -23,7 +26,10 @@ test('lines are `YYYY-MM-DD HH:mm:ss [level] message`', () => {
   log.warn('rsync exited with 23');
   log.error('boom');
   assert.equal(lines().length, 3);
-  assert.match(lines()[0]!, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[info\] watch path is: \/opt\/tongbu$/);
+  assert.match(
+    lines()[0]!,
+    /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[info\] watch path is: \/opt\/tongbu$/,
+  );
   assert.match(lines()[1]!, /^\S+ \S+ \[warn\] rsync exited with 23$/);
   assert.match(lines()[2]!, /^\S+ \S+ \[error\] boom$/);
 });
@@ -32,11 +38,17 @@ test('info level drops debug lines; debug level keeps them', () => {
   const quiet = capture('info');
   quiet.log.debug('hidden');
   quiet.log.info('shown');
-  assert.deepEqual(quiet.lines().map((l) => l.replace(/^\S+ \S+ /, '')), ['[info] shown']);
+  assert.deepEqual(
+    quiet.lines().map((l) => l.replace(/^\S+ \S+ /, '')),
+    ['[info] shown'],
+  );
   assert.equal(quiet.log.level, 'info');
   const loud = capture('debug');
   loud.log.debug('detail');
-  assert.deepEqual(loud.lines().map((l) => l.replace(/^\S+ \S+ /, '')), ['[debug] detail']);
+  assert.deepEqual(
+    loud.lines().map((l) => l.replace(/^\S+ \S+ /, '')),
+    ['[debug] detail'],
+  );
 });
 
 test('every secret is replaced by *** at every level, including debug', () => {
@@ -56,7 +68,12 @@ test('redact hides a longer secret whole even when it contains a shorter one', (
   assert.equal(redact('  spaced  ', [' ', '']), '  spaced  '); // blank secrets are ignored
 });
 
-function configWith(over: { auth?: boolean; ssh?: boolean; passwd?: string; url?: string }): Config {
+function configWith(over: {
+  auth?: boolean;
+  ssh?: boolean;
+  passwd?: string;
+  url?: string;
+}): Config {
   const cfg = {
     sersync: {
       rsync: {
@@ -65,21 +82,46 @@ function configWith(over: { auth?: boolean; ssh?: boolean; passwd?: string; url?
       },
     },
     plugins: {
-      ...(over.passwd === undefined ? {} : {
-        refreshCDN: { localpaths: [{ watch: '/w', cdninfo: { domainname: 'd', port: 80, username: 'u', passwd: over.passwd }, sendurlBase: '', regexurl: { regex: false, match: '' } }] },
-      }),
-      ...(over.url === undefined ? {} : { http: { localpaths: [{ watch: '/w', deshosts: [{ url: over.url }] }] } }),
+      ...(over.passwd === undefined
+        ? {}
+        : {
+            refreshCDN: {
+              localpaths: [
+                {
+                  watch: '/w',
+                  cdninfo: { domainname: 'd', port: 80, username: 'u', passwd: over.passwd },
+                  sendurlBase: '',
+                  regexurl: { regex: false, match: '' },
+                },
+              ],
+            },
+          }),
+      ...(over.url === undefined
+        ? {}
+        : { http: { localpaths: [{ watch: '/w', deshosts: [{ url: over.url }] }] } }),
     },
   };
   return cfg as unknown as Config;
 }
 
 test('collectSecrets: CDN passwd, password-file content (auth on), URL passwords', () => {
-  const read = (p: string): string | undefined => (p === '/etc/rsync.pas' ? 'topsecret\n' : undefined);
+  const read = (p: string): string | undefined =>
+    p === '/etc/rsync.pas' ? 'topsecret\n' : undefined;
   assert.deepEqual(collectSecrets(configWith({ passwd: 'cdnpw' }), read), ['cdnpw']);
   assert.deepEqual(collectSecrets(configWith({ auth: true }), read), ['topsecret']);
   assert.deepEqual(collectSecrets(configWith({ auth: false }), read), []);
-  assert.deepEqual(collectSecrets(configWith({ auth: true, ssh: true }), read), [], 'ssh mode ignores the password file');
-  assert.deepEqual(collectSecrets(configWith({ url: 'http://u:p%40ss@127.0.0.1:1/x' }), read), ['p%40ss', 'p@ss']);
-  assert.deepEqual(collectSecrets(configWith({ auth: true }), () => undefined), [], 'unreadable file: nothing to add');
+  assert.deepEqual(
+    collectSecrets(configWith({ auth: true, ssh: true }), read),
+    [],
+    'ssh mode ignores the password file',
+  );
+  assert.deepEqual(collectSecrets(configWith({ url: 'http://u:p%40ss@127.0.0.1:1/x' }), read), [
+    'p%40ss',
+    'p@ss',
+  ]);
+  assert.deepEqual(
+    collectSecrets(configWith({ auth: true }), () => undefined),
+    [],
+    'unreadable file: nothing to add',
+  );
 });

@@ -8,23 +8,88 @@ import { ANYTHING_EXISTS, parse, TEMPLATE } from './support.js';
 import type { Loaded, LoadFailure } from '../../../src/config/load.js';
 import type { Result } from '../../../src/util/result.js';
 
-const VALUES = ['', ' ', '-1', '0', 'abc', 'TRUE', 'true', 'false', '((', '"', '&amp;', '&#0;', '\u0000', '99999999999999999999', '/', '..', 'a)|(b', "'", '\\', '同步'];
-const SNIPPETS = ['<', '>', '/>', '</sersync>', '<localpath watch="/x">', '<remote ip="a" name="b"/>', '<plugin name="socket">', '<!--', '-->', '<![CDATA[', ']]>', '<?x?>', '&', '&lt;', '"', "'", '=', '<daemon quietMs="9"/>', '<!DOCTYPE head>'];
+const VALUES = [
+  '',
+  ' ',
+  '-1',
+  '0',
+  'abc',
+  'TRUE',
+  'true',
+  'false',
+  '((',
+  '"',
+  '&amp;',
+  '&#0;',
+  '\u0000',
+  '99999999999999999999',
+  '/',
+  '..',
+  'a)|(b',
+  "'",
+  '\\',
+  '同步',
+];
+const SNIPPETS = [
+  '<',
+  '>',
+  '/>',
+  '</sersync>',
+  '<localpath watch="/x">',
+  '<remote ip="a" name="b"/>',
+  '<plugin name="socket">',
+  '<!--',
+  '-->',
+  '<![CDATA[',
+  ']]>',
+  '<?x?>',
+  '&',
+  '&lt;',
+  '"',
+  "'",
+  '=',
+  '<daemon quietMs="9"/>',
+  '<!DOCTYPE head>',
+];
 
 type Mutation = (s: string) => string;
 
 const at = (s: string, f: number): number => Math.floor(f * (s.length + 1));
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(40)).map(([f, n]): Mutation => (s) => s.slice(0, at(s, f)) + s.slice(at(s, f) + n)),
-  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(...SNIPPETS)).map(([f, t]): Mutation => (s) => s.slice(0, at(s, f)) + t + s.slice(at(s, f))),
-  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.string({ maxLength: 8 })).map(([f, t]): Mutation => (s) => s.slice(0, at(s, f)) + t + s.slice(at(s, f))),
-  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(60)).map(([f, n]): Mutation => (s) => s.slice(0, at(s, f) + n) + s.slice(at(s, f))),
-  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(60)).map(([f, n]): Mutation => (s) => s.slice(0, at(s, f)) + s.slice(at(s, f), at(s, f) + n).toUpperCase() + s.slice(at(s, f) + n)),
+  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(40)).map(
+    ([f, n]): Mutation =>
+      (s) =>
+        s.slice(0, at(s, f)) + s.slice(at(s, f) + n),
+  ),
+  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(...SNIPPETS)).map(
+    ([f, t]): Mutation =>
+      (s) =>
+        s.slice(0, at(s, f)) + t + s.slice(at(s, f)),
+  ),
+  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.string({ maxLength: 8 })).map(
+    ([f, t]): Mutation =>
+      (s) =>
+        s.slice(0, at(s, f)) + t + s.slice(at(s, f)),
+  ),
+  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(60)).map(
+    ([f, n]): Mutation =>
+      (s) =>
+        s.slice(0, at(s, f) + n) + s.slice(at(s, f)),
+  ),
+  fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(60)).map(
+    ([f, n]): Mutation =>
+      (s) =>
+        s.slice(0, at(s, f)) +
+        s.slice(at(s, f), at(s, f) + n).toUpperCase() +
+        s.slice(at(s, f) + n),
+  ),
   fc.tuple(fc.nat(), fc.constantFrom(...VALUES)).map(([k, v]): Mutation => (s) => {
     const quotes = [...s.matchAll(/="[^"]*"/g)];
     const m = quotes.length === 0 ? undefined : quotes[k % quotes.length];
-    return m?.index === undefined ? s : `${s.slice(0, m.index)}="${v}"${s.slice(m.index + m[0].length)}`;
+    return m?.index === undefined
+      ? s
+      : `${s.slice(0, m.index)}="${v}"${s.slice(m.index + m[0].length)}`;
   }),
 );
 
@@ -37,7 +102,10 @@ function checkOutcome(r: Result<Loaded, LoadFailure>): void {
   if (r.error.kind !== 'invalid') assert.fail(`expected kind invalid, got ${r.error.kind}`);
   assert.ok(r.error.issues.some((i) => i.severity === 'error'));
   for (const i of r.error.issues) {
-    assert.ok(Number.isInteger(i.line) && i.line >= 1 && Number.isInteger(i.col) && i.col >= 1, formatIssue(i));
+    assert.ok(
+      Number.isInteger(i.line) && i.line >= 1 && Number.isInteger(i.col) && i.col >= 1,
+      formatIssue(i),
+    );
     assert.ok(i.path.length > 0 && i.message.length > 0);
   }
 }
@@ -66,11 +134,17 @@ test('random bytes never throw and are reported as invalid', () => {
 test('random byte flips of the encoded template never throw', () => {
   const base = new TextEncoder().encode(TEMPLATE);
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (flips) => {
-      const bytes = Uint8Array.from(base);
-      for (const [i, b] of flips) bytes[i] = b;
-      checkOutcome(parse(bytes, ANYTHING_EXISTS));
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), {
+        minLength: 1,
+        maxLength: 6,
+      }),
+      (flips) => {
+        const bytes = Uint8Array.from(base);
+        for (const [i, b] of flips) bytes[i] = b;
+        checkOutcome(parse(bytes, ANYTHING_EXISTS));
+      },
+    ),
     { numRuns: 1000 },
   );
 });

@@ -5,13 +5,24 @@ import { didYouMean, editDistance, formatIssue, shown } from '../../../src/confi
 
 test('formatIssue: file:line:col: severity: path: message', () => {
   assert.equal(
-    formatIssue({ severity: 'error', file: 'conf/x.xml', line: 31, col: 7, path: 'sersync/rsync/timeout@time', kind: 'bad-number', message: 'expected a whole number of seconds >= 0, got "abc"' }),
+    formatIssue({
+      severity: 'error',
+      file: 'conf/x.xml',
+      line: 31,
+      col: 7,
+      path: 'sersync/rsync/timeout@time',
+      kind: 'bad-number',
+      message: 'expected a whole number of seconds >= 0, got "abc"',
+    }),
     'conf/x.xml:31:7: error: sersync/rsync/timeout@time: expected a whole number of seconds >= 0, got "abc"',
   );
 });
 
 test('didYouMean: close names (any case) get a hint, far ones do not', () => {
-  assert.equal(didYouMean('comonParams', ['commonParams', 'auth']), ' (did you mean "commonParams"?)');
+  assert.equal(
+    didYouMean('comonParams', ['commonParams', 'auth']),
+    ' (did you mean "commonParams"?)',
+  );
   assert.equal(didYouMean('FAILOG', ['failLog', 'crontab']), ' (did you mean "failLog"?)');
   assert.equal(didYouMean('monitoring', ['host', 'debug']), '');
   assert.equal(didYouMean('x', []), '');

@@ -9,7 +9,10 @@ export const FILE = 'conf/test.xml';
 export const CWD = '/work';
 
 /** A probe over an in-memory file system: `dirs` exist as directories, `files` map path -> st_mode. */
-export function fakeProbe(dirs: readonly string[] = ['/opt/tongbu'], files: Readonly<Record<string, number>> = {}): FsProbe {
+export function fakeProbe(
+  dirs: readonly string[] = ['/opt/tongbu'],
+  files: Readonly<Record<string, number>> = {},
+): FsProbe {
   return {
     isDirectory: (p) => dirs.includes(p),
     mode: (p) => (dirs.includes(p) ? 0o040755 : files[p]),
@@ -21,12 +24,17 @@ export const ANYTHING_EXISTS: FsProbe = { isDirectory: () => true, mode: () => 0
 
 /** `<head>` with `head` children, and a `<sersync>` holding a valid localpath unless `sersync` replaces it. */
 export function doc(opts: { head?: string; sersync?: string; localpath?: string } = {}): string {
-  const localpath = opts.localpath ?? '<localpath watch="/opt/tongbu">\n      <remote ip="127.0.0.1" name="tongbu1"/>\n    </localpath>';
+  const localpath =
+    opts.localpath ??
+    '<localpath watch="/opt/tongbu">\n      <remote ip="127.0.0.1" name="tongbu1"/>\n    </localpath>';
   const sersync = opts.sersync ?? '';
   return `<?xml version="1.0" encoding="ISO-8859-1"?>\n<head version="2.5">\n  ${opts.head ?? ''}\n  <sersync>\n    ${localpath}\n    ${sersync}\n  </sersync>\n</head>\n`;
 }
 
-export function parse(xml: string | Uint8Array, probe: FsProbe = fakeProbe()): Result<Loaded, LoadFailure> {
+export function parse(
+  xml: string | Uint8Array,
+  probe: FsProbe = fakeProbe(),
+): Result<Loaded, LoadFailure> {
   return parseConfig(xml, FILE, probe, CWD);
 }
 
@@ -46,7 +54,8 @@ export function loaded(r: Result<Loaded, LoadFailure>): Loaded {
 
 /** The issues of a failed load (asserting kind 'invalid'). */
 export function invalid(r: Result<Loaded, LoadFailure>): readonly ConfigIssue[] {
-  if (r.ok) assert.fail(`expected an invalid config, got warnings ${JSON.stringify(r.value.warnings)}`);
+  if (r.ok)
+    assert.fail(`expected an invalid config, got warnings ${JSON.stringify(r.value.warnings)}`);
   if (r.error.kind !== 'invalid') assert.fail(`expected kind invalid, got ${r.error.kind}`);
   return r.error.issues;
 }
@@ -54,10 +63,22 @@ export function invalid(r: Result<Loaded, LoadFailure>): readonly ConfigIssue[] 
 /** Asserts exactly one issue with this path/kind/severity exists and sits at `at` (line and, if given, col). */
 export function expectIssue(
   issues: readonly ConfigIssue[],
-  want: { severity: 'error' | 'warning'; kind: ConfigIssue['kind']; path: string; line: number; col?: number },
+  want: {
+    severity: 'error' | 'warning';
+    kind: ConfigIssue['kind'];
+    path: string;
+    line: number;
+    col?: number;
+  },
 ): ConfigIssue {
-  const found = issues.filter((i) => i.kind === want.kind && i.path === want.path && i.severity === want.severity);
-  assert.equal(found.length, 1, `want one ${want.severity} ${want.kind} at ${want.path}; issues: ${JSON.stringify(issues, null, 1)}`);
+  const found = issues.filter(
+    (i) => i.kind === want.kind && i.path === want.path && i.severity === want.severity,
+  );
+  assert.equal(
+    found.length,
+    1,
+    `want one ${want.severity} ${want.kind} at ${want.path}; issues: ${JSON.stringify(issues, null, 1)}`,
+  );
   const issue = found[0]!;
   assert.equal(issue.line, want.line, `line of ${want.path}`);
   if (want.col !== undefined) assert.equal(issue.col, want.col, `col of ${want.path}`);

@@ -16,14 +16,17 @@ const SAMPLE = [
   '<!-- <remote ip="commented"/> -->',
   '<head version="2.5">',
   '  <?pi ignored <x/> ?>',
-  "  <a  x='1>2'\ty=\"&amp;&lt;&#65;\"/>",
+  '  <a  x=\'1>2\'\ty="&amp;&lt;&#65;"/>',
   '  <b><![CDATA[ <notanelement/> ]]>',
   '    <c z="3"></c>',
   '  </b>',
   '</head>',
 ];
 
-for (const [eol, label] of [['\n', 'LF'], ['\r\n', 'CRLF']] as const) {
+for (const [eol, label] of [
+  ['\n', 'LF'],
+  ['\r\n', 'CRLF'],
+] as const) {
   test(`element and attribute line:col (${label})`, () => {
     const head = root(SAMPLE.join(eol));
     assert.deepEqual([head.name, head.line, head.col], ['head', 3, 1]);
@@ -45,7 +48,13 @@ for (const [eol, label] of [['\n', 'LF'], ['\r\n', 'CRLF']] as const) {
 test('names keep their case; repeated attributes differing in case are both kept', () => {
   const head = root('<HEAD><Debug start="true" START="false"/></HEAD>');
   assert.equal(head.name, 'HEAD');
-  assert.deepEqual(head.children[0]?.attrs.map((a) => [a.name, a.value]), [['start', 'true'], ['START', 'false']]);
+  assert.deepEqual(
+    head.children[0]?.attrs.map((a) => [a.name, a.value]),
+    [
+      ['start', 'true'],
+      ['START', 'false'],
+    ],
+  );
 });
 
 const BROKEN: readonly (readonly [string, string, number])[] = [
@@ -69,8 +78,14 @@ for (const [what, text, line] of BROKEN) {
 
 test('decode: UTF-8 BOM stripped, UTF-8 kept, invalid UTF-8 read as Latin-1', () => {
   const enc = new TextEncoder();
-  assert.equal(decodeConfig(Uint8Array.from([0xef, 0xbb, 0xbf, ...enc.encode('<head/>')])), '<head/>');
+  assert.equal(
+    decodeConfig(Uint8Array.from([0xef, 0xbb, 0xbf, ...enc.encode('<head/>')])),
+    '<head/>',
+  );
   assert.equal(decodeConfig(enc.encode('/opt/同步/données')), '/opt/同步/données');
-  assert.equal(decodeConfig(Uint8Array.from([0x2f, 0x64, 0x6f, 0x6e, 0x6e, 0xe9, 0x65, 0x73])), '/données');
+  assert.equal(
+    decodeConfig(Uint8Array.from([0x2f, 0x64, 0x6f, 0x6e, 0x6e, 0xe9, 0x65, 0x73])),
+    '/données',
+  );
   assert.equal(decodeConfig('\uFEFF<head/>'), '<head/>');
 });

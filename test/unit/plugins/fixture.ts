@@ -6,7 +6,10 @@ import type { Clock } from '../../../src/util/clock.js';
 export { rule } from '../../helpers/config-fixture.js';
 
 /** A valid Config whose sersync roots are `roots` and whose plugin sections are `plugins`. */
-export function makeConfig(plugins: PluginsConfig, roots: readonly string[] = ['/opt/tongbu']): Config {
+export function makeConfig(
+  plugins: PluginsConfig,
+  roots: readonly string[] = ['/opt/tongbu'],
+): Config {
   return testConfig({ plugins, roots, remotes: [{ ip: '127.0.0.1', name: 'tongbu' }] });
 }
 
@@ -29,7 +32,9 @@ export class FakeClock implements Clock {
   advance(ms: number): void {
     const end = this.#now + ms;
     for (;;) {
-      const due = this.#timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      const due = this.#timers
+        .filter((t) => t.at <= end)
+        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (due === undefined) break;
       this.#timers = this.#timers.filter((t) => t.id !== due.id);
       this.#now = due.at;

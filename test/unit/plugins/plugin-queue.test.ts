@@ -1,12 +1,20 @@
 // The bounded plugin queue, driven by a fake clock and controllable calls (no real timers).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPluginQueue, type CallResult, type PluginQueueOptions } from '../../../src/plugins/plugin-queue.js';
+import {
+  createPluginQueue,
+  type CallResult,
+  type PluginQueueOptions,
+} from '../../../src/plugins/plugin-queue.js';
 import { memoryLogger } from '../../../src/log.js';
 import { ok, err } from '../../../src/util/result.js';
 import { FakeClock, flush } from './fixture.js';
 
-interface Call { item: string; signal: AbortSignal; resolve: (r: CallResult) => void }
+interface Call {
+  item: string;
+  signal: AbortSignal;
+  resolve: (r: CallResult) => void;
+}
 
 function setup(over: Partial<PluginQueueOptions<string>> = {}) {
   const clock = new FakeClock();
@@ -19,7 +27,10 @@ function setup(over: Partial<PluginQueueOptions<string>> = {}) {
     closeGraceMs: 500,
     logger,
     clock,
-    run: (item, signal) => new Promise<CallResult>((resolve) => { calls.push({ item, signal, resolve }); }),
+    run: (item, signal) =>
+      new Promise<CallResult>((resolve) => {
+        calls.push({ item, signal, resolve });
+      }),
     describe: (s) => JSON.stringify(s),
     ...over,
   });
@@ -32,13 +43,27 @@ test('push returns before the call starts; calls run one at a time in order', as
   q.push('b');
   assert.equal(calls.length, 0, 'no plugin code ran inside push()');
   await flush();
-  assert.deepEqual(calls.map((c) => c.item), ['a']);
+  assert.deepEqual(
+    calls.map((c) => c.item),
+    ['a'],
+  );
   calls[0]!.resolve(ok('done'));
   await flush();
-  assert.deepEqual(calls.map((c) => c.item), ['a', 'b']);
+  assert.deepEqual(
+    calls.map((c) => c.item),
+    ['a', 'b'],
+  );
   calls[1]!.resolve(ok('skipped'));
   await flush();
-  assert.deepEqual(q.stats(), { queued: 0, running: 0, succeeded: 1, failed: 0, timedOut: 0, dropped: 0, skipped: 1 });
+  assert.deepEqual(q.stats(), {
+    queued: 0,
+    running: 0,
+    succeeded: 1,
+    failed: 0,
+    timedOut: 0,
+    dropped: 0,
+    skipped: 1,
+  });
 });
 
 test('full queue drops the oldest waiting event and logs it with the plugin name', async () => {
@@ -48,16 +73,25 @@ test('full queue drops the oldest waiting event and logs it with the plugin name
   for (const x of ['b', 'c', 'd', 'e', 'f']) q.push(x);
   assert.equal(q.stats().queued, 3);
   assert.equal(q.stats().dropped, 2);
-  assert.ok(logger.lines.some((l) => l === '[warn] plugin socket: queue full (capacity 3), dropped "b"'), logger.lines.join('\n'));
+  assert.ok(
+    logger.lines.some((l) => l === '[warn] plugin socket: queue full (capacity 3), dropped "b"'),
+    logger.lines.join('\n'),
+  );
   calls[0]!.resolve(ok('done'));
   for (let i = 1; i < 4; i++) {
     await flush();
     calls[i]!.resolve(ok('done'));
   }
   await flush();
-  assert.deepEqual(calls.map((c) => c.item), ['a', 'd', 'e', 'f']);
+  assert.deepEqual(
+    calls.map((c) => c.item),
+    ['a', 'd', 'e', 'f'],
+  );
   // The second drop came within the same second: it is reported once the queue drains.
-  assert.ok(logger.lines.some((l) => l.includes('1 more event(s) dropped')), logger.lines.join('\n'));
+  assert.ok(
+    logger.lines.some((l) => l.includes('1 more event(s) dropped')),
+    logger.lines.join('\n'),
+  );
 });
 
 test('a call that hangs is aborted at the timeout, logged, and the next one starts', async () => {
@@ -72,7 +106,10 @@ test('a call that hangs is aborted at the timeout, logged, and the next one star
   clock.advance(1);
   await flush();
   assert.equal(calls[0]!.signal.aborted, true);
-  assert.deepEqual(calls.map((c) => c.item), ['slow', 'next']);
+  assert.deepEqual(
+    calls.map((c) => c.item),
+    ['slow', 'next'],
+  );
   assert.ok(logger.lines.includes('[warn] plugin socket: call timed out after 100 ms for "slow"'));
   calls[0]!.resolve(ok('done')); // late settle is ignored
   await flush();
@@ -99,7 +136,9 @@ test('close drains what is queued, then resolves; later pushes are dropped', asy
   q.push('a');
   q.push('b');
   let closed = false;
-  void q.close().then(() => { closed = true; });
+  void q.close().then(() => {
+    closed = true;
+  });
   q.push('late');
   await flush();
   calls[0]!.resolve(ok('done'));
@@ -108,7 +147,10 @@ test('close drains what is queued, then resolves; later pushes are dropped', asy
   calls[1]!.resolve(ok('done'));
   await flush();
   assert.equal(closed, true);
-  assert.deepEqual(calls.map((c) => c.item), ['a', 'b']);
+  assert.deepEqual(
+    calls.map((c) => c.item),
+    ['a', 'b'],
+  );
   assert.equal(q.stats().dropped, 1);
 });
 
@@ -117,7 +159,9 @@ test('close past its grace aborts the running call and drops the rest with a log
   for (const x of ['a', 'b', 'c']) q.push(x);
   await flush();
   let closed = false;
-  void q.close().then(() => { closed = true; });
+  void q.close().then(() => {
+    closed = true;
+  });
   clock.advance(500);
   await flush();
   assert.equal(closed, true);

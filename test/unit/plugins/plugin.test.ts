@@ -16,9 +16,18 @@ test('maskFor: close_write / create|isdir / delete(|isdir)', () => {
 });
 
 test('toPluginEvent joins root and path (root "/" too) and keeps an explicit mask', () => {
-  assert.equal(toPluginEvent({ root: '/opt/tongbu', path: 'a/b', op: 'upsert', isDir: false }).absPath, '/opt/tongbu/a/b');
-  assert.equal(toPluginEvent({ root: '/', path: 'etc/x', op: 'upsert', isDir: false }).absPath, '/etc/x');
-  assert.equal(toPluginEvent({ root: '/r', path: 'm', op: 'upsert', isDir: false }, IN_MASK.MOVED_TO).mask, 128);
+  assert.equal(
+    toPluginEvent({ root: '/opt/tongbu', path: 'a/b', op: 'upsert', isDir: false }).absPath,
+    '/opt/tongbu/a/b',
+  );
+  assert.equal(
+    toPluginEvent({ root: '/', path: 'etc/x', op: 'upsert', isDir: false }).absPath,
+    '/etc/x',
+  );
+  assert.equal(
+    toPluginEvent({ root: '/r', path: 'm', op: 'upsert', isDir: false }, IN_MASK.MOVED_TO).mask,
+    128,
+  );
 });
 
 test('isWithin is path-component aware', () => {
@@ -41,16 +50,28 @@ const cmd = (over: Partial<CommandPluginConfig> = {}): CommandPluginConfig => ({
 });
 
 test('commandArgv: prefix words, the path as ONE word, suffix words', () => {
-  assert.deepEqual(commandArgv(cmd(), '/opt/tongbu/sp ace $(id).php'), ['/opt/bin/plug.sh', '-v', '/opt/tongbu/sp ace $(id).php', 'SUFFIX']);
+  assert.deepEqual(commandArgv(cmd(), '/opt/tongbu/sp ace $(id).php'), [
+    '/opt/bin/plug.sh',
+    '-v',
+    '/opt/tongbu/sp ace $(id).php',
+    'SUFFIX',
+  ]);
   assert.equal(commandArgv(cmd({ prefix: [] }), '/x'), undefined);
 });
 
 test('commandArgv include filter is a full match on the absolute path (captured cases)', () => {
   const c = cmd({ filterEnabled: true, includes: [rule('(.*)\\.php'), rule('sub/.*')] });
   assert.ok(commandArgv(c, '/opt/tongbu/a.php'));
-  assert.equal(commandArgv(c, '/opt/tongbu/sub/x'), undefined, 'sub/.* does not fully match an absolute path');
+  assert.equal(
+    commandArgv(c, '/opt/tongbu/sub/x'),
+    undefined,
+    'sub/.* does not fully match an absolute path',
+  );
   assert.equal(commandArgv(c, '/opt/tongbu/a.php.txt'), undefined);
-  assert.ok(commandArgv({ ...c, filterEnabled: false }, '/opt/tongbu/a.txt'), 'filter off: every path');
+  assert.ok(
+    commandArgv({ ...c, filterEnabled: false }, '/opt/tongbu/a.txt'),
+    'filter off: every path',
+  );
 });
 
 test('httpBody: the documented fields, values URL-encoded', () => {
@@ -64,13 +85,26 @@ test('httpBody: the documented fields, values URL-encoded', () => {
 
 test('httpTargets/socketDestinations: only localpaths containing the path, every deshost', () => {
   const ev = toPluginEvent({ root: '/a', path: 'f', op: 'remove', isDir: false });
-  const http = { localpaths: [
-    { watch: '/a', deshosts: [{ url: 'http://127.0.0.1:1/x' }, { url: 'http://127.0.0.1:2/y' }] },
-    { watch: '/b', deshosts: [{ url: 'http://127.0.0.1:3/z' }] },
-  ] };
-  assert.deepEqual(httpTargets(http, ev).map((t) => t.url), ['http://127.0.0.1:1/x', 'http://127.0.0.1:2/y']);
-  assert.deepEqual(httpTargets(http, ev, '/').map((t) => t.body.split('&')[0]), ['watchroot=%2F', 'watchroot=%2F', 'watchroot=%2F']);
-  const sock = { localpaths: [{ watch: '/a/', deshosts: [{ ip: '127.0.0.1', port: 9 }] }, { watch: '/ab', deshosts: [{ ip: '127.0.0.1', port: 8 }] }] };
+  const http = {
+    localpaths: [
+      { watch: '/a', deshosts: [{ url: 'http://127.0.0.1:1/x' }, { url: 'http://127.0.0.1:2/y' }] },
+      { watch: '/b', deshosts: [{ url: 'http://127.0.0.1:3/z' }] },
+    ],
+  };
+  assert.deepEqual(
+    httpTargets(http, ev).map((t) => t.url),
+    ['http://127.0.0.1:1/x', 'http://127.0.0.1:2/y'],
+  );
+  assert.deepEqual(
+    httpTargets(http, ev, '/').map((t) => t.body.split('&')[0]),
+    ['watchroot=%2F', 'watchroot=%2F', 'watchroot=%2F'],
+  );
+  const sock = {
+    localpaths: [
+      { watch: '/a/', deshosts: [{ ip: '127.0.0.1', port: 9 }] },
+      { watch: '/ab', deshosts: [{ ip: '127.0.0.1', port: 8 }] },
+    ],
+  };
   assert.deepEqual(socketDestinations(sock, '/a/f'), [{ ip: '127.0.0.1', port: 9 }]);
   assert.deepEqual(socketDestinations(sock, '/c/f'), []);
 });

@@ -7,9 +7,31 @@ import { makeConfig, rule } from './fixture.js';
 import type { PluginsConfig } from '../../../src/config/types.js';
 
 const plugins: PluginsConfig = {
-  command: { prefixRaw: '/bin/sh', suffixRaw: '', prefix: ['/bin/sh'], suffix: [], ignoreError: true, filterEnabled: false, includes: [rule('(.*)\\.php')] },
-  socket: { localpaths: [{ watch: '/opt/tongbu/', deshosts: [{ ip: '127.0.0.1', port: 8009 }] }, { watch: '/opt/tongbu', deshosts: [] }] },
-  refreshCDN: { localpaths: [{ watch: '/data0/htdocs', cdninfo: { domainname: 'ccms.chinacache.com', port: 80, username: 'u', passwd: '' }, sendurlBase: 'http://x', regexurl: { regex: true, match: '(' } }] },
+  command: {
+    prefixRaw: '/bin/sh',
+    suffixRaw: '',
+    prefix: ['/bin/sh'],
+    suffix: [],
+    ignoreError: true,
+    filterEnabled: false,
+    includes: [rule('(.*)\\.php')],
+  },
+  socket: {
+    localpaths: [
+      { watch: '/opt/tongbu/', deshosts: [{ ip: '127.0.0.1', port: 8009 }] },
+      { watch: '/opt/tongbu', deshosts: [] },
+    ],
+  },
+  refreshCDN: {
+    localpaths: [
+      {
+        watch: '/data0/htdocs',
+        cdninfo: { domainname: 'ccms.chinacache.com', port: 80, username: 'u', passwd: '' },
+        sendurlBase: 'http://x',
+        regexurl: { regex: true, match: '(' },
+      },
+    ],
+  },
   http: { localpaths: [{ watch: '/srv', deshosts: [{ url: 'https://example.invalid/h' }] }] },
 };
 const config = makeConfig(plugins, ['/opt/tongbu', '/srv/www']);
@@ -23,12 +45,16 @@ test('pluginWatchRoots: own localpaths (deduplicated, no trailing slash) or the 
 });
 
 test('checkPlugin: a missing section is an error', () => {
-  assert.deepEqual(checkPlugin('socket', makeConfig({}), 'standalone').errors, ['plugin socket: no <plugin name="socket"> section in /etc/confxml.xml']);
+  assert.deepEqual(checkPlugin('socket', makeConfig({}), 'standalone').errors, [
+    'plugin socket: no <plugin name="socket"> section in /etc/confxml.xml',
+  ]);
 });
 
 test('checkPlugin: per-plugin rules', () => {
   const sock = checkPlugin('socket', config, 'standalone');
-  assert.deepEqual(sock.errors, ['plugin socket: <localpath watch="/opt/tongbu"> has no <deshost ip port>']);
+  assert.deepEqual(sock.errors, [
+    'plugin socket: <localpath watch="/opt/tongbu"> has no <deshost ip port>',
+  ]);
   const cdn = checkPlugin('refreshCDN', config, 'standalone');
   assert.equal(cdn.errors.length, 2, cdn.errors.join('\n'));
   assert.match(cdn.errors[0]!, /must not be empty/);

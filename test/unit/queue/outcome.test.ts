@@ -24,7 +24,11 @@ test('partial: exact paths and paths inside a directory entry', () => {
 });
 
 test('partial: an unplaceable path or no paths at all retries everything', () => {
-  assert.deepEqual(names(split(ES, { kind: 'partial', failedPaths: ['zz'] }).failed), ['a', 'b', 'd']);
+  assert.deepEqual(names(split(ES, { kind: 'partial', failedPaths: ['zz'] }).failed), [
+    'a',
+    'b',
+    'd',
+  ]);
   assert.deepEqual(names(split(ES, { kind: 'partial', failedPaths: [] }).failed), ['a', 'b', 'd']);
 });
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PathTrie, overlaps } from '../../../src/queue/path-trie.js';
 
-const isStrictAncestor = (a: string, b: string): boolean => a !== b && (a === '' || b.startsWith(`${a}/`));
+const isStrictAncestor = (a: string, b: string): boolean =>
+  a !== b && (a === '' || b.startsWith(`${a}/`));
 
 test('overlaps: same, ancestor, descendant and the root; not siblings or prefixes of names', () => {
   assert.equal(overlaps('a', 'a'), true);
@@ -27,7 +28,9 @@ test('the root path "" is an ancestor of everything', () => {
   assert.equal(t.size, 1);
 });
 
-const pathArb = fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 0, maxLength: 4 }).map((s) => s.join('/'));
+const pathArb = fc
+  .array(fc.constantFrom('a', 'b', 'c'), { minLength: 0, maxLength: 4 })
+  .map((s) => s.join('/'));
 const opArb = fc.oneof(
   fc.record({ k: fc.constant('set' as const), p: pathArb, v: fc.integer() }),
   fc.record({ k: fc.constant('delete' as const), p: pathArb }),
@@ -40,10 +43,15 @@ test('behaves like a Map with ancestor queries (property)', () => {
       const t = new PathTrie<number>();
       const m = new Map<string, number>();
       for (const op of ops) {
-        if (op.k === 'set') { t.set(op.p, op.v); m.set(op.p, op.v); }
-        else if (op.k === 'delete') assert.equal(t.delete(op.p), m.delete(op.p));
+        if (op.k === 'set') {
+          t.set(op.p, op.v);
+          m.set(op.p, op.v);
+        } else if (op.k === 'delete') assert.equal(t.delete(op.p), m.delete(op.p));
         else {
-          const want = [...m].filter(([k]) => isStrictAncestor(op.p, k)).map(([, v]) => v).sort();
+          const want = [...m]
+            .filter(([k]) => isStrictAncestor(op.p, k))
+            .map(([, v]) => v)
+            .sort();
           for (const [k] of m) if (isStrictAncestor(op.p, k)) m.delete(k);
           assert.deepEqual(t.takeDescendants(op.p).sort(), want);
         }
@@ -51,10 +59,21 @@ test('behaves like a Map with ancestor queries (property)', () => {
       assert.equal(t.size, m.size);
       assert.deepEqual(new Map(t.entries()), m);
       const keys = [...m.keys()];
-      assert.equal(t.hasAncestor(probe), keys.some((k) => isStrictAncestor(k, probe)));
-      assert.equal(t.hasDescendant(probe), keys.some((k) => isStrictAncestor(probe, k)));
-      assert.equal(t.overlapsAny(probe), keys.some((k) => overlaps(k, probe)));
-      const anc = keys.filter((k) => isStrictAncestor(k, probe)).sort((x, y) => y.length - x.length)[0];
+      assert.equal(
+        t.hasAncestor(probe),
+        keys.some((k) => isStrictAncestor(k, probe)),
+      );
+      assert.equal(
+        t.hasDescendant(probe),
+        keys.some((k) => isStrictAncestor(probe, k)),
+      );
+      assert.equal(
+        t.overlapsAny(probe),
+        keys.some((k) => overlaps(k, probe)),
+      );
+      const anc = keys
+        .filter((k) => isStrictAncestor(k, probe))
+        .sort((x, y) => y.length - x.length)[0];
       assert.equal(t.nearestAncestor(probe), anc === undefined ? undefined : m.get(anc));
     }),
   );

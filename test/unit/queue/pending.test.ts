@@ -11,9 +11,20 @@ const Q = 20;
 const HOLD = 1000;
 const NOT_BUSY = (): boolean => false;
 const CLOSED_Q = 2;
-const mk = (): PendingSet => new PendingSet({ quietMs: Q, maxHoldMs: HOLD, closedQuietMs: CLOSED_Q });
-const up = (path: string, extra: Partial<PendingChange> = {}): PendingChange => ({ path, op: 'upsert', isDir: false, ...extra });
-const rm = (path: string, extra: Partial<PendingChange> = {}): PendingChange => ({ path, op: 'remove', isDir: false, ...extra });
+const mk = (): PendingSet =>
+  new PendingSet({ quietMs: Q, maxHoldMs: HOLD, closedQuietMs: CLOSED_Q });
+const up = (path: string, extra: Partial<PendingChange> = {}): PendingChange => ({
+  path,
+  op: 'upsert',
+  isDir: false,
+  ...extra,
+});
+const rm = (path: string, extra: Partial<PendingChange> = {}): PendingChange => ({
+  path,
+  op: 'remove',
+  isDir: false,
+  ...extra,
+});
 const take = (p: PendingSet, now: number, max = 1000): Entry[] => p.takeReady(now, NOT_BUSY, max);
 const paths = (es: readonly Entry[]): string[] => es.map((e) => e.path);
 
@@ -48,7 +59,7 @@ test('a close_write right before the file is renamed away or unlinked still coal
   assert.equal(p.size, 0);
 });
 
-test('a close_write below a queued directory does not shorten the directory\'s window', () => {
+test("a close_write below a queued directory does not shorten the directory's window", () => {
   const p = mk();
   p.add(up('d', { isDir: true, created: true }), 100);
   p.add(up('d/f', { closed: true }), 105);
@@ -78,10 +89,13 @@ test('a directory delete swallows everything queued below it (not siblings)', ()
   p.add(rm('d/sub/c'), 0);
   p.add(up('dx/keep'), 0);
   p.add(rm('d', { isDir: true }), 5);
-  assert.deepEqual(take(p, 100).sort((x, y) => x.path.localeCompare(y.path)), [
-    { path: 'd', op: 'remove', isDir: true, attempts: 0 },
-    { path: 'dx/keep', op: 'upsert', isDir: false, attempts: 0 },
-  ]);
+  assert.deepEqual(
+    take(p, 100).sort((x, y) => x.path.localeCompare(y.path)),
+    [
+      { path: 'd', op: 'remove', isDir: true, attempts: 0 },
+      { path: 'dx/keep', op: 'upsert', isDir: false, attempts: 0 },
+    ],
+  );
 });
 
 test('rm -rf: removals wait while their directory is still being emptied, then the directory swallows them', () => {
@@ -115,8 +129,14 @@ test('a directory emptied for longer than maxHoldMs still sends its removals max
   }
   const all = sent.reduce((n, [, k]) => n + k, 0) + take(p, 2500 + Q).length;
   assert.equal(all, 500, 'every removal is sent');
-  assert.ok(sent.length <= 8, `in few groups, about one per maxHoldMs, not one per file: ${JSON.stringify(sent)}`);
-  assert.ok((sent[0]?.[0] ?? Infinity) <= HOLD + Q, 'the first group goes within maxHoldMs (+ quietMs)');
+  assert.ok(
+    sent.length <= 8,
+    `in few groups, about one per maxHoldMs, not one per file: ${JSON.stringify(sent)}`,
+  );
+  assert.ok(
+    (sent[0]?.[0] ?? Infinity) <= HOLD + Q,
+    'the first group goes within maxHoldMs (+ quietMs)',
+  );
 });
 
 test('a file created and deleted inside the window sends nothing', () => {
@@ -297,12 +317,23 @@ test('queued paths never overlap and every change stays covered (property)', () 
         now += dt;
         p.add(change, now);
         uncovered.add(change.path);
-        for (const e of take(p, now, 3)) for (const u of [...uncovered]) if (overlaps(e.path, u) && (e.path === '' || u === e.path || u.startsWith(`${e.path}/`))) uncovered.delete(u);
+        for (const e of take(p, now, 3))
+          for (const u of [...uncovered])
+            if (
+              overlaps(e.path, u) &&
+              (e.path === '' || u === e.path || u.startsWith(`${e.path}/`))
+            )
+              uncovered.delete(u);
         const queued = paths(p.entries());
-        for (let i = 0; i < queued.length; i++) for (let j = i + 1; j < queued.length; j++) {
-          assert.ok(!overlaps(queued[i]!, queued[j]!), `overlap: ${queued[i]} ${queued[j]}`);
-        }
-        for (const u of uncovered) assert.ok(queued.some((q) => q === u || u.startsWith(`${q}/`)), `lost ${u}`);
+        for (let i = 0; i < queued.length; i++)
+          for (let j = i + 1; j < queued.length; j++) {
+            assert.ok(!overlaps(queued[i]!, queued[j]!), `overlap: ${queued[i]} ${queued[j]}`);
+          }
+        for (const u of uncovered)
+          assert.ok(
+            queued.some((q) => q === u || u.startsWith(`${q}/`)),
+            `lost ${u}`,
+          );
       }
     }),
   );
@@ -330,7 +361,10 @@ test('renamedFrom: dropped when the directory goes away, on requeue, and never o
   p.add(up('n3', { isDir: true, renamedFrom: 'o3' }), 150);
   p.requeue({ path: 'n3', op: 'upsert', isDir: true, attempts: 0, renamedFrom: 'o3' }, 200);
   p.add(up('file', { renamedFrom: 'x' }), 150);
-  assert.deepEqual(take(p, 1000).map((e) => 'renamedFrom' in e), [false, false, false]);
+  assert.deepEqual(
+    take(p, 1000).map((e) => 'renamedFrom' in e),
+    [false, false, false],
+  );
 });
 
 test('renamedFrom: the queued removal of the old path becomes ready with the renamed directory', () => {

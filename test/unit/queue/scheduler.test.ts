@@ -9,7 +9,11 @@ import { FakeClock, deferred, drain, type Deferred } from '../../helpers/fake-cl
 
 const R1 = '/src/one';
 const R2 = '/src/two';
-const target = (root: string, remoteIndex: number): Target => ({ key: `${root}\u0000${remoteIndex}`, root, remoteIndex });
+const target = (root: string, remoteIndex: number): Target => ({
+  key: `${root}\u0000${remoteIndex}`,
+  root,
+  remoteIndex,
+});
 const A = target(R1, 0);
 const B = target(R1, 1);
 const C = target(R2, 0);
@@ -21,27 +25,43 @@ interface Run {
 }
 
 /** A scheduler wired to a fake clock and a recording runBatch. `auto` settles each run by itself. */
-function harness(o: Partial<SchedulerOptions> & { auto?: { ms: number; outcome?: (b: Batch) => BatchOutcome } } = {}) {
+function harness(
+  o: Partial<SchedulerOptions> & {
+    auto?: { ms: number; outcome?: (b: Batch) => BatchOutcome };
+  } = {},
+) {
   const clock = new FakeClock(0);
   const runs: Run[] = [];
   const violations: string[] = [];
   const active = new Map<string, Set<string>>();
   const synced: { target: Target; entries: readonly Entry[]; at: number }[] = [];
-  const retries: { target: Target; entries: readonly Entry[]; delayMs: number; reason: string; at: number }[] = [];
+  const retries: {
+    target: Target;
+    entries: readonly Entry[];
+    delayMs: number;
+    reason: string;
+    at: number;
+  }[] = [];
   const runBatch = (batch: Batch): Promise<BatchOutcome> => {
     const act = active.get(batch.target.key) ?? new Set<string>();
     active.set(batch.target.key, act);
     for (const e of batch.entries) {
-      for (const a of act) if (overlaps(a, e.path)) violations.push(`${batch.target.key}: ${e.path} started while ${a} in flight`);
+      for (const a of act)
+        if (overlaps(a, e.path))
+          violations.push(`${batch.target.key}: ${e.path} started while ${a} in flight`);
       act.add(e.path);
     }
     const done = deferred<BatchOutcome>();
     runs.push({ batch, at: clock.now(), done });
     if (o.auto) {
       const { ms, outcome } = o.auto;
-      clock.setTimeout(() => { done.resolve(outcome ? outcome(batch) : { kind: 'ok' }); }, ms);
+      clock.setTimeout(() => {
+        done.resolve(outcome ? outcome(batch) : { kind: 'ok' });
+      }, ms);
     }
-    return done.promise.finally(() => { for (const e of batch.entries) act.delete(e.path); });
+    return done.promise.finally(() => {
+      for (const e of batch.entries) act.delete(e.path);
+    });
   };
   const s = new Scheduler({
     targets: [A, B, C],
@@ -51,7 +71,8 @@ function harness(o: Partial<SchedulerOptions> & { auto?: { ms: number; outcome?:
     quietMs: 20,
     backoff: { initialMs: 1000, capMs: 60_000 },
     onSynced: (t, entries) => synced.push({ target: t, entries, at: clock.now() }),
-    onRetry: (t, entries, delayMs, reason) => retries.push({ target: t, entries, delayMs, reason, at: clock.now() }),
+    onRetry: (t, entries, delayMs, reason) =>
+      retries.push({ target: t, entries, delayMs, reason, at: clock.now() }),
     ...o,
   });
   return { s, clock, runs, violations, synced, retries };
@@ -59,7 +80,8 @@ function harness(o: Partial<SchedulerOptions> & { auto?: { ms: number; outcome?:
 
 const up = (path: string, root = R1): Change => ({ root, path, op: 'upsert', isDir: false });
 const paths = (b: Batch): string[] => b.entries.map((e) => e.path);
-const runsFor = (runs: readonly Run[], t: Target): Run[] => runs.filter((r) => r.batch.target.key === t.key);
+const runsFor = (runs: readonly Run[], t: Target): Run[] =>
+  runs.filter((r) => r.batch.target.key === t.key);
 
 test('a lone change is dispatched as soon as its quiet window ends, for each remote of its root', async () => {
   const { s, clock, runs } = harness();
@@ -67,10 +89,13 @@ test('a lone change is dispatched as soon as its quiet window ends, for each rem
   await clock.advance(19);
   assert.equal(runs.length, 0);
   await clock.advance(1);
-  assert.deepEqual(runs.map((r) => [r.batch.target.key, paths(r.batch), r.at]), [
-    [A.key, ['index.html'], 20],
-    [B.key, ['index.html'], 20],
-  ]);
+  assert.deepEqual(
+    runs.map((r) => [r.batch.target.key, paths(r.batch), r.at]),
+    [
+      [A.key, ['index.html'], 20],
+      [B.key, ['index.html'], 20],
+    ],
+  );
   assert.equal(s.inFlightCount(), 2);
   assert.equal(clock.timerCount, 0, 'nothing else to wake up for');
 });
@@ -81,10 +106,13 @@ test('a lone close_write is dispatched after 2 ms, not the whole quiet window', 
   await clock.advance(1);
   assert.equal(runs.length, 0);
   await clock.advance(1);
-  assert.deepEqual(runs.map((r) => [r.batch.target.key, paths(r.batch), r.at]), [
-    [A.key, ['index.html'], 2],
-    [B.key, ['index.html'], 2],
-  ]);
+  assert.deepEqual(
+    runs.map((r) => [r.batch.target.key, paths(r.batch), r.at]),
+    [
+      [A.key, ['index.html'], 2],
+      [B.key, ['index.html'], 2],
+    ],
+  );
 });
 
 test('a burst arriving at once is coalesced into few batches spread over the workers', async () => {
@@ -92,16 +120,23 @@ test('a burst arriving at once is coalesced into few batches spread over the wor
   for (let i = 0; i < 1000; i++) s.add(up(`d${i % 50}/f${i}`));
   for (let i = 0; i < 1000; i++) s.add(up(`d${i % 50}/f${i}`)); // closeWrite after create: merged
   await clock.advance(20);
-  assert.deepEqual(runs.map((r) => r.batch.entries.length), [334, 333, 333]);
+  assert.deepEqual(
+    runs.map((r) => r.batch.entries.length),
+    [334, 333, 333],
+  );
   assert.equal(new Set(runs.flatMap((r) => paths(r.batch))).size, 1000);
 });
 
 test('a new directory with content is one entry', async () => {
   const { s, clock, runs } = harness({ targets: [A] });
   s.add({ root: R1, path: 'new', op: 'upsert', isDir: true, created: true });
-  for (let i = 0; i < 300; i++) s.add({ root: R1, path: `new/sub${i % 3}/f${i}`, op: 'upsert', isDir: false, created: true });
+  for (let i = 0; i < 300; i++)
+    s.add({ root: R1, path: `new/sub${i % 3}/f${i}`, op: 'upsert', isDir: false, created: true });
   await clock.advance(100);
-  assert.deepEqual(runs.map((r) => r.batch.entries), [[{ path: 'new', op: 'upsert', isDir: true, attempts: 0 }]]);
+  assert.deepEqual(
+    runs.map((r) => r.batch.entries),
+    [[{ path: 'new', op: 'upsert', isDir: true, attempts: 0 }]],
+  );
 });
 
 test('5,000 new files in a burst take at most 20 runs (runs cost 130 ms), whatever the arrival spread', async () => {
@@ -117,7 +152,10 @@ test('5,000 new files in a burst take at most 20 runs (runs cost 130 ms), whatev
     const sent = runs.flatMap((r) => paths(r.batch));
     assert.equal(sent.length, 5000, `spread ${spreadMs}: every file once`);
     assert.equal(new Set(sent).size, 5000);
-    assert.ok(runs.length <= 20, `spread ${spreadMs} ms: ${runs.length} runs (${runs.map((r) => r.batch.entries.length).join(',')})`);
+    assert.ok(
+      runs.length <= 20,
+      `spread ${spreadMs} ms: ${runs.length} runs (${runs.map((r) => r.batch.entries.length).join(',')})`,
+    );
     assert.deepEqual(violations, []);
   }
 });
@@ -129,12 +167,28 @@ test('a path changed while its run is in flight waits for that run, then goes at
   s.add(up('f'));
   s.add(up('other'));
   await clock.advance(49);
-  assert.deepEqual(runs.map((r) => paths(r.batch)), [['f']]);
+  assert.deepEqual(
+    runs.map((r) => paths(r.batch)),
+    [['f']],
+  );
   await clock.advance(1); // no change for parallelWhenQuietMs: 'other' goes beside the run, 'f' still waits
-  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['f'], 20], [['other'], 70]]);
+  assert.deepEqual(
+    runs.map((r) => [paths(r.batch), r.at]),
+    [
+      [['f'], 20],
+      [['other'], 70],
+    ],
+  );
   runs[0]!.done.resolve({ kind: 'ok' });
   await drain();
-  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['f'], 20], [['other'], 70], [['f'], 70]]);
+  assert.deepEqual(
+    runs.map((r) => [paths(r.batch), r.at]),
+    [
+      [['f'], 20],
+      [['other'], 70],
+      [['f'], 70],
+    ],
+  );
 });
 
 test('rm -rf d0 d1: d1, deleted while d0 is in flight, goes beside it once the writer pauses', async () => {
@@ -148,9 +202,18 @@ test('rm -rf d0 d1: d1, deleted while d0 is in flight, goes beside it once the w
     await clock.advance(1); // a steady stream: d1's files wait, nothing runs beside d0 yet
   }
   s.add(rm('d1', true));
-  assert.deepEqual(runs.map((r) => paths(r.batch)), [['d0']]);
+  assert.deepEqual(
+    runs.map((r) => paths(r.batch)),
+    [['d0']],
+  );
   await clock.advance(50);
-  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['d0'], 20], [['d1'], 270]]);
+  assert.deepEqual(
+    runs.map((r) => [paths(r.batch), r.at]),
+    [
+      [['d0'], 20],
+      [['d1'], 270],
+    ],
+  );
   assert.deepEqual(violations, []);
 });
 
@@ -162,30 +225,60 @@ test('quiet gaps add at most one run beside a long one; more waits for the backl
   await clock.advance(50);
   s.add(up('b'));
   await clock.advance(100);
-  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['huge.iso'], 20], [['a'], 70]]);
+  assert.deepEqual(
+    runs.map((r) => [paths(r.batch), r.at]),
+    [
+      [['huge.iso'], 20],
+      [['a'], 70],
+    ],
+  );
   await clock.advance(169);
   assert.equal(runs.length, 2, "'b' (ready at 90) waits for parallelAfterMs");
   await clock.advance(1);
-  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['huge.iso'], 20], [['a'], 70], [['b'], 340]]);
+  assert.deepEqual(
+    runs.map((r) => [paths(r.batch), r.at]),
+    [
+      [['huge.iso'], 20],
+      [['a'], 70],
+      [['b'], 340],
+    ],
+  );
 });
 
 test('no two runs of one target ever overlap, under random churn (dirs, files, deletes, full syncs)', async () => {
   let seed = 12345;
-  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
-  const { s, clock, runs, violations } = harness({ auto: { ms: 130 }, maxInFlight: 4, policy: { parallelMinReady: 3, parallelAfterMs: 30 } });
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const { s, clock, runs, violations } = harness({
+    auto: { ms: 130 },
+    maxInFlight: 4,
+    policy: { parallelMinReady: 3, parallelAfterMs: 30 },
+  });
   const names = ['a', 'b', 'c'];
   for (let step = 0; step < 3000; step++) {
     const depth = 1 + rnd(3);
     const path = Array.from({ length: depth }, () => names[rnd(3)]!).join('/');
     const r = rnd(100);
     if (r < 1) s.addFull(rnd(2) === 0 ? R1 : R2);
-    else s.add({ root: rnd(3) === 0 ? R2 : R1, path, op: r < 30 ? 'remove' : 'upsert', isDir: r % 2 === 0, created: r % 5 === 0 });
+    else
+      s.add({
+        root: rnd(3) === 0 ? R2 : R1,
+        path,
+        op: r < 30 ? 'remove' : 'upsert',
+        isDir: r % 2 === 0,
+        created: r % 5 === 0,
+      });
     await clock.advance(rnd(15));
   }
   while (s.pendingCount() + s.inFlightCount() > 0) await clock.runNext();
   assert.deepEqual(violations, []);
   assert.ok(runs.length > 50);
-  assert.ok(Math.max(...runs.map((r) => runs.filter((q) => q.at <= r.at && q.at + 130 > r.at).length)) <= 4, 'maxInFlight');
+  assert.ok(
+    Math.max(...runs.map((r) => runs.filter((q) => q.at <= r.at && q.at + 130 > r.at).length)) <= 4,
+    'maxInFlight',
+  );
 });
 
 test('targets progress independently: a stuck run of one remote does not delay another', async () => {
@@ -200,9 +293,28 @@ test('targets progress independently: a stuck run of one remote does not delay a
     s.add(up(`z${round}`, R2));
     await clock.advance(20);
   }
-  assert.deepEqual(runsFor(runs, B).map((r) => [paths(r.batch), r.at]), [[['x'], 20], [['y1'], 40], [['y2'], 60], [['y3'], 80]]);
-  assert.deepEqual(runsFor(runs, C).map((r) => [paths(r.batch), r.at]), [[['z1'], 40], [['z2'], 60], [['z3'], 80]]);
-  assert.equal(runsFor(runs, A).length, 1, "A's changes wait behind its stuck run (below the parallel threshold)");
+  assert.deepEqual(
+    runsFor(runs, B).map((r) => [paths(r.batch), r.at]),
+    [
+      [['x'], 20],
+      [['y1'], 40],
+      [['y2'], 60],
+      [['y3'], 80],
+    ],
+  );
+  assert.deepEqual(
+    runsFor(runs, C).map((r) => [paths(r.batch), r.at]),
+    [
+      [['z1'], 40],
+      [['z2'], 60],
+      [['z3'], 80],
+    ],
+  );
+  assert.equal(
+    runsFor(runs, A).length,
+    1,
+    "A's changes wait behind its stuck run (below the parallel threshold)",
+  );
 });
 
 test('with one free worker, waiting idle targets take turns', async () => {
@@ -225,7 +337,10 @@ test('an idle target is served before a busy one when workers are scarce', async
   for (let i = 0; i < 600; i++) s.add(up(`f${i}`));
   s.add(up('lone', R2));
   await clock.advance(20);
-  assert.deepEqual(runs.map((r) => r.batch.target.key), [A.key, C.key]);
+  assert.deepEqual(
+    runs.map((r) => r.batch.target.key),
+    [A.key, C.key],
+  );
 });
 
 test('failure -> exponential backoff (capped) -> success; entries never dropped', async () => {
@@ -236,14 +351,33 @@ test('failure -> exponential backoff (capped) -> success; entries never dropped'
     { kind: 'ok' },
   ];
   const { s, clock, runs, retries, synced } = harness({
-    targets: [A], backoff: { initialMs: 1000, capMs: 3000 },
+    targets: [A],
+    backoff: { initialMs: 1000, capMs: 3000 },
     auto: { ms: 100, outcome: () => outcomes.shift() ?? { kind: 'ok' } },
   });
   s.add(up('f'));
   while (s.pendingCount() + s.inFlightCount() > 0) await clock.runNext();
-  assert.deepEqual(runs.map((r) => [r.at, r.batch.entries[0]!.attempts]), [[20, 0], [1120, 1], [3220, 2], [6320, 3]]);
-  assert.deepEqual(retries.map((r) => [r.delayMs, r.reason, r.at]), [[1000, 'exit 10', 120], [2000, 'exit 10', 1220], [3000, 'exit 30', 3320]]);
-  assert.deepEqual(synced.map((x) => [x.entries.map((e) => e.path), x.at]), [[['f'], 6420]]);
+  assert.deepEqual(
+    runs.map((r) => [r.at, r.batch.entries[0]!.attempts]),
+    [
+      [20, 0],
+      [1120, 1],
+      [3220, 2],
+      [6320, 3],
+    ],
+  );
+  assert.deepEqual(
+    retries.map((r) => [r.delayMs, r.reason, r.at]),
+    [
+      [1000, 'exit 10', 120],
+      [2000, 'exit 10', 1220],
+      [3000, 'exit 30', 3320],
+    ],
+  );
+  assert.deepEqual(
+    synced.map((x) => [x.entries.map((e) => e.path), x.at]),
+    [[['f'], 6420]],
+  );
 });
 
 test('partial: only the failed paths (or the entries containing them) are retried', async () => {
@@ -292,7 +426,13 @@ test('a huge transfer does not hold back small changes for more than parallelAft
   }
   assert.equal(runs.length, 1);
   await clock.advance(10); // small.txt, ready at 40, is due at 290
-  assert.deepEqual(runs.map((r) => [paths(r.batch), r.at]), [[['huge.iso'], 20], [['small.txt'], 290]]);
+  assert.deepEqual(
+    runs.map((r) => [paths(r.batch), r.at]),
+    [
+      [['huge.iso'], 20],
+      [['small.txt'], 290],
+    ],
+  );
 });
 
 test('enough ready entries start a parallel run at once', async () => {
@@ -304,7 +444,13 @@ test('enough ready entries start a parallel run at once', async () => {
   assert.equal(runs.length, 1, '511 ready: below the threshold, wait for the running run');
   for (let i = 511; i < 600; i++) s.add(up(`f${i}`));
   await clock.advance(20);
-  assert.deepEqual(runs.map((r) => [r.batch.entries.length, r.at]), [[1, 20], [600, 60]]);
+  assert.deepEqual(
+    runs.map((r) => [r.batch.entries.length, r.at]),
+    [
+      [1, 20],
+      [600, 60],
+    ],
+  );
 });
 
 test('maxInFlight bounds the runs across all targets', async () => {
@@ -325,20 +471,28 @@ test('addFull: one full-sync entry absorbs what is queued; later changes wait un
   s.add(up('b/c'));
   s.addFull(R1);
   await clock.advance(20);
-  assert.deepEqual(runs.map((r) => r.batch.entries), [[{ path: '', op: 'upsert', isDir: true, attempts: 0 }]]);
+  assert.deepEqual(
+    runs.map((r) => r.batch.entries),
+    [[{ path: '', op: 'upsert', isDir: true, attempts: 0 }]],
+  );
   s.add(up('later'));
   await clock.advance(1000);
   assert.equal(runs.length, 1);
   runs[0]!.done.resolve({ kind: 'ok' });
   await drain();
-  assert.deepEqual(runs.map((r) => paths(r.batch)), [[''], ['later']]);
+  assert.deepEqual(
+    runs.map((r) => paths(r.batch)),
+    [[''], ['later']],
+  );
 });
 
 test('idle() resolves once nothing is pending nor in flight', async () => {
   const { s, clock } = harness({ targets: [A], auto: { ms: 100 } });
   let idle = false;
   s.add(up('a'));
-  void s.idle().then(() => { idle = true; });
+  void s.idle().then(() => {
+    idle = true;
+  });
   await clock.advance(119);
   assert.equal(idle, false);
   await clock.advance(1);
@@ -351,8 +505,13 @@ test('close(): no new dispatch, resolves when in-flight runs settle, snapshot ke
   await clock.advance(20);
   s.add(up('b'));
   let closed = false;
-  void s.close().then(() => { closed = true; });
-  assert.deepEqual(s.snapshot().map((x) => x.entries.map((e) => e.path).sort()), [['a', 'b']]);
+  void s.close().then(() => {
+    closed = true;
+  });
+  assert.deepEqual(
+    s.snapshot().map((x) => x.entries.map((e) => e.path).sort()),
+    [['a', 'b']],
+  );
   await clock.advance(1000);
   assert.equal(runs.length, 1);
   assert.equal(closed, false);
@@ -361,11 +520,21 @@ test('close(): no new dispatch, resolves when in-flight runs settle, snapshot ke
   assert.equal(closed, true);
   await clock.advance(10_000);
   assert.equal(runs.length, 1);
-  assert.deepEqual(s.snapshot().map((x) => x.entries.map((e) => [e.path, e.attempts]).sort()), [[['a', 1], ['b', 0]]]);
+  assert.deepEqual(
+    s.snapshot().map((x) => x.entries.map((e) => [e.path, e.attempts]).sort()),
+    [
+      [
+        ['a', 1],
+        ['b', 0],
+      ],
+    ],
+  );
   assert.equal(clock.timerCount, 0);
 });
 
 test('a change for an unknown root is a bug', () => {
   const { s } = harness();
-  assert.throws(() => { s.add(up('x', '/nope')); }, /Internal error/);
+  assert.throws(() => {
+    s.add(up('x', '/nope'));
+  }, /Internal error/);
 });

@@ -32,7 +32,13 @@ function sample(): JournalRecord[] {
   const out: JournalRecord[] = [];
   PATHS.forEach((path, i) => {
     const targetKey = i % 2 === 0 ? '/srv/www\u00000' : '/srv/it\'s "root"\u00001';
-    out.push({ kind: 'pending', targetKey, path, op: i % 3 === 0 ? 'remove' : 'upsert', isDir: i % 4 === 0 });
+    out.push({
+      kind: 'pending',
+      targetKey,
+      path,
+      op: i % 3 === 0 ? 'remove' : 'upsert',
+      isDir: i % 4 === 0,
+    });
     out.push({ kind: 'pending', targetKey, path });
     out.push({ kind: 'done', targetKey, path, ...(i % 5 === 0 ? { subtree: true } : {}) });
     out.push({ kind: 'pending', targetKey, path, isDir: false });
@@ -49,7 +55,13 @@ test('hostile paths and every flag combination round-trip exactly', () => {
 
 test("the bytes are exactly the format's (journals written by earlier versions still replay)", () => {
   const records: JournalRecord[] = [
-    { kind: 'pending', targetKey: '/srv/www\u00000', path: 'd/f\n\u00d7🙂', op: 'remove', isDir: true },
+    {
+      kind: 'pending',
+      targetKey: '/srv/www\u00000',
+      path: 'd/f\n\u00d7🙂',
+      op: 'remove',
+      isDir: true,
+    },
     { kind: 'done', targetKey: 'k', path: '', subtree: true },
     { kind: 'pending', targetKey: 'k', path: 'p' },
   ];
@@ -62,19 +74,38 @@ test("the bytes are exactly the format's (journals written by earlier versions s
 });
 
 test('encodedSize is the encoded length', () => {
-  for (const r of sample()) assert.equal(encodedSize(r.targetKey, r.path), encodeRecord(r).length, JSON.stringify(r.path));
-  assert.equal(encodedSize('k', '🙂'), encodeRecord({ kind: 'done', targetKey: 'k', path: '🙂' }).length);
+  for (const r of sample())
+    assert.equal(encodedSize(r.targetKey, r.path), encodeRecord(r).length, JSON.stringify(r.path));
+  assert.equal(
+    encodedSize('k', '🙂'),
+    encodeRecord({ kind: 'done', targetKey: 'k', path: '🙂' }).length,
+  );
 });
 
 test('a string UTF-8 cannot carry (lone surrogate) is refused, not silently changed', () => {
-  assert.throws(() => encodeRecord({ kind: 'pending', targetKey: 't', path: 'bad\uD800' }), /Internal error/);
-  assert.throws(() => encodeRecord({ kind: 'pending', targetKey: '\uDC00', path: 'p' }), /Internal error/);
-  assert.throws(() => encodeRecord({ kind: 'pending', targetKey: 't', path: 'p', subtree: true }), /Internal error/);
+  assert.throws(
+    () => encodeRecord({ kind: 'pending', targetKey: 't', path: 'bad\uD800' }),
+    /Internal error/,
+  );
+  assert.throws(
+    () => encodeRecord({ kind: 'pending', targetKey: '\uDC00', path: 'p' }),
+    /Internal error/,
+  );
+  assert.throws(
+    () => encodeRecord({ kind: 'pending', targetKey: 't', path: 'p', subtree: true }),
+    /Internal error/,
+  );
 });
 
 test('a torn last record, cut at any byte, is ignored and counted as garbage', () => {
   const head = sample().slice(0, 6);
-  const last: JournalRecord = { kind: 'pending', targetKey: 't', path: 'last\nrecord', op: 'remove', isDir: true };
+  const last: JournalRecord = {
+    kind: 'pending',
+    targetKey: 't',
+    path: 'last\nrecord',
+    op: 'remove',
+    isDir: true,
+  };
   const intact = encodeRecords(head);
   const tail = encodeRecord(last);
   for (let cut = 0; cut < tail.length; cut++) {
@@ -91,7 +122,9 @@ test('a torn last record, cut at any byte, is ignored and counted as garbage', (
 
 test('garbage between records is skipped and decoding resumes at the next intact record', () => {
   const [a, b] = [sample()[0]!, sample()[5]!];
-  const junk = new Uint8Array([0xd7, 0xff, 0xff, 0, 0, 1, 2, 3, 0xd7, 20, 0, 0, 0, 9, 9, 9, 9, 0, 0xd7]);
+  const junk = new Uint8Array([
+    0xd7, 0xff, 0xff, 0, 0, 1, 2, 3, 0xd7, 20, 0, 0, 0, 9, 9, 9, 9, 0, 0xd7,
+  ]);
   const bytes = new Uint8Array([...encodeRecord(a), ...junk, ...encodeRecord(b)]);
   const got = decodeRecords(bytes);
   assert.deepEqual(got.records, [a, b]);
@@ -105,7 +138,11 @@ test('a flipped bit anywhere in a record drops that record only', () => {
     for (const bit of [0x01, 0x80]) {
       const bad = new Uint8Array(mid);
       bad[i] = bad[i]! ^ bit;
-      const bytes = new Uint8Array([...encodeRecord(records[0]!), ...bad, ...encodeRecord(records[2]!)]);
+      const bytes = new Uint8Array([
+        ...encodeRecord(records[0]!),
+        ...bad,
+        ...encodeRecord(records[2]!),
+      ]);
       const got = decodeRecords(bytes);
       assert.deepEqual(got.records, [records[0], records[2]], `byte ${i} bit ${bit}`);
       assert.ok(got.garbageBytes > 0);
@@ -152,45 +189,57 @@ test('header: ours, a prefix of it (new file), or foreign', () => {
   assert.equal(checkHeader(new TextEncoder().encode('SSYNCJ2\n')), 'foreign');
 });
 
-const recordArb: fc.Arbitrary<JournalRecord> = fc.oneof(
-  fc.record(
-    {
-      kind: fc.constant('pending' as const),
-      targetKey: fc.string({ unit: 'grapheme', maxLength: 8 }),
-      path: fc.string({ unit: 'grapheme', maxLength: 30 }),
-      op: fc.constantFrom('upsert' as const, 'remove' as const),
-      isDir: fc.boolean(),
-    },
-    { requiredKeys: ['kind', 'targetKey', 'path'] },
-  ),
-  fc.record(
-    { kind: fc.constant('done' as const), targetKey: fc.string({ maxLength: 8 }), path: fc.string({ unit: 'binary', maxLength: 30 }), subtree: fc.constant(true) },
-    { requiredKeys: ['kind', 'targetKey', 'path'] },
-  ),
-).map((r) => ({ ...r })); // fast-check records have a null prototype; decoded ones do not
+const recordArb: fc.Arbitrary<JournalRecord> = fc
+  .oneof(
+    fc.record(
+      {
+        kind: fc.constant('pending' as const),
+        targetKey: fc.string({ unit: 'grapheme', maxLength: 8 }),
+        path: fc.string({ unit: 'grapheme', maxLength: 30 }),
+        op: fc.constantFrom('upsert' as const, 'remove' as const),
+        isDir: fc.boolean(),
+      },
+      { requiredKeys: ['kind', 'targetKey', 'path'] },
+    ),
+    fc.record(
+      {
+        kind: fc.constant('done' as const),
+        targetKey: fc.string({ maxLength: 8 }),
+        path: fc.string({ unit: 'binary', maxLength: 30 }),
+        subtree: fc.constant(true),
+      },
+      { requiredKeys: ['kind', 'targetKey', 'path'] },
+    ),
+  )
+  .map((r) => ({ ...r })); // fast-check records have a null prototype; decoded ones do not
 
 test('property: any split into chunks decodes like the whole buffer', () => {
   fc.assert(
-    fc.property(fc.array(recordArb, { maxLength: 20 }), fc.array(fc.nat(400), { maxLength: 6 }), fc.nat(30), (records, cuts, torn) => {
-      const full = encodeRecords(records);
-      const bytes = full.subarray(0, Math.max(0, full.length - torn));
-      const whole = decodeRecords(bytes);
-      const d = new JournalDecoder();
-      const got: JournalRecord[] = [];
-      let at = 0;
-      for (const c of [...cuts].sort((x, y) => x - y).map((c) => Math.min(c, bytes.length))) {
-        got.push(...d.push(bytes.subarray(at, Math.max(at, c))));
-        at = Math.max(at, c);
-      }
-      got.push(...d.push(bytes.subarray(at)), ...d.finish());
-      assert.deepEqual(got, whole.records);
-      assert.equal(d.garbageBytes, whole.garbageBytes);
-      // Exactly the records wholly before the cut decode; the torn one (if any) does not.
-      let end = 0;
-      const before = records.filter((r) => (end += encodeRecord(r).length) <= bytes.length);
-      assert.deepEqual(whole.records, before);
-      assert.equal(whole.garbageBytes, bytes.length - encodeRecords(before).length);
-    }),
+    fc.property(
+      fc.array(recordArb, { maxLength: 20 }),
+      fc.array(fc.nat(400), { maxLength: 6 }),
+      fc.nat(30),
+      (records, cuts, torn) => {
+        const full = encodeRecords(records);
+        const bytes = full.subarray(0, Math.max(0, full.length - torn));
+        const whole = decodeRecords(bytes);
+        const d = new JournalDecoder();
+        const got: JournalRecord[] = [];
+        let at = 0;
+        for (const c of [...cuts].sort((x, y) => x - y).map((c) => Math.min(c, bytes.length))) {
+          got.push(...d.push(bytes.subarray(at, Math.max(at, c))));
+          at = Math.max(at, c);
+        }
+        got.push(...d.push(bytes.subarray(at)), ...d.finish());
+        assert.deepEqual(got, whole.records);
+        assert.equal(d.garbageBytes, whole.garbageBytes);
+        // Exactly the records wholly before the cut decode; the torn one (if any) does not.
+        let end = 0;
+        const before = records.filter((r) => (end += encodeRecord(r).length) <= bytes.length);
+        assert.deepEqual(whole.records, before);
+        assert.equal(whole.garbageBytes, bytes.length - encodeRecords(before).length);
+      },
+    ),
   );
 });
 
@@ -206,11 +255,17 @@ test('property: random garbage never throws and never yields a record', () => {
 
 test('property: garbage spliced between intact records loses no intact record', () => {
   fc.assert(
-    fc.property(fc.array(recordArb, { minLength: 1, maxLength: 10 }), fc.array(fc.uint8Array({ maxLength: 60 }), { minLength: 1, maxLength: 10 }), (records, junks) => {
-      const parts: number[] = [];
-      records.forEach((r, i) => parts.push(...(junks[i % junks.length] ?? []), ...encodeRecord(r)));
-      const got = decodeRecords(new Uint8Array(parts));
-      assert.deepEqual(got.records, records);
-    }),
+    fc.property(
+      fc.array(recordArb, { minLength: 1, maxLength: 10 }),
+      fc.array(fc.uint8Array({ maxLength: 60 }), { minLength: 1, maxLength: 10 }),
+      (records, junks) => {
+        const parts: number[] = [];
+        records.forEach((r, i) =>
+          parts.push(...(junks[i % junks.length] ?? []), ...encodeRecord(r)),
+        );
+        const got = decodeRecords(new Uint8Array(parts));
+        assert.deepEqual(got.records, records);
+      },
+    ),
   );
 });

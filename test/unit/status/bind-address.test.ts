@@ -13,7 +13,8 @@ test('loopback addresses are accepted; localhost maps to 127.0.0.1', () => {
     ['[::1]', '::1'],
     ['::ffff:127.0.0.1', '::ffff:127.0.0.1'],
   ];
-  for (const [host, want] of table) assert.deepEqual(checkBindAddress(host), { ok: true, value: want }, host);
+  for (const [host, want] of table)
+    assert.deepEqual(checkBindAddress(host), { ok: true, value: want }, host);
 });
 
 test('other addresses are refused unless allowRemote', () => {
@@ -32,5 +33,11 @@ test('names other than localhost are refused even with allowRemote (no DNS at st
 });
 
 test('isLoopback', () => {
-  assert.deepEqual(['127.0.0.1', '::1', '0:0:0:0:0:0:0:1', '1.2.3.4', '::2'].map(isLoopback), [true, true, true, false, false]);
+  assert.deepEqual(['127.0.0.1', '::1', '0:0:0:0:0:0:0:1', '1.2.3.4', '::2'].map(isLoopback), [
+    true,
+    true,
+    true,
+    false,
+    false,
+  ]);
 });

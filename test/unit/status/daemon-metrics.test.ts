@@ -9,8 +9,21 @@ const B = { label: 'web@127.0.0.1::www', root: '/www' };
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
 
 function setup(live: Partial<LiveFigures> = {}) {
-  const figures: LiveFigures = { pending: 0, inFlight: 0, watchCount: 3, backend: 'inotify', failLogBytes: 0, ...live };
-  const dm = createDaemonMetrics({ startedAt: T0, roots: ['/data', '/www'], remotes: [A, B], probe: () => figures, graceMs: 30_000 });
+  const figures: LiveFigures = {
+    pending: 0,
+    inFlight: 0,
+    watchCount: 3,
+    backend: 'inotify',
+    failLogBytes: 0,
+    ...live,
+  };
+  const dm = createDaemonMetrics({
+    startedAt: T0,
+    roots: ['/data', '/www'],
+    remotes: [A, B],
+    probe: () => figures,
+    graceMs: 30_000,
+  });
   const scrape = () => parsePrometheusText(dm.registry.render());
   return { dm, figures, scrape };
 }
@@ -19,7 +32,10 @@ test('every known series exists at 0 before anything happens, and the text parse
   const { scrape } = setup();
   const m = scrape();
   assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'closeWrite' }), 0);
-  assert.equal(sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'failed' }), 0);
+  assert.equal(
+    sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'failed' }),
+    0,
+  );
   assert.equal(sampleValue(m, 'sersync_overflows_total', { reason: 'overflow' }), 0);
   assert.equal(sampleValue(m, 'sersync_retries_total', { remote: B.label }), 0);
   assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_count'), 0);
@@ -40,10 +56,16 @@ test('events, runs, retries, rescans and latency are counted', () => {
   assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'closeWrite' }), 2);
   assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'create' }), 1);
   assert.equal(sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'ok' }), 1);
-  assert.equal(sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'partial' }), 1);
+  assert.equal(
+    sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'partial' }),
+    1,
+  );
   assert.equal(sampleValue(m, 'sersync_rsync_items_total', { remote: A.label }), 3);
   assert.equal(sampleValue(m, 'sersync_rsync_bytes_total', { remote: A.label }), 4096);
-  assert.equal(sampleValue(m, 'sersync_rsync_run_duration_seconds_bucket', { remote: A.label, le: '0.25' }), 1);
+  assert.equal(
+    sampleValue(m, 'sersync_rsync_run_duration_seconds_bucket', { remote: A.label, le: '0.25' }),
+    1,
+  );
   assert.equal(sampleValue(m, 'sersync_retries_total', { remote: A.label }), 1);
   assert.equal(sampleValue(m, 'sersync_overflows_total', { reason: 'overflow' }), 1);
   assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_count'), 2);
@@ -51,8 +73,14 @@ test('events, runs, retries, rescans and latency are counted', () => {
   assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_bucket', { le: '0.5' }), 1);
   assert.equal(sampleValue(m, 'sersync_remote_up', { remote: A.label }), 0);
   assert.equal(sampleValue(m, 'sersync_remote_up', { remote: B.label }), 1);
-  assert.equal(sampleValue(m, 'sersync_remote_last_success_timestamp_seconds', { remote: A.label }), (T0 + 1000) / 1000);
-  assert.equal(sampleValue(m, 'sersync_remote_last_success_timestamp_seconds', { remote: B.label }), undefined);
+  assert.equal(
+    sampleValue(m, 'sersync_remote_last_success_timestamp_seconds', { remote: A.label }),
+    (T0 + 1000) / 1000,
+  );
+  assert.equal(
+    sampleValue(m, 'sersync_remote_last_success_timestamp_seconds', { remote: B.label }),
+    undefined,
+  );
   assert.equal(sampleValue(m, 'sersync_watching'), 1);
 });
 
@@ -65,13 +93,20 @@ test('live figures are read at each scrape and each status()', () => {
   assert.equal(sampleValue(m, 'sersync_watches'), 40);
   assert.equal(sampleValue(m, 'sersync_fail_log_bytes'), 321);
   const s = dm.status();
-  assert.deepEqual([s.pending, s.inFlight, s.watchCount, s.failLogBytes, s.backend], [12, 2, 40, 321, 'inotify']);
+  assert.deepEqual(
+    [s.pending, s.inFlight, s.watchCount, s.failLogBytes, s.backend],
+    [12, 2, 40, 321, 'inotify'],
+  );
 });
 
 test('status() tracks failures, streaks and the last success per remote', () => {
   const { dm } = setup();
   dm.recordRun(A, { kind: 'ok' }, T0 + 1000);
-  dm.recordRun(A, { kind: 'failed', reason: 'exit 10: error in socket IO\n  (code 10)' }, T0 + 2000);
+  dm.recordRun(
+    A,
+    { kind: 'failed', reason: 'exit 10: error in socket IO\n  (code 10)' },
+    T0 + 2000,
+  );
   dm.recordRun(A, { kind: 'failed', reason: 'exit 10' }, T0 + 3000);
   const s = dm.status();
   assert.equal(s.startedAt, '2026-01-31T12:00:00.000Z');
@@ -112,7 +147,10 @@ test('health: starting is unhealthy; a failing remote turns it unhealthy only af
   assert.equal(dm.health(T0 + 30_999).ok, true);
   const h = dm.health(T0 + 31_000);
   assert.equal(h.ok, false);
-  assert.match(h.reason, /web@127\.0\.0\.1::www failing for 30 s \(1 run\(s\)\): exit 5: auth failed/);
+  assert.match(
+    h.reason,
+    /web@127\.0\.0\.1::www failing for 30 s \(1 run\(s\)\): exit 5: auth failed/,
+  );
   dm.recordRun(B, { kind: 'ok' }, T0 + 32_000);
   assert.equal(dm.health(T0 + 33_000).ok, true);
   dm.setState('draining');

@@ -93,16 +93,43 @@ test('declaration and use bugs throw', () => {
     ['reserved label', () => r.counter('y', 'x', ['__a'])],
     ['le on a histogram', () => r.histogram('h', 'x', [1], ['le'])],
     ['unsorted buckets', () => r.histogram('h2', 'x', [2, 1])],
-    ['missing label', () => { c.inc({} as { a: string }); }],
-    ['extra label', () => { c.inc({ a: '1', b: '2' } as { a: string }); }],
-    ['negative counter step', () => { c.inc({ a: '1' }, -1); }],
-    ['non-finite value', () => { c.inc({ a: '1' }, NaN); }],
+    [
+      'missing label',
+      () => {
+        c.inc({} as { a: string });
+      },
+    ],
+    [
+      'extra label',
+      () => {
+        c.inc({ a: '1', b: '2' } as { a: string });
+      },
+    ],
+    [
+      'negative counter step',
+      () => {
+        c.inc({ a: '1' }, -1);
+      },
+    ],
+    [
+      'non-finite value',
+      () => {
+        c.inc({ a: '1' }, NaN);
+      },
+    ],
   ];
   for (const [what, fn] of cases) assert.throws(fn, /Internal error/, what);
 });
 
 test('value and label formatting', () => {
-  assert.deepEqual([Infinity, -Infinity, NaN, 0, 1.5, 1e21].map(formatValue), ['+Inf', '-Inf', 'NaN', '0', '1.5', '1e+21']);
+  assert.deepEqual([Infinity, -Infinity, NaN, 0, 1.5, 1e21].map(formatValue), [
+    '+Inf',
+    '-Inf',
+    'NaN',
+    '0',
+    '1.5',
+    '1e+21',
+  ]);
   assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
 });
 
@@ -120,7 +147,10 @@ test('the strict checker rejects malformed exposition text', () => {
     ['empty line', '# TYPE a counter\n\na 1\n'],
     ['negative counter', '# TYPE a counter\na -1\n'],
     ['histogram without +Inf', '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n'],
-    ['non-cumulative histogram', '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="2"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n'],
+    [
+      'non-cumulative histogram',
+      '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="2"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n',
+    ],
     ['two spaces', '# TYPE a counter\na  1\n'],
   ];
   for (const [what, text] of bad) assert.throws(() => parsePrometheusText(text), Error, what);

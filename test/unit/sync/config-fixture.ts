@@ -10,10 +10,17 @@ export interface FixtureOptions {
 }
 
 /** Builds a Config; `rsync` overrides the rsync section, `del` the inotify delete switch. */
-export function makeConfig(rsync: Partial<RsyncConfig> = {}, del = true, o: FixtureOptions = {}): Config {
+export function makeConfig(
+  rsync: Partial<RsyncConfig> = {},
+  del = true,
+  o: FixtureOptions = {},
+): Config {
   return testConfig({
     roots: [o.root ?? '/opt/tongbu'],
-    remotes: o.remotes ?? [{ ip: '127.0.0.1', name: 'tongbu1' }, { ip: '127.0.0.2', name: 'm2' }],
+    remotes: o.remotes ?? [
+      { ip: '127.0.0.1', name: 'tongbu1' },
+      { ip: '127.0.0.2', name: 'm2' },
+    ],
     rsync,
     inotify: { delete: del },
     excludes: o.excludes ?? [],

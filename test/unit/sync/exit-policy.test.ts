@@ -1,13 +1,36 @@
 // Exit policy: every rsync code 0-35 and 255, plus signal, spawn error and timeout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify, describeOutcome, failedPathOf, waitStatus, type Verdict } from '../../../src/sync/exit-policy.js';
+import {
+  classify,
+  describeOutcome,
+  failedPathOf,
+  waitStatus,
+  type Verdict,
+} from '../../../src/sync/exit-policy.js';
 
 const EXPECTED: Record<number, Verdict> = {
-  0: 'ok', 1: 'fatal', 2: 'fatal', 3: 'retry', 4: 'fatal', 5: 'retry', 6: 'retry',
-  10: 'retry', 11: 'retry', 12: 'retry', 13: 'retry', 14: 'retry',
-  20: 'retry', 21: 'retry', 22: 'retry', 23: 'partial', 24: 'partial', 25: 'fatal',
-  30: 'retry', 35: 'retry', 255: 'retry',
+  0: 'ok',
+  1: 'fatal',
+  2: 'fatal',
+  3: 'retry',
+  4: 'fatal',
+  5: 'retry',
+  6: 'retry',
+  10: 'retry',
+  11: 'retry',
+  12: 'retry',
+  13: 'retry',
+  14: 'retry',
+  20: 'retry',
+  21: 'retry',
+  22: 'retry',
+  23: 'partial',
+  24: 'partial',
+  25: 'fatal',
+  30: 'retry',
+  35: 'retry',
+  255: 'retry',
 };
 
 test('every exit code 0..35 and 255 has a verdict; undocumented codes retry', () => {
@@ -28,9 +51,18 @@ test('23 and 24 are not silent successes', () => {
 test('signal, timeout and spawn errors', () => {
   assert.equal(classify({ kind: 'signaled', signal: 'SIGKILL' }).verdict, 'retry');
   assert.equal(classify({ kind: 'timed-out' }).verdict, 'retry');
-  assert.equal(classify({ kind: 'spawn-error', message: 'ENOENT: spawn rsync ENOENT' }).verdict, 'fatal');
-  assert.equal(classify({ kind: 'spawn-error', message: 'EACCES: spawn rsync EACCES' }).verdict, 'fatal');
-  assert.equal(classify({ kind: 'spawn-error', message: 'EAGAIN: spawn rsync EAGAIN' }).verdict, 'retry');
+  assert.equal(
+    classify({ kind: 'spawn-error', message: 'ENOENT: spawn rsync ENOENT' }).verdict,
+    'fatal',
+  );
+  assert.equal(
+    classify({ kind: 'spawn-error', message: 'EACCES: spawn rsync EACCES' }).verdict,
+    'fatal',
+  );
+  assert.equal(
+    classify({ kind: 'spawn-error', message: 'EAGAIN: spawn rsync EAGAIN' }).verdict,
+    'retry',
+  );
 });
 
 test('wait status as the original wrote it after #errno', () => {
@@ -52,13 +84,22 @@ test('outcome descriptions for log lines', () => {
 test('failed paths named by rsync error lines, relative to the root', () => {
   const cwd = '/opt/tongbu';
   const cases: [string, string | undefined][] = [
-    ['rsync: [sender] link_stat "/opt/tongbu/bt.txt" failed: No such file or directory (2)', 'bt.txt'],
-    ['rsync: [sender] send_files failed to open "/opt/tongbu/a/q"uo": Permission denied (13)', 'a/q"uo'],
+    [
+      'rsync: [sender] link_stat "/opt/tongbu/bt.txt" failed: No such file or directory (2)',
+      'bt.txt',
+    ],
+    [
+      'rsync: [sender] send_files failed to open "/opt/tongbu/a/q"uo": Permission denied (13)',
+      'a/q"uo',
+    ],
     ['file has vanished: "/opt/tongbu/d/x"', 'd/x'],
     ['could not make way for new regular file: d/keep', 'd/keep'],
     ['cannot delete non-empty directory: x', 'x'],
     ['rsync: [sender] link_stat "/opt/tongbu/nl\\#012name" failed: No such file', 'nl\nname'],
-    ['rsync error: some files/attrs were not transferred (see previous errors) (code 23)', undefined],
+    [
+      'rsync error: some files/attrs were not transferred (see previous errors) (code 23)',
+      undefined,
+    ],
     ['@ERROR: auth failed on module tongbu1', undefined],
     ['rsync: connection unexpectedly closed (0 bytes received so far) [sender]', undefined],
   ];

@@ -2,20 +2,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseFailLog, renderCommand, renderEntry, replayTargets, shellQuote, type FailLogEntry } from '../../../src/retry/fail-log.js';
+import {
+  parseFailLog,
+  renderCommand,
+  renderEntry,
+  replayTargets,
+  shellQuote,
+  type FailLogEntry,
+} from '../../../src/retry/fail-log.js';
 import { renderFailLogFile } from '../../../src/retry/fail-log-file.js';
 import { HOSTILE } from './hostile-names.js';
-
 
 const entry = (paths: readonly string[], status = 2560): FailLogEntry => ({
   status,
   cwd: '/opt/tong bu',
-  argv: ['rsync', '-artuz', '-R', '-r', '--delete-missing-args', '--delete', '--', ...paths.map((p) => `./${p}`), '127.0.0.1::tongbu1'],
+  argv: [
+    'rsync',
+    '-artuz',
+    '-R',
+    '-r',
+    '--delete-missing-args',
+    '--delete',
+    '--',
+    ...paths.map((p) => `./${p}`),
+    '127.0.0.1::tongbu1',
+  ],
 });
 
 test('layout: #errno status, the command, a blank line', () => {
   const text = renderEntry(entry(['a.txt']));
-  assert.equal(text, "#errno 2560\ncd -- '/opt/tong bu' && rsync -artuz -R -r --delete-missing-args --delete -- ./a.txt 127.0.0.1::tongbu1\n\n");
+  assert.equal(
+    text,
+    "#errno 2560\ncd -- '/opt/tong bu' && rsync -artuz -R -r --delete-missing-args --delete -- ./a.txt 127.0.0.1::tongbu1\n\n",
+  );
 });
 
 test('hostile names round-trip exactly, one entry per name and all in one', () => {
@@ -29,7 +48,13 @@ test('hostile names round-trip exactly, one entry per name and all in one', () =
     assert.deepEqual(replayTargets(p.argv), { paths: [name], destination: '127.0.0.1::tongbu1' });
   }
   const all = parseFailLog(renderEntry(entry(HOSTILE, 5888)) + renderEntry(entry(['x'], -1)));
-  assert.deepEqual(all.map((p) => (p.kind === 'ours' ? [p.status, p.argv.length] : p.kind)), [[5888, 9 + HOSTILE.length - 1], [-1, 9]]);
+  assert.deepEqual(
+    all.map((p) => (p.kind === 'ours' ? [p.status, p.argv.length] : p.kind)),
+    [
+      [5888, 9 + HOSTILE.length - 1],
+      [-1, 9],
+    ],
+  );
 });
 
 test('every quoted word is single-quoted or inert outside quotes', () => {
@@ -45,13 +70,21 @@ test('every quoted word is single-quoted or inert outside quotes', () => {
 
 test('property: any names round-trip', () => {
   fc.assert(
-    fc.property(fc.array(fc.string({ unit: 'binary', minLength: 1 }), { minLength: 1, maxLength: 5 }), fc.string({ minLength: 1 }), (names, cwd) => {
-      const clean = names.map((n) => n.replace(/\0/g, '_'));
-      const e: FailLogEntry = { status: 3072, cwd: cwd.replace(/\0/g, '_'), argv: ['rsync', '--', ...clean.map((n) => `./${n}`), 'h::m'] };
-      const [p] = parseFailLog(renderEntry(e));
-      assert.ok(p?.kind === 'ours');
-      assert.deepEqual({ status: p.status, cwd: p.cwd, argv: p.argv }, e);
-    }),
+    fc.property(
+      fc.array(fc.string({ unit: 'binary', minLength: 1 }), { minLength: 1, maxLength: 5 }),
+      fc.string({ minLength: 1 }),
+      (names, cwd) => {
+        const clean = names.map((n) => n.replace(/\0/g, '_'));
+        const e: FailLogEntry = {
+          status: 3072,
+          cwd: cwd.replace(/\0/g, '_'),
+          argv: ['rsync', '--', ...clean.map((n) => `./${n}`), 'h::m'],
+        };
+        const [p] = parseFailLog(renderEntry(e));
+        assert.ok(p?.kind === 'ours');
+        assert.deepEqual({ status: p.status, cwd: p.cwd, argv: p.argv }, e);
+      },
+    ),
   );
 });
 
@@ -72,24 +105,55 @@ test("the original's entries (double quotes, redirections, broken quoting) are k
   const parsed = parseFailLog(original);
   assert.deepEqual(
     parsed.map((p) => [p.kind, p.status]),
-    [['foreign', 2560], ['foreign', 512], ['foreign', 1280], ['foreign', undefined]],
+    [
+      ['foreign', 2560],
+      ['foreign', 512],
+      ['foreign', 1280],
+      ['foreign', undefined],
+    ],
   );
-  assert.equal(parsed[1]?.text, 'cd /opt/tongbu && rsync -artuz -R "./dq"x.txt" 127.0.0.1::tongbu1');
+  assert.equal(
+    parsed[1]?.text,
+    'cd /opt/tongbu && rsync -artuz -R "./dq"x.txt" 127.0.0.1::tongbu1',
+  );
 });
 
 test('file rendering: grouped by status, sorted, chunked, inherited text first, empty set = empty file', () => {
   const target = { key: 'k', root: '/r', remoteIndex: 0 };
-  const commandFor = (_t: typeof target, paths: readonly string[]) => ({ cwd: '/r', argv: ['rsync', '--', ...paths.map((p) => `./${p}`), 'h::m'] });
+  const commandFor = (_t: typeof target, paths: readonly string[]) => ({
+    cwd: '/r',
+    argv: ['rsync', '--', ...paths.map((p) => `./${p}`), 'h::m'],
+  });
   assert.equal(renderFailLogFile([], commandFor), '');
   const text = renderFailLogFile(
-    [{ target, paths: new Map([['c', 2560], ['a', 2560], ['b', 1280]]) }],
+    [
+      {
+        target,
+        paths: new Map([
+          ['c', 2560],
+          ['a', 2560],
+          ['b', 1280],
+        ]),
+      },
+    ],
     commandFor,
-    [{ status: 1, text: 'old command' }, { status: undefined, text: 'cd /x && rsync "./y" h::m' }],
+    [
+      { status: 1, text: 'old command' },
+      { status: undefined, text: 'cd /x && rsync "./y" h::m' },
+    ],
     1,
   );
   assert.ok(text.startsWith('#errno 1\nold command\n\ncd /x'));
   assert.deepEqual(
-    parseFailLog(text).map((p) => (p.kind === 'ours' ? `${p.status}:${p.argv.join(' ')}` : `foreign:${p.text}`)),
-    ['foreign:old command', 'foreign:cd /x && rsync "./y" h::m', '1280:rsync -- ./b h::m', '2560:rsync -- ./a h::m', '2560:rsync -- ./c h::m'],
+    parseFailLog(text).map((p) =>
+      p.kind === 'ours' ? `${p.status}:${p.argv.join(' ')}` : `foreign:${p.text}`,
+    ),
+    [
+      'foreign:old command',
+      'foreign:cd /x && rsync "./y" h::m',
+      '1280:rsync -- ./b h::m',
+      '2560:rsync -- ./a h::m',
+      '2560:rsync -- ./c h::m',
+    ],
   );
 });

@@ -3,7 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryLogger } from '../../../src/log.js';
-import { createProgressBoard, describeProgress, formatMiB, type ProgressStream } from '../../../src/sync/progress.js';
+import {
+  createProgressBoard,
+  describeProgress,
+  formatMiB,
+  type ProgressStream,
+} from '../../../src/sync/progress.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
 const MiB = 1024 * 1024;
@@ -33,8 +38,14 @@ function screen(raw: string): string[] {
 }
 
 test('describeProgress and formatMiB: files and MiB with one decimal', () => {
-  assert.equal(describeProgress('/data', '127.0.0.1::mod', { files: 2000, bytes: 3.25 * MiB }), 'full sync of /data -> 127.0.0.1::mod: 2000 files, 3.3 MiB');
-  assert.equal(describeProgress('/d', 'h::m', { files: 1, bytes: 0 }), 'full sync of /d -> h::m: 1 file, 0.0 MiB');
+  assert.equal(
+    describeProgress('/data', '127.0.0.1::mod', { files: 2000, bytes: 3.25 * MiB }),
+    'full sync of /data -> 127.0.0.1::mod: 2000 files, 3.3 MiB',
+  );
+  assert.equal(
+    describeProgress('/d', 'h::m', { files: 1, bytes: 0 }),
+    'full sync of /d -> h::m: 1 file, 0.0 MiB',
+  );
   assert.equal(formatMiB(512 * 1024), '0.5');
 });
 
@@ -57,19 +68,29 @@ test('TTY: every update redraws one line on the stream; finish ends it; nothing 
 
 test('TTY: concurrent full syncs share the line; it is cut to the terminal width', () => {
   const out = stream(true, 200);
-  const board = createProgressBoard({ logger: memoryLogger(), stream: out, clock: new FakeClock() });
+  const board = createProgressBoard({
+    logger: memoryLogger(),
+    stream: out,
+    clock: new FakeClock(),
+  });
   const a = board.start('/a', 'h::a');
   const b = board.start('/b', 'h::b');
   a.update({ files: 1, bytes: 0 });
   b.update({ files: 2, bytes: MiB });
-  assert.deepEqual(screen(out.text()), ['full sync of /a -> h::a: 1 file, 0.0 MiB; full sync of /b -> h::b: 2 files, 1.0 MiB']);
+  assert.deepEqual(screen(out.text()), [
+    'full sync of /a -> h::a: 1 file, 0.0 MiB; full sync of /b -> h::b: 2 files, 1.0 MiB',
+  ]);
   a.finish();
   assert.ok(!out.text().includes('\n'), 'the line stays open while another sync runs');
   b.update({ files: 3, bytes: MiB });
   assert.deepEqual(screen(out.text()), ['full sync of /b -> h::b: 3 files, 1.0 MiB']);
 
   const narrow = stream(true, 30);
-  const n = createProgressBoard({ logger: memoryLogger(), stream: narrow, clock: new FakeClock() }).start('/a/very/long/root', 'h::m');
+  const n = createProgressBoard({
+    logger: memoryLogger(),
+    stream: narrow,
+    clock: new FakeClock(),
+  }).start('/a/very/long/root', 'h::m');
   n.update({ files: 5, bytes: 0 });
   const row = screen(narrow.text())[0] ?? '';
   assert.ok(row.length <= 29, `fits in 29 columns: ${JSON.stringify(row)}`);

@@ -4,14 +4,22 @@ import assert from 'node:assert/strict';
 import { memoryLogger } from '../../../src/log.js';
 import type { Batch, Target } from '../../../src/queue/types.js';
 import type { RunOutcome, RunResult, SyncJob } from '../../../src/sync/job.js';
-import { coveredEntries, createBatchRunner, renameBasis, renameCandidates } from '../../../src/sync/runner.js';
+import {
+  coveredEntries,
+  createBatchRunner,
+  renameBasis,
+  renameCandidates,
+} from '../../../src/sync/runner.js';
 import { PoolClosedError } from '../../../src/sync/pool.js';
 import { makeConfig } from './config-fixture.js';
 
 const ROOT = '/opt/tongbu';
 const target: Target = { key: `${ROOT}\u00000`, root: ROOT, remoteIndex: 0 };
 
-function setup(result: Partial<RunResult> & { outcome: RunOutcome } | Error, config = makeConfig({ auth: { enabled: true, users: 'u', passwordFile: '/etc/pw' } })) {
+function setup(
+  result: (Partial<RunResult> & { outcome: RunOutcome }) | Error,
+  config = makeConfig({ auth: { enabled: true, users: 'u', passwordFile: '/etc/pw' } }),
+) {
   const jobs: SyncJob[] = [];
   const calls: string[] = [];
   const logger = memoryLogger('debug');
@@ -23,12 +31,23 @@ function setup(result: Partial<RunResult> & { outcome: RunOutcome } | Error, con
       run(job) {
         jobs.push(job);
         if (result instanceof Error) return Promise.reject(result);
-        return Promise.resolve({ id: job.id, durationMs: 142, stderrTail: '', failedPaths: [], itemsReported: 0, ...result });
+        return Promise.resolve({
+          id: job.id,
+          durationMs: 142,
+          stderrTail: '',
+          failedPaths: [],
+          itemsReported: 0,
+          ...result,
+        });
       },
     },
     failLog: {
-      record(t, paths, status) { calls.push(`record ${t.remoteIndex} ${status} ${paths.join(',')}`); },
-      resolve(t, paths) { calls.push(`resolve ${t.remoteIndex} ${paths.join(',')}`); },
+      record(t, paths, status) {
+        calls.push(`record ${t.remoteIndex} ${status} ${paths.join(',')}`);
+      },
+      resolve(t, paths) {
+        calls.push(`resolve ${t.remoteIndex} ${paths.join(',')}`);
+      },
     },
   });
   return { runner, jobs, calls, logger };
@@ -53,19 +72,32 @@ test('ok: one job with the paths, one log line, fail log resolved', async () => 
   assert.ok(job.argv.includes('-r'));
   assert.equal(job.excludeWalk, undefined);
   assert.deepEqual(calls, ['resolve 0 a.txt,dir,gone']);
-  assert.ok(logger.lines.includes('[info] rsync -> u@127.0.0.1::tongbu1: 3 paths, exit 0, 142 ms [+"a.txt" +"dir" -"gone"]'), logger.lines.join('\n'));
-  assert.ok(logger.lines.some((l) => l.startsWith("[debug] rsync argv: cd -- /opt/tongbu && rsync -artuz -R -r --from0")));
+  assert.ok(
+    logger.lines.includes(
+      '[info] rsync -> u@127.0.0.1::tongbu1: 3 paths, exit 0, 142 ms [+"a.txt" +"dir" -"gone"]',
+    ),
+    logger.lines.join('\n'),
+  );
+  assert.ok(
+    logger.lines.some((l) =>
+      l.startsWith('[debug] rsync argv: cd -- /opt/tongbu && rsync -artuz -R -r --from0'),
+    ),
+  );
 });
 
 test('23 with named paths: partial, only those recorded (mapped to the listed dir)', async () => {
   const { runner, calls, logger } = setup({
     outcome: { kind: 'exited', code: 23 },
     failedPaths: ['dir/sub/x', 'unrelated'],
-    stderrTail: 'rsync: [sender] send_files failed to open "/opt/tongbu/dir/sub/x": Permission denied (13)\nrsync error: (code 23)\n',
+    stderrTail:
+      'rsync: [sender] send_files failed to open "/opt/tongbu/dir/sub/x": Permission denied (13)\nrsync error: (code 23)\n',
   });
   assert.deepEqual(await runner(batch), { kind: 'partial', failedPaths: ['dir'] });
   assert.deepEqual(calls, ['record 0 5888 dir', 'resolve 0 a.txt,gone']);
-  assert.equal(logger.lines.filter((l) => l.startsWith('[warn] rsync stderr (u@127.0.0.1::tongbu1): ')).length, 2);
+  assert.equal(
+    logger.lines.filter((l) => l.startsWith('[warn] rsync stderr (u@127.0.0.1::tongbu1): ')).length,
+    2,
+  );
 });
 
 test('24 with no nameable path: every path is retried', async () => {
@@ -94,10 +126,15 @@ test('pool closed: failed, recorded, not thrown', async () => {
 });
 
 test('regex excludes: walk the upserted dirs of a batch, the whole root on a full sync', async () => {
-  const { runner, jobs } = setup({ outcome: { kind: 'exited', code: 0 } }, makeConfig({}, true, { excludes: ['(.*)\\.gz'] }));
+  const { runner, jobs } = setup(
+    { outcome: { kind: 'exited', code: 0 } },
+    makeConfig({}, true, { excludes: ['(.*)\\.gz'] }),
+  );
   await runner(batch);
   assert.deepEqual(jobs[0]?.excludeWalk, { dirs: ['dir'], excludeRegexes: ['^(?:(.*)\\.gz)$'] });
-  assert.deepEqual(await runner.runFullSync(ROOT, 1, { crontabExcludes: ['*.php'] }), { kind: 'ok' });
+  assert.deepEqual(await runner.runFullSync(ROOT, 1, { crontabExcludes: ['*.php'] }), {
+    kind: 'ok',
+  });
   const full = jobs[1];
   assert.ok(full !== undefined);
   assert.deepEqual(full.excludeWalk, { dirs: [''], excludeRegexes: ['^(?:(.*)\\.gz)$'] });
@@ -109,7 +146,18 @@ test('commandFor builds the replay command of the fail log', () => {
   const { runner } = setup({ outcome: { kind: 'exited', code: 0 } });
   assert.deepEqual(runner.commandFor(target, ['x y']), {
     cwd: ROOT,
-    argv: ['rsync', '-artuz', '-R', '-r', '--delete-missing-args', '--delete', '--password-file=/etc/pw', '--', './x y', 'u@127.0.0.1::tongbu1'],
+    argv: [
+      'rsync',
+      '-artuz',
+      '-R',
+      '-r',
+      '--delete-missing-args',
+      '--delete',
+      '--password-file=/etc/pw',
+      '--',
+      './x y',
+      'u@127.0.0.1::tongbu1',
+    ],
   });
 });
 
@@ -137,12 +185,23 @@ function scripted(code: (job: SyncJob) => number, config = makeConfig()) {
     pool: {
       run(job) {
         jobs.push(job);
-        return Promise.resolve({ id: job.id, durationMs: 1, stderrTail: '', failedPaths: [], itemsReported: 0, outcome: { kind: 'exited', code: code(job) } });
+        return Promise.resolve({
+          id: job.id,
+          durationMs: 1,
+          stderrTail: '',
+          failedPaths: [],
+          itemsReported: 0,
+          outcome: { kind: 'exited', code: code(job) },
+        });
       },
     },
     failLog: {
-      record(_t, paths) { calls.push(`record ${paths.join(',')}`); },
-      resolve(_t, paths) { calls.push(`resolve ${paths.join(',')}`); },
+      record(_t, paths) {
+        calls.push(`record ${paths.join(',')}`);
+      },
+      resolve(_t, paths) {
+        calls.push(`resolve ${paths.join(',')}`);
+      },
     },
   });
   return { runner, jobs, calls };
@@ -163,18 +222,36 @@ test('rename: a dedicated run first, then the batch without the renamed dir (the
 test('rename: a failed rename run leaves the directory to the plain batch', async () => {
   const { runner, jobs } = scripted((job) => (job.paths.length === 0 ? 11 : 0));
   assert.deepEqual(await runner(renameBatch), { kind: 'ok' });
-  assert.deepEqual(jobs.map((j) => j.paths), [[], ['a/old', 'a/new', 'f.txt']]);
+  assert.deepEqual(
+    jobs.map((j) => j.paths),
+    [[], ['a/old', 'a/new', 'f.txt']],
+  );
 });
 
 test('rename: plain batch when the old path is not removed in the same batch, or with excludes', async () => {
   const alone: Batch = { target, entries: renameBatch.entries.slice(1) };
   const a = scripted(() => 0);
   await a.runner(alone);
-  assert.deepEqual(a.jobs.map((j) => j.paths), [['a/new', 'f.txt']]);
+  assert.deepEqual(
+    a.jobs.map((j) => j.paths),
+    [['a/new', 'f.txt']],
+  );
   const e = scripted(() => 0, makeConfig({}, true, { excludes: ['(.*)\\.svn'] }));
   await e.runner(renameBatch);
-  assert.deepEqual(e.jobs.map((j) => j.paths), [['a/old', 'a/new', 'f.txt']]);
-  assert.deepEqual(renameCandidates([{ path: 'n w', op: 'upsert', isDir: true, attempts: 0, renamedFrom: 'o' }, { path: 'o', op: 'remove', isDir: true, attempts: 0 }], false), []);
+  assert.deepEqual(
+    e.jobs.map((j) => j.paths),
+    [['a/old', 'a/new', 'f.txt']],
+  );
+  assert.deepEqual(
+    renameCandidates(
+      [
+        { path: 'n w', op: 'upsert', isDir: true, attempts: 0, renamedFrom: 'o' },
+        { path: 'o', op: 'remove', isDir: true, attempts: 0 },
+      ],
+      false,
+    ),
+    [],
+  );
 });
 
 test('rename basis: hard links only when the old copy is deleted right after', () => {

@@ -10,11 +10,24 @@ import type { FsEvent, FsEventKind } from '../../../src/watch/fs-event.js';
 const ROOT = '/data/www';
 const TEMPLATE_EXCLUDES = ['(.*)\\.svn', '(.*)\\.gz', '^info/*', '^static/*'];
 const NONE: InotifySwitches = {
-  delete: false, createFolder: false, createFile: false, closeWrite: false,
-  moveFrom: false, moveTo: false, attrib: false, modify: false,
+  delete: false,
+  createFolder: false,
+  createFile: false,
+  closeWrite: false,
+  moveFrom: false,
+  moveTo: false,
+  attrib: false,
+  modify: false,
 };
 
-function config(o: { switches?: Partial<InotifySwitches>; excludes?: string[]; filterOn?: boolean; skipEditorTemp?: boolean } = {}): Config {
+function config(
+  o: {
+    switches?: Partial<InotifySwitches>;
+    excludes?: string[];
+    filterOn?: boolean;
+    skipEditorTemp?: boolean;
+  } = {},
+): Config {
   return testConfig({
     roots: [ROOT],
     remotes: [{ ip: '127.0.0.1', name: 'm' }],
@@ -25,7 +38,12 @@ function config(o: { switches?: Partial<InotifySwitches>; excludes?: string[]; f
   });
 }
 
-const ev = (kind: FsEventKind, path: string, isDir = false, extra: Partial<FsEvent> = {}): FsEvent => ({ kind, root: ROOT, path, isDir, ...extra });
+const ev = (
+  kind: FsEventKind,
+  path: string,
+  isDir = false,
+  extra: Partial<FsEvent> = {},
+): FsEvent => ({ kind, root: ROOT, path, isDir, ...extra });
 
 // [kind, isDir, the one switch that must be on, expected op]
 const SWITCHES: [FsEventKind, boolean, keyof InotifySwitches, 'upsert' | 'remove'][] = [
@@ -51,8 +69,13 @@ for (const [kind, isDir, sw, op] of SWITCHES) {
     assert.equal(change.root, ROOT);
     assert.equal(change.path, 'a/b');
     // Every other switch on, this one off: dropped.
-    const allButThis = Object.fromEntries(Object.keys(NONE).map((k) => [k, k !== sw])) as unknown as InotifySwitches;
-    assert.equal(createEventFilter(config({ switches: allButThis })).toChange(ev(kind, 'a/b', isDir)), null);
+    const allButThis = Object.fromEntries(
+      Object.keys(NONE).map((k) => [k, k !== sw]),
+    ) as unknown as InotifySwitches;
+    assert.equal(
+      createEventFilter(config({ switches: allButThis })).toChange(ev(kind, 'a/b', isDir)),
+      null,
+    );
   });
 }
 
@@ -65,27 +88,66 @@ test('only a kernel create marks the change as created', () => {
 });
 
 test('only a close_write marks the change as closed (the short quiet window)', () => {
-  const f = createEventFilter(config({ switches: { createFile: true, closeWrite: true, modify: true, attrib: true, moveTo: true } }));
+  const f = createEventFilter(
+    config({
+      switches: { createFile: true, closeWrite: true, modify: true, attrib: true, moveTo: true },
+    }),
+  );
   assert.equal(f.toChange(ev('closeWrite', 'n'))?.closed, true);
-  for (const kind of ['create', 'modify', 'attrib', 'moveTo'] as const) assert.equal(f.toChange(ev(kind, 'n'))?.closed, undefined, kind);
+  for (const kind of ['create', 'modify', 'attrib', 'moveTo'] as const)
+    assert.equal(f.toChange(ev(kind, 'n'))?.closed, undefined, kind);
 });
 
 test('synthetic creates: files count when createFile OR closeWrite is on, dirs when createFolder is on', () => {
   const syn = (isDir: boolean): FsEvent => ev('create', 'new/x', isDir, { synthetic: true });
-  assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(syn(false))?.op, 'upsert');
-  assert.equal(createEventFilter(config({ switches: { ...NONE, createFile: true } })).toChange(syn(false))?.op, 'upsert');
-  assert.equal(createEventFilter(config({ switches: { ...NONE, createFolder: true, modify: true } })).toChange(syn(false)), null);
-  assert.equal(createEventFilter(config({ switches: { ...NONE, createFolder: true } })).toChange(syn(true))?.op, 'upsert');
-  assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true, createFile: true } })).toChange(syn(true)), null);
+  assert.equal(
+    createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(syn(false))?.op,
+    'upsert',
+  );
+  assert.equal(
+    createEventFilter(config({ switches: { ...NONE, createFile: true } })).toChange(syn(false))?.op,
+    'upsert',
+  );
+  assert.equal(
+    createEventFilter(config({ switches: { ...NONE, createFolder: true, modify: true } })).toChange(
+      syn(false),
+    ),
+    null,
+  );
+  assert.equal(
+    createEventFilter(config({ switches: { ...NONE, createFolder: true } })).toChange(syn(true))
+      ?.op,
+    'upsert',
+  );
+  assert.equal(
+    createEventFilter(
+      config({ switches: { ...NONE, closeWrite: true, createFile: true } }),
+    ).toChange(syn(true)),
+    null,
+  );
   // A kernel file create does not get the closeWrite fallback (the close itself will come).
-  assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(ev('create', 'k')), null);
+  assert.equal(
+    createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(
+      ev('create', 'k'),
+    ),
+    null,
+  );
 });
 
 test('a create with no close_write to follow (symlink, hard link, parcel) counts when createFile OR closeWrite is on', () => {
   const link = ev('create', 'link', false, { noCloseWrite: true });
-  assert.equal(createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(link)?.op, 'upsert');
-  assert.equal(createEventFilter(config({ switches: { ...NONE, createFile: true } })).toChange(link)?.op, 'upsert');
-  assert.equal(createEventFilter(config({ switches: { ...NONE, modify: true, attrib: true } })).toChange(link), null);
+  assert.equal(
+    createEventFilter(config({ switches: { ...NONE, closeWrite: true } })).toChange(link)?.op,
+    'upsert',
+  );
+  assert.equal(
+    createEventFilter(config({ switches: { ...NONE, createFile: true } })).toChange(link)?.op,
+    'upsert',
+  );
+  assert.equal(
+    createEventFilter(config({ switches: { ...NONE, modify: true, attrib: true } })).toChange(link),
+    null,
+  );
 });
 
 // [path, isDir, excluded by the template's four expressions?]
@@ -116,7 +178,11 @@ for (const [path, isDir, excluded] of TEMPLATE_CASES) {
     assert.equal(f.isExcluded(ROOT, path, isDir), excluded);
     const change = f.toChange(ev(isDir ? 'moveTo' : 'closeWrite', path, isDir));
     assert.equal(change === null, excluded);
-    assert.equal(f.toChange(ev(isDir ? 'delete' : 'moveFrom', path, isDir)) === null, excluded, 'excludes apply to removals too');
+    assert.equal(
+      f.toChange(ev(isDir ? 'delete' : 'moveFrom', path, isDir)) === null,
+      excluded,
+      'excludes apply to removals too',
+    );
   });
 }
 
@@ -136,7 +202,8 @@ test('excludes are off when <filter start="false">', () => {
 
 test('dotfiles and dot-directories are synced (unlike sersync)', () => {
   const f = createEventFilter(config());
-  for (const p of ['.htaccess', 'site/.env', '.user.ini', '.hdir/inner']) assert.notEqual(f.toChange(ev('closeWrite', p)), null, p);
+  for (const p of ['.htaccess', 'site/.env', '.user.ini', '.hdir/inner'])
+    assert.notEqual(f.toChange(ev('closeWrite', p)), null, p);
   assert.notEqual(f.toChange(ev('create', '.git', true)), null);
 });
 
@@ -153,11 +220,15 @@ test('editor scratch files are skipped by default, directories never', () => {
 
 test('editor scratch files are synced when daemon.skipEditorTemp is off', () => {
   const f = createEventFilter(config({ skipEditorTemp: false }));
-  for (const p of ['4913', 'notes.txt~', '.main.c.swp']) assert.notEqual(f.toChange(ev('closeWrite', p)), null, p);
+  for (const p of ['4913', 'notes.txt~', '.main.c.swp'])
+    assert.notEqual(f.toChange(ev('closeWrite', p)), null, p);
 });
 
 test('isEditorScratch names', () => {
-  assert.deepEqual(['4913', 'a~', '.a.swp', '.a.swx', 'a.swp', '.swp', 'a', '.a'].map(isEditorScratch), [true, true, true, true, false, false, false, false]);
+  assert.deepEqual(
+    ['4913', 'a~', '.a.swp', '.a.swx', 'a.swp', '.swp', 'a', '.a'].map(isEditorScratch),
+    [true, true, true, true, false, false, false, false],
+  );
 });
 
 test('the methods work unbound (the daemon passes filter.isExcluded around)', () => {
@@ -168,12 +239,28 @@ test('the methods work unbound (the daemon passes filter.isExcluded around)', ()
 
 test('a directory moveTo right after its moveFrom (same cookie) carries renamedFrom', () => {
   const f = createEventFilter(config());
-  assert.deepEqual(f.toChange(ev('moveFrom', 'a/old', true, { cookie: 7 })), { root: ROOT, path: 'a/old', op: 'remove', isDir: true });
-  assert.deepEqual(f.toChange(ev('moveTo', 'a/new', true, { cookie: 7 })), { root: ROOT, path: 'a/new', op: 'upsert', isDir: true, renamedFrom: 'a/old' });
+  assert.deepEqual(f.toChange(ev('moveFrom', 'a/old', true, { cookie: 7 })), {
+    root: ROOT,
+    path: 'a/old',
+    op: 'remove',
+    isDir: true,
+  });
+  assert.deepEqual(f.toChange(ev('moveTo', 'a/new', true, { cookie: 7 })), {
+    root: ROOT,
+    path: 'a/new',
+    op: 'upsert',
+    isDir: true,
+    renamedFrom: 'a/old',
+  });
 });
 
 test('no renamedFrom: other cookie, something in between, a file, no cookie, another root, excludes on', () => {
-  const plain = (f: ReturnType<typeof createEventFilter>, from: FsEvent, between: FsEvent[], to: FsEvent): void => {
+  const plain = (
+    f: ReturnType<typeof createEventFilter>,
+    from: FsEvent,
+    between: FsEvent[],
+    to: FsEvent,
+  ): void => {
     f.toChange(from);
     for (const b of between) f.toChange(b);
     const c = f.toChange(to);
@@ -181,19 +268,42 @@ test('no renamedFrom: other cookie, something in between, a file, no cookie, ano
   };
   const f = createEventFilter(config());
   plain(f, ev('moveFrom', 'o', true, { cookie: 1 }), [], ev('moveTo', 'n', true, { cookie: 2 }));
-  plain(f, ev('moveFrom', 'o', true, { cookie: 1 }), [ev('create', 'x')], ev('moveTo', 'n', true, { cookie: 1 }));
+  plain(
+    f,
+    ev('moveFrom', 'o', true, { cookie: 1 }),
+    [ev('create', 'x')],
+    ev('moveTo', 'n', true, { cookie: 1 }),
+  );
   plain(f, ev('moveFrom', 'o', false, { cookie: 1 }), [], ev('moveTo', 'n', false, { cookie: 1 }));
   plain(f, ev('moveFrom', 'o', true), [], ev('moveTo', 'n', true));
-  plain(f, ev('moveFrom', 'o', true, { cookie: 1, root: '/other' }), [], ev('moveTo', 'n', true, { cookie: 1 }));
+  plain(
+    f,
+    ev('moveFrom', 'o', true, { cookie: 1, root: '/other' }),
+    [],
+    ev('moveTo', 'n', true, { cookie: 1 }),
+  );
   // moveFrom switched off: the old directory stays on the target, so the pair is not a rename.
   const noFrom = createEventFilter(config({ switches: { ...NONE, moveTo: true } }));
-  plain(noFrom, ev('moveFrom', 'o', true, { cookie: 1 }), [], ev('moveTo', 'n', true, { cookie: 1 }));
+  plain(
+    noFrom,
+    ev('moveFrom', 'o', true, { cookie: 1 }),
+    [],
+    ev('moveTo', 'n', true, { cookie: 1 }),
+  );
   const excl = createEventFilter(config({ excludes: TEMPLATE_EXCLUDES }));
   plain(excl, ev('moveFrom', 'o', true, { cookie: 1 }), [], ev('moveTo', 'n', true, { cookie: 1 }));
 });
 
 test('unwantedKinds: modify and attrib only, each when its switch is off', () => {
-  const all: InotifySwitches = { ...NONE, delete: true, createFolder: true, createFile: true, closeWrite: true, moveFrom: true, moveTo: true };
+  const all: InotifySwitches = {
+    ...NONE,
+    delete: true,
+    createFolder: true,
+    createFile: true,
+    closeWrite: true,
+    moveFrom: true,
+    moveTo: true,
+  };
   const cases: [Partial<InotifySwitches>, string[]][] = [
     [{}, ['modify', 'attrib']],
     [{ modify: true }, ['attrib']],

@@ -42,7 +42,10 @@ test('add reports new watches and lookups work both ways', () => {
 });
 
 test('add replaces an older wd at the same path and an older path of the same wd', () => {
-  const t = table([[1, ''], [2, 'a']]);
+  const t = table([
+    [1, ''],
+    [2, 'a'],
+  ]);
   t.add(7, 'a');
   assert.equal(t.wdOf('a'), 7);
   assert.equal(t.pathOf(2), undefined);
