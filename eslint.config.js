@@ -21,6 +21,9 @@ export default tseslint.config(
       'node_modules/**',
       'eslint.config.js',
       'scripts/run-tests.js',
+      // Plain JS run before the build (the install script and the prebuild tool).
+      'scripts/install-native.js',
+      'scripts/prebuild.js',
     ],
   },
   js.configs.recommended,

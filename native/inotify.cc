@@ -7,6 +7,8 @@
 // lives in TypeScript.
 #include <napi.h>
 
+#include "sd-notify.h"
+
 #ifdef __linux__
 #include <poll.h>
 #include <pthread.h>
@@ -395,6 +397,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   SERSYNC_CONST(IN_ISDIR);
 #undef SERSYNC_CONST
   exports.Set("constants", c);
+  RegisterSdNotify(env, exports);
   return exports;
 }
 

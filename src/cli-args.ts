@@ -2,6 +2,7 @@
 // then yargs for the long options, then validation. Pure: no I/O, expected failures are values.
 import yargs from 'yargs';
 import { PLUGIN_NAMES, type PluginName } from './config/types.js';
+import type { LogFormat, LogLevel } from './log.js';
 import { err, ok, type Result } from './util/result.js';
 
 /** What the command line asks for. Filled: every field has its default applied. */
@@ -19,6 +20,12 @@ export interface CliOptions {
   readonly check: boolean;
   readonly help: boolean;
   readonly version: boolean;
+  /** `--systemd-unit`: print a systemd unit for this install and the config file, then exit. */
+  readonly systemdUnit: boolean;
+  /** `--log-level`: overrides `<debug start>` (which means debug, else info). */
+  readonly logLevel?: LogLevel;
+  /** `--log-format`: `text` (default) or `json` (one JSON object per line). */
+  readonly logFormat?: LogFormat;
 }
 
 /** A command line the program cannot act on. `message` is one English line, no stack. */
@@ -54,7 +61,13 @@ const LONG: Readonly<Record<string, { readonly long: string; readonly value: boo
   check: { long: 'check', value: false },
   'check-config': { long: 'check', value: false },
   version: { long: 'version', value: false },
+  'systemd-unit': { long: 'systemd-unit', value: false },
+  'log-level': { long: 'log-level', value: true },
+  'log-format': { long: 'log-format', value: true },
 };
+
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
 
 const token = (long: string, value?: string): string =>
   value === undefined ? `--${long}` : `--${long}=${value}`;
@@ -137,6 +150,9 @@ function runYargs(tokens: readonly string[]): Result<Record<string, unknown>, Us
     .option('help', { alias: 'h', type: 'boolean', default: false })
     .option('check', { type: 'boolean', default: false })
     .option('version', { type: 'boolean', default: false })
+    .option('systemd-unit', { type: 'boolean', default: false })
+    .option('log-level', { type: 'string' })
+    .option('log-format', { type: 'string' })
     .strictOptions()
     .exitProcess(false)
     .fail((msg: string | null, e: Error | null) => {
@@ -166,7 +182,8 @@ const isPluginName = (s: string): s is PluginName =>
 
 /**
  * Parses the arguments after `node script` (i.e. `process.argv.slice(2)`).
- * Flags: -d -r -n N -o FILE -m NAME -h, plus --check and --version (and the long aliases
+ * Flags: -d -r -n N -o FILE -m NAME -h, plus --check, --version, --systemd-unit, --log-level,
+ * --log-format (and the long aliases
  * --daemon --rsync-first --threads --config --module --help --check-config).
  * Operands are refused (sersync ignored them; here they are almost always a typo such as `-od c.xml`).
  */
@@ -186,6 +203,14 @@ export function parseCliArgs(argv: readonly string[]): Result<CliOptions, UsageE
   if (rawModule !== undefined && !isPluginName(rawModule)) {
     return usage(`-m expects one of ${PLUGIN_NAMES.join(', ')}; got ${JSON.stringify(rawModule)}`);
   }
+  const logLevel = str(a['log-level']);
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel))
+    return usage(
+      `--log-level expects one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(logLevel)}`,
+    );
+  const logFormat = str(a['log-format']);
+  if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat))
+    return usage(`--log-format expects text or json; got ${JSON.stringify(logFormat)}`);
   return ok({
     daemon: a['daemon'] === true,
     rsyncFirst: a['rsync-first'] === true,
@@ -195,6 +220,9 @@ export function parseCliArgs(argv: readonly string[]): Result<CliOptions, UsageE
     check: a['check'] === true,
     help: a['help'] === true,
     version: a['version'] === true,
+    systemdUnit: a['systemd-unit'] === true,
+    ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
+    ...(logFormat === undefined ? {} : { logFormat: logFormat as LogFormat }),
   });
 }
 
@@ -202,6 +230,7 @@ export function parseCliArgs(argv: readonly string[]): Result<CliOptions, UsageE
 export function helpText(): string {
   return `Usage: sersync [-d] [-r] [-n N] [-o FILE] [-m NAME]
        sersync --check [-o FILE]
+       sersync --systemd-unit [-o FILE]
 Realtime file sync: watches local directories (inotify) and pushes every change to the remote
 rsync servers named in the config file. Compatible with sersync 2.5.4 (confxml.xml, flags).
 
@@ -217,6 +246,11 @@ rsync servers named in the config file. Compatible with sersync 2.5.4 (confxml.x
       --check           check the config file: print every error and warning, then exit
                         (0 when usable, 78 when not); nothing is started
       --version         print the version and exit
+      --systemd-unit    print a hardened systemd unit that runs this install with FILE
+                        (absolute paths), then exit; see docs/install.md
+      --log-level L     error, warn, info or debug (default: debug when <debug start="true">,
+                        else info)
+      --log-format F    text (default) or json: one JSON object per line
 
 Flags combine as with sersync: -dro FILE, -r -d -o FILE, -oFILE, -n 4.
 Exit codes: 0 ok, 64 bad flags, 66 config file missing, 69 rsync missing or too old,

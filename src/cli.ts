@@ -15,14 +15,17 @@ import {
   notifyParentReady,
 } from './daemonize.js';
 import { ExitCode } from './exit-codes.js';
-import { collectSecrets, createLogger, type ClosableLogger } from './log.js';
+import { collectSecrets, createLogger, fdIsJournal, type ClosableLogger } from './log.js';
 import { checkRsync } from './rsync-check.js';
+import { createSystemdNotifier } from './systemd/notify.js';
+import { unitForThisInstall } from './systemd/print-unit.js';
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
+// Under journald (stderr is the journal stream) `<3>`: stored at priority err, not info.
 const complain = (line: string): void => {
-  process.stderr.write(`sersync: ${line}\n`);
+  process.stderr.write(`${fdIsJournal(2) ? '<3>' : ''}sersync: ${line}\n`);
 };
 
 function version(): string {
@@ -116,6 +119,10 @@ async function main(argv: readonly string[]): Promise<number> {
     say(`${file}: OK (${loaded.warnings} warning(s))`);
     return ExitCode.OK;
   }
+  if (options.systemdUnit) {
+    process.stdout.write(unitForThisInstall(config, file, cwd));
+    return ExitCode.OK;
+  }
   if (options.module === undefined) {
     const rsync = await checkRsync({ command: process.env['SERSYNC_RSYNC'] ?? 'rsync' });
     if (!rsync.ok) {
@@ -131,7 +138,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.CANT_CREATE;
     }
   }
-  const logger = openLogger(config, childCwd !== undefined);
+  const logger = openLogger(config, options, childCwd !== undefined);
   if (logger === undefined) return ExitCode.CANT_CREATE;
   // Also in the foreground: without a listener, SIGUSR1 would open Node's inspector on 127.0.0.1.
   const onUsr1 = (): void => {
@@ -139,15 +146,23 @@ async function main(argv: readonly string[]): Promise<number> {
     else if (childCwd === undefined) logger.debug('SIGUSR1: logging to stdout, nothing to reopen');
   };
   process.on('SIGUSR1', onUsr1);
+  const systemd = createSystemdNotifier(process.env, logger);
   try {
     const { runDaemon } = await import('./daemon.js');
     return await runDaemon({
       config,
       options,
       logger,
-      ...(childCwd === undefined ? {} : { onReady: notifyParentReady }),
+      onReady: () => {
+        systemd.ready();
+        if (childCwd !== undefined) notifyParentReady();
+      },
+      onStopping: () => {
+        systemd.stopping();
+      },
     });
   } finally {
+    systemd.close();
     process.off('SIGUSR1', onUsr1);
     await logger.close();
   }
@@ -158,9 +173,14 @@ async function main(argv: readonly string[]): Promise<number> {
  * that owns the file, so SIGUSR1 can reopen it; the child's stdout/stderr (the same file, opened
  * by the parent) then only carry what is written before this point and stray output.
  */
-function openLogger(config: Config, inChild: boolean): ClosableLogger | undefined {
+function openLogger(
+  config: Config,
+  options: CliOptions,
+  inChild: boolean,
+): ClosableLogger | undefined {
   const base = {
-    level: config.debug ? 'debug' : 'info',
+    level: options.logLevel ?? (config.debug ? 'debug' : 'info'),
+    ...(options.logFormat === undefined ? {} : { format: options.logFormat }),
     secrets: collectSecrets(config, readText),
   } as const;
   if (!inChild) return createLogger(base);

@@ -24,6 +24,8 @@ export interface DaemonContext {
   readonly logger: Logger;
   /** Called once every root is watched (the `-d` child reports readiness to its parent here). */
   readonly onReady?: () => void;
+  /** Called once when a stop begins (SIGTERM/SIGINT): cli.ts sends systemd STOPPING=1 here. */
+  readonly onStopping?: () => void;
 }
 
 /** How long a graceful stop (or a reload) waits for running rsync before killing them. */
@@ -71,6 +73,7 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
     for (;;) {
       const sig = await signals.next();
       if (sig !== 'SIGHUP') {
+        ctx.onStopping?.();
         logger.info(
           `${sig}: stopping (waiting up to ${DRAIN_TIMEOUT_MS / 1000} s for running rsync; send it again to force)`,
         );

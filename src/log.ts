@@ -1,14 +1,77 @@
 // Operator log: `YYYY-MM-DD HH:mm:ss [level] message`, one line per action. Shell (winston).
+// Under journald (stdout is the journal stream named by JOURNAL_STREAM) a line is
+// `<N>[level] message`: syslog priority N for the journal, no timestamp of ours. `json` format:
+// one `{"time","level","message"}` object per line.
 // Secrets (passwords, password-file contents) must never be passed in a message; as a second
 // line of defence, createLogger() replaces every known secret by `***` in every line it writes.
 // A file log can be reopened (SIGUSR1, for logrotate's `postrotate`): see ReopenableFile.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { Config } from './config/types.js';
+import { terminalLine } from './sync/progress.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type LogFormat = 'text' | 'json';
+
+/** syslog(3) priorities, as journald reads a `<N>` line prefix (sd-daemon(3)). */
+export const SYSLOG_PRIORITY: Readonly<Record<LogLevel, number>> = {
+  error: 3,
+  warn: 4,
+  info: 6,
+  debug: 7,
+};
+
+/**
+ * Whether `JOURNAL_STREAM` (systemd.exec(5): `DEVICE:INODE` of the stream systemd connected to
+ * stdout/stderr) names the file `st` describes. Pure.
+ */
+export function isJournalStream(
+  journalStream: string | undefined,
+  st: { readonly dev: bigint; readonly ino: bigint },
+): boolean {
+  const m = /^(\d+):(\d+)$/.exec(journalStream ?? '');
+  return m !== null && BigInt(m[1] ?? '') === st.dev && BigInt(m[2] ?? '') === st.ino;
+}
+
+/** Whether file descriptor `fd` is the journal stream of this service (false when unknown). */
+export function fdIsJournal(fd: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env['JOURNAL_STREAM'] === undefined) return false;
+  try {
+    return isJournalStream(env['JOURNAL_STREAM'], fstatSync(fd, { bigint: true }));
+  } catch {
+    return false;
+  }
+}
+
+export interface LineStyle {
+  readonly format: LogFormat;
+  /** journald: `<N>` prefix, no timestamp, newlines inside a message escaped. */
+  readonly journal: boolean;
+}
+
+/**
+ * One log line without its newline. `time` is the local `YYYY-MM-DD HH:mm:ss` (text) or the ISO
+ * time (json); neither is written under journald, which stamps every entry itself. Pure.
+ */
+export function formatLine(
+  style: LineStyle,
+  level: LogLevel,
+  message: string,
+  time: { readonly local: string; readonly iso: string },
+): string {
+  if (style.format === 'json') {
+    const body = JSON.stringify(
+      style.journal ? { level, message } : { time: time.iso, level, message },
+    );
+    return style.journal ? `<${SYSLOG_PRIORITY[level]}>${body}` : body;
+  }
+  // journald splits entries at a newline: escape it so every piece keeps its priority.
+  if (style.journal)
+    return `<${SYSLOG_PRIORITY[level]}>[${level}] ${message.replace(/\n/g, '\\n')}`;
+  return `${time.local} [${level}] ${message}`;
+}
 
 /** The logging interface every module takes (injected; tests pass a recording logger). */
 export interface Logger {
@@ -89,6 +152,18 @@ export interface CreateLoggerOptions {
   readonly stream?: NodeJS.WritableStream;
   /** Strings that must never appear in a line (passwords, password-file contents). */
   readonly secrets: readonly string[];
+  /** Default `text`. */
+  readonly format?: LogFormat;
+  /**
+   * Write journald lines. Default: when writing to stdout (no `file`, no `stream`), whether
+   * stdout is the journal stream (JOURNAL_STREAM); a file or a caller's stream: false.
+   */
+  readonly journal?: boolean;
+  /**
+   * Called around each line written to a terminal, so a `-r` progress line on the same screen is
+   * cleared before it and drawn again after it (src/sync/progress.ts). Default: that board.
+   */
+  readonly terminalLine?: { readonly clear: () => void; readonly redraw: () => void };
 }
 
 /** A Logger that can flush its output before the process exits. */
@@ -171,6 +246,25 @@ class ReopenableFile extends Writable {
 }
 
 /**
+ * process.stdout; on a terminal, wrapped so that `guard` clears a progress line drawn there
+ * before each log line and draws it again after (TTY writes are synchronous, so in order).
+ */
+function stdoutStream(guard: {
+  readonly clear: () => void;
+  readonly redraw: () => void;
+}): NodeJS.WritableStream {
+  if (!process.stdout.isTTY) return process.stdout;
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      guard.clear();
+      process.stdout.write(chunk);
+      guard.redraw();
+      cb();
+    },
+  });
+}
+
+/**
  * The daemon's logger (winston): `2026-01-31 12:00:00 [info] message` lines, local time.
  * Every message, at every level, is passed through `redact(message, secrets)` before it is
  * formatted, so no configured secret is ever written, not even in debug output.
@@ -178,18 +272,28 @@ class ReopenableFile extends Writable {
 export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
   const secrets = sortedSecrets(opts.secrets);
   const { combine, timestamp, printf } = winston.format;
+  const toStdout = opts.file === undefined && opts.stream === undefined;
+  const style: LineStyle = {
+    format: opts.format ?? 'text',
+    journal: opts.journal ?? (toStdout && fdIsJournal(1)),
+  };
   // A file goes through our ReopenableFile instead of winston's File transport, which cannot be
   // reopened. The constructor throws when the file cannot be opened (the caller reports it).
   const file = opts.file === undefined ? undefined : new ReopenableFile(opts.file);
   const transport = new winston.transports.Stream({
-    stream: file ?? opts.stream ?? process.stdout,
+    stream: file ?? opts.stream ?? stdoutStream(opts.terminalLine ?? terminalLine),
   });
   const w = winston.createLogger({
     level: opts.level,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
     format: combine(
       timestamp({ format: 'YYYY-MM-DD HH:mm:ss' }),
-      printf((info) => `${String(info['timestamp'])} [${info.level}] ${String(info.message)}`),
+      printf((info) =>
+        formatLine(style, info.level as LogLevel, String(info.message), {
+          local: String(info['timestamp']),
+          iso: new Date().toISOString(),
+        }),
+      ),
     ),
     // winston's typings declare its transport instances as interfaces extending the Transport
     // class, which this rule cannot tell apart from a forged object; they are real instances.

@@ -3,7 +3,9 @@
 // (writes to an injected stream and logger; time comes from an injected clock, no timers).
 //
 //   board.start(root, remote) --update(p)*--> finish()
-//   TTY:     each update redraws `\r<line>\x1b[K`; the last finish() ends the line with `\n`
+//   TTY:     each update redraws `\r<line>\x1b[K`; the last finish() ends the line with `\n`;
+//            a log line to the terminal meanwhile clears it first and redraws it after
+//            (`terminalLine`, called by the logger)
 //   not TTY: an update logs `full sync of ROOT -> REMOTE: N files, M MiB so far` when 10 s have
 //            passed since that sync started or last logged; finish() writes nothing (the runner
 //            logs the result line)
@@ -56,10 +58,30 @@ export function formatMiB(bytes: number): string {
   return (bytes / (1024 * 1024)).toFixed(1);
 }
 
-/** `full sync of ROOT -> REMOTE: N files, M MiB`. Pure. */
-export function describeProgress(root: string, remote: string, p: SyncProgress): string {
-  return `full sync of ${root} -> ${remote}: ${p.files} ${p.files === 1 ? 'file' : 'files'}, ${formatMiB(p.bytes)} MiB`;
+/** `12.3 MiB`, or `40.0 KiB` below 0.1 MiB (where MiB would read 0.0). Pure. */
+export function formatSize(bytes: number): string {
+  return bytes < 0.1 * 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${formatMiB(bytes)} MiB`;
 }
+
+/** `full sync of ROOT -> REMOTE: N files, 1.2 MiB`. Pure. */
+export function describeProgress(root: string, remote: string, p: SyncProgress): string {
+  return `full sync of ${root} -> ${remote}: ${p.files} ${p.files === 1 ? 'file' : 'files'}, ${formatSize(p.bytes)}`;
+}
+
+/**
+ * The terminal progress line currently on screen, if any: the logger clears it before writing a
+ * line to the same terminal and draws it again after, so a log line never ends up glued to it.
+ */
+export const terminalLine = {
+  clear: (): void => {
+    active?.clear();
+  },
+  redraw: (): void => {
+    active?.redraw();
+  },
+};
+
+let active: { clear: () => void; redraw: () => void } | undefined;
 
 interface Row {
   readonly root: string;
@@ -76,6 +98,7 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
   const tty = stream.isTTY === true;
   const rows = new Set<Row>();
   let drawn = false; // a TTY line is on screen without its newline
+  let hidden = false; // cleared for a log line, to be drawn again
 
   const draw = (final: boolean): void => {
     const text = [...rows].map((r) => describeProgress(r.root, r.remote, r.progress)).join('; ');
@@ -83,6 +106,18 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
     const fitted = width > 1 && text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;
     stream.write(`\r${fitted}\x1b[K${final ? '\n' : ''}`);
     drawn = !final;
+    hidden = false;
+  };
+  const line = {
+    clear: (): void => {
+      if (!drawn) return;
+      stream.write('\r\x1b[K');
+      drawn = false;
+      hidden = true;
+    },
+    redraw: (): void => {
+      if (hidden && rows.size > 0) draw(false);
+    },
   };
 
   return {
@@ -90,6 +125,7 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
       const row: Row = { root, remote, progress: { files: 0, bytes: 0 }, lastLogAt: clock.now() };
       let done = false;
       rows.add(row);
+      if (tty) active = line;
       return {
         update: (p) => {
           if (done) return;
@@ -108,8 +144,9 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
           if (done) return;
           done = true;
           // On a terminal the last state stays visible: the line is ended once no sync is left.
-          if (tty && drawn && rows.size === 1) draw(true);
+          if (tty && (drawn || hidden) && rows.size === 1) draw(true);
           rows.delete(row);
+          if (rows.size === 0 && active === line) active = undefined;
         },
       };
     },

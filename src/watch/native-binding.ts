@@ -1,5 +1,6 @@
-// Loads the project's native inotify addon (build/Release/sersync_inotify.node, built by node-gyp at
-// `npm ci`) once, from the package root found relative to this file. Shell.
+// Loads the project's native addon (inotify + sd_notify) once, from the package root found relative
+// to this file: build/Release/sersync_inotify.node when compiled at install, else the prebuilt copy
+// for this platform in prebuilds/ (node-gyp-build picks it). Shell.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -79,50 +80,93 @@ function findPackageRoot(): string | undefined {
   }
 }
 
-/** Absolute path of the addon, resolved once (works from src/, dist/src/ and dist-*\/src/). */
-export const ADDON_PATH: string = join(
-  findPackageRoot() ?? process.cwd(),
-  'build',
-  'Release',
-  'sersync_inotify.node',
-);
+/** The package root, resolved once (works from src/, dist/src/ and dist-*\/src/). */
+export const PACKAGE_ROOT: string = findPackageRoot() ?? process.cwd();
 
-let cached: Result<InotifyBinding, BindingLoadError> | undefined;
-
-/** Loads the addon on first use and caches the outcome. Expected failures are values. */
-export function loadInotifyBinding(): Result<InotifyBinding, BindingLoadError> {
-  cached ??= load();
-  return cached;
+/** The addon's exports as loaded (`sdNotify` is absent from builds that predate it). */
+interface AddonModule extends Partial<InotifyBinding> {
+  readonly supported?: boolean;
+  readonly sdNotify?: (socketPath: string, state: string) => number;
 }
 
-function load(): Result<InotifyBinding, BindingLoadError> {
+const require = createRequire(import.meta.url);
+
+/**
+ * Where the addon is: build/Release/sersync_inotify.node when it was compiled here, else the
+ * prebuilt prebuilds/<platform>-<arch>/*.node matching this machine (node-gyp-build's rules: libc
+ * flavour, Node-API), else undefined with node-gyp-build's reason.
+ */
+export function findAddon(root: string = PACKAGE_ROOT): Result<string, string> {
+  try {
+    const ngb = require('node-gyp-build') as { path(dir: string): string };
+    return ok(ngb.path(root));
+  } catch (e) {
+    return err((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '');
+  }
+}
+
+let cachedModule: Result<AddonModule, BindingLoadError> | undefined;
+
+/** Loads the addon once (whichever findAddon picks). Expected failures are values. */
+function loadAddon(): Result<AddonModule, BindingLoadError> {
+  cachedModule ??= loadAddonUncached();
+  return cachedModule;
+}
+
+function loadAddonUncached(): Result<AddonModule, BindingLoadError> {
   if (process.platform !== 'linux') {
     return err({
       kind: 'unsupported-platform',
       message: `inotify is Linux-only (platform: ${process.platform})`,
     });
   }
-  if (!existsSync(ADDON_PATH)) {
+  const found = findAddon();
+  if (!found.ok) {
     return err({
       kind: 'addon-missing',
-      message: `native inotify addon not found at ${ADDON_PATH}; build it with \`npm ci\` or \`npx node-gyp rebuild\` in the package root (needs g++, make, python3)`,
+      message: `no native inotify addon in ${PACKAGE_ROOT} (${found.error}); install g++, make and python3, then reinstall the package (or run \`npx node-gyp rebuild\` in ${PACKAGE_ROOT})`,
     });
   }
   try {
-    const require = createRequire(import.meta.url);
-    const mod = require(ADDON_PATH) as { supported?: boolean } & Partial<InotifyBinding>;
-    if (mod.supported !== true || mod.open === undefined || mod.constants === undefined) {
-      return err({
-        kind: 'unsupported-platform',
-        message: `the addon at ${ADDON_PATH} was built without inotify support`,
-      });
-    }
-    return ok({ open: mod.open, constants: mod.constants });
+    return ok(require(found.value) as AddonModule);
   } catch (e) {
-    const detail = e instanceof Error ? e.message : String(e);
+    const detail = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
     return err({
       kind: 'addon-load-failed',
-      message: `cannot load ${ADDON_PATH}: ${detail} (rebuild: npx node-gyp rebuild)`,
+      message: `cannot load ${found.value}: ${detail} (install g++, make and python3, then reinstall the package to compile it for this machine)`,
     });
   }
+}
+
+let cached: Result<InotifyBinding, BindingLoadError> | undefined;
+
+/** Loads the addon on first use and caches the outcome. Expected failures are values. */
+export function loadInotifyBinding(): Result<InotifyBinding, BindingLoadError> {
+  cached ??= toInotify(loadAddon());
+  return cached;
+}
+
+function toInotify(
+  m: Result<AddonModule, BindingLoadError>,
+): Result<InotifyBinding, BindingLoadError> {
+  if (!m.ok) return m;
+  const mod = m.value;
+  if (mod.supported !== true || mod.open === undefined || mod.constants === undefined) {
+    return err({
+      kind: 'unsupported-platform',
+      message: 'the native addon was built without inotify support',
+    });
+  }
+  return ok({ open: mod.open, constants: mod.constants });
+}
+
+/**
+ * The addon's sd_notify sender: `(socketPath, state) => 0 | -errno`, or why it is unavailable
+ * (no addon; Node has no AF_UNIX datagram socket of its own).
+ */
+export function loadSdNotify(): Result<(socketPath: string, state: string) => number, string> {
+  const m = loadAddon();
+  if (!m.ok) return err(m.error.message);
+  const send = m.value.sdNotify;
+  return send === undefined ? err('the native addon has no sdNotify (rebuild it)') : ok(send);
 }

@@ -17,6 +17,7 @@ const DEFAULTS: CliOptions = {
   check: false,
   help: false,
   version: false,
+  systemdUnit: false,
 };
 
 function parsed(argv: string[]): CliOptions {

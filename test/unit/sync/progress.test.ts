@@ -7,6 +7,8 @@ import {
   createProgressBoard,
   describeProgress,
   formatMiB,
+  formatSize,
+  terminalLine,
   type ProgressStream,
 } from '../../../src/sync/progress.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -37,16 +39,20 @@ function screen(raw: string): string[] {
   return rows;
 }
 
-test('describeProgress and formatMiB: files and MiB with one decimal', () => {
+test('describeProgress, formatMiB and formatSize: MiB with one decimal, KiB below 0.1 MiB', () => {
   assert.equal(
     describeProgress('/data', '127.0.0.1::mod', { files: 2000, bytes: 3.25 * MiB }),
     'full sync of /data -> 127.0.0.1::mod: 2000 files, 3.3 MiB',
   );
   assert.equal(
     describeProgress('/d', 'h::m', { files: 1, bytes: 0 }),
-    'full sync of /d -> h::m: 1 file, 0.0 MiB',
+    'full sync of /d -> h::m: 1 file, 0.0 KiB',
   );
   assert.equal(formatMiB(512 * 1024), '0.5');
+  assert.equal(formatSize(40 * 1024), '40.0 KiB');
+  assert.equal(formatSize(0.1 * MiB - 1), '102.4 KiB');
+  assert.equal(formatSize(0.1 * MiB), '0.1 MiB');
+  assert.equal(formatSize(1536), '1.5 KiB');
 });
 
 test('TTY: every update redraws one line on the stream; finish ends it; nothing is logged', () => {
@@ -78,7 +84,7 @@ test('TTY: concurrent full syncs share the line; it is cut to the terminal width
   a.update({ files: 1, bytes: 0 });
   b.update({ files: 2, bytes: MiB });
   assert.deepEqual(screen(out.text()), [
-    'full sync of /a -> h::a: 1 file, 0.0 MiB; full sync of /b -> h::b: 2 files, 1.0 MiB',
+    'full sync of /a -> h::a: 1 file, 0.0 KiB; full sync of /b -> h::b: 2 files, 1.0 MiB',
   ]);
   a.finish();
   assert.ok(!out.text().includes('\n'), 'the line stays open while another sync runs');
@@ -119,4 +125,28 @@ test('not a TTY: a log line every 10 s of the clock, nothing on the stream', asy
     '[info] full sync of /data -> h::m: 80 files, 4.0 MiB so far',
   ]);
   assert.equal(out.text(), '');
+});
+
+test('TTY: a log line clears the progress line first and it is drawn again after', () => {
+  const out = stream(true);
+  const board = createProgressBoard({
+    logger: memoryLogger(),
+    stream: out,
+    clock: new FakeClock(),
+  });
+  const sink = board.start('/data', 'h::m');
+  sink.update({ files: 1, bytes: 2048 });
+  // The logger's side, on the same terminal: clear, its line, redraw.
+  terminalLine.clear();
+  out.write('2026-01-31 12:00:00 [info] a log line\n');
+  terminalLine.redraw();
+  sink.update({ files: 2, bytes: 4096 });
+  sink.finish();
+  assert.deepEqual(screen(out.text()), [
+    '2026-01-31 12:00:00 [info] a log line',
+    'full sync of /data -> h::m: 2 files, 4.0 KiB',
+    '',
+  ]);
+  terminalLine.clear();
+  assert.ok(out.text().endsWith('\n'), 'nothing to clear once every sync finished');
 });
