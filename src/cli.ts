@@ -23,9 +23,9 @@ import { unitForThisInstall } from './systemd/print-unit.js';
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-// Under journald (stderr is the journal stream) `<3>`: stored at priority err, not info.
-const complain = (line: string): void => {
-  process.stderr.write(`${fdIsJournal(2) ? '<3>' : ''}sersync: ${line}\n`);
+// Under journald (stderr is the journal stream) `<3>`/`<4>`: stored as err/warning, not info.
+const complain = (line: string, priority: 3 | 4 = 3): void => {
+  process.stderr.write(`${fdIsJournal(2) ? `<${priority}>` : ''}sersync: ${line}\n`);
 };
 
 function version(): string {
@@ -65,7 +65,7 @@ async function load(
     );
     return ExitCode.CONFIG;
   }
-  for (const w of loaded.value.warnings) complain(formatIssue(w));
+  for (const w of loaded.value.warnings) complain(formatIssue(w), 4);
   return { config: loaded.value.config, warnings: loaded.value.warnings.length };
 }
 

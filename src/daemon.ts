@@ -17,6 +17,7 @@ import { ExitCode } from './exit-codes.js';
 import type { Logger } from './log.js';
 import { startPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import { runPluginOnly } from './plugin-mode.js';
+import { plural } from './util/plural.js';
 
 export interface DaemonContext {
   readonly config: Config;
@@ -124,7 +125,7 @@ function pluginUsable(
 function logReady(config: Config, pipeline: Pipeline, logger: Logger): void {
   const roots = config.sersync.localpaths.map((lp) => lp.watch).join(', ');
   logger.info(
-    `ready: watching ${roots} (${pipeline.watcher.backend}, ${pipeline.watcher.watchCount} directories)`,
+    `ready: watching ${roots} (${pipeline.watcher.backend}, ${plural(pipeline.watcher.watchCount, 'directory', 'directories')})`,
   );
 }
 

@@ -30,6 +30,7 @@ import { classify, describeOutcome, waitStatus } from './exit-policy.js';
 import type { RunResult, SyncJob } from './job.js';
 import type { RunOptions, SyncPool } from './pool.js';
 import { unreachable } from '../util/unreachable.js';
+import { plural } from '../util/plural.js';
 
 export interface BatchRunnerDeps {
   readonly config: Config;
@@ -222,7 +223,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
         ? { excludeWalk: { dirs: walkDirs, excludeRegexes } }
         : {}),
     };
-    const r = await execute(p, job, `${paths.length} paths`, describePaths(entries));
+    const r = await execute(p, job, plural(paths.length, 'path', 'paths'), describePaths(entries));
     if ('error' in r) {
       failLog.record(target, paths, -1);
       return { kind: 'failed', reason: r.error };

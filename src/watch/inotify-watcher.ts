@@ -14,6 +14,7 @@ import {
   type WatcherOptions,
 } from './fs-event.js';
 import type { InotifyBinding, InotifyHandle, RawInotifyEvent } from './native-binding.js';
+import { plural } from '../util/plural.js';
 import { walk } from './walk.js';
 import { WatchTable, joinRel } from './watch-table.js';
 
@@ -162,7 +163,7 @@ class RootWatch {
       this.#chain = this.#walkFrom('', 'initial', []).then(() => undefined);
       await this.#chain;
       this.#log.info(
-        `watching ${this.#root}: ${this.#table.size} directories (inotify, ${Math.round(performance.now() - t0)} ms)`,
+        `watching ${this.#root}: ${plural(this.#table.size, 'directory', 'directories')} (inotify, ${Math.round(performance.now() - t0)} ms)`,
       );
     }
   }

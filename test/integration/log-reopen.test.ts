@@ -149,7 +149,7 @@ test('sersync -d: after logrotate renames the log, SIGUSR1 makes it write to a n
   });
 
   writeFileSync(join(src, 'after-rotation.txt'), 'x');
-  await eventually(() => /rsync -> 127\.0\.0\.1::mod: 1 paths, exit 0/.test(read(logFile)), {
+  await eventually(() => /rsync -> 127\.0\.0\.1::mod: 1 path, exit 0/.test(read(logFile)), {
     what: 'the rsync line in the new log file',
   });
   process.kill(pid, 'SIGTERM');

@@ -131,7 +131,7 @@ test('a directory listed once is synced recursively; rm -rf listed once deletes 
   assert.equal(existsSync(join(dst, 'd')), false);
   assert.ok(
     logger.lines.some((l) =>
-      /^\[info\] rsync -> 127\.0\.0\.1::dirs: 1 paths, exit 0, \d+ ms \[\+"d"\]$/.test(l),
+      /^\[info\] rsync -> 127\.0\.0\.1::dirs: 1 path, exit 0, \d+ ms \[\+"d"\]$/.test(l),
     ),
     logger.lines.join('\n'),
   );
