@@ -160,10 +160,10 @@ export interface CreateLoggerOptions {
    */
   readonly journal?: boolean;
   /**
-   * Called around each line written to a terminal, so a `-r` progress line on the same screen is
-   * cleared before it and drawn again after it (src/sync/progress.ts). Default: that board.
+   * Called before each line written to a terminal, so a `-r` progress line on the same screen is
+   * cleared first (src/sync/progress.ts). Default: that board's.
    */
-  readonly terminalLine?: { readonly clear: () => void; readonly redraw: () => void };
+  readonly terminalLine?: { readonly clear: () => void };
 }
 
 /** A Logger that can flush its output before the process exits. */
@@ -247,18 +247,14 @@ class ReopenableFile extends Writable {
 
 /**
  * process.stdout; on a terminal, wrapped so that `guard` clears a progress line drawn there
- * before each log line and draws it again after (TTY writes are synchronous, so in order).
+ * before each log line (TTY writes are synchronous, so they reach the screen in order).
  */
-function stdoutStream(guard: {
-  readonly clear: () => void;
-  readonly redraw: () => void;
-}): NodeJS.WritableStream {
+function stdoutStream(guard: { readonly clear: () => void }): NodeJS.WritableStream {
   if (!process.stdout.isTTY) return process.stdout;
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       guard.clear();
       process.stdout.write(chunk);
-      guard.redraw();
       cb();
     },
   });

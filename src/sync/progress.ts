@@ -4,8 +4,8 @@
 //
 //   board.start(root, remote) --update(p)*--> finish()
 //   TTY:     each update redraws `\r<line>\x1b[K`; the last finish() ends the line with `\n`;
-//            a log line to the terminal meanwhile clears it first and redraws it after
-//            (`terminalLine`, called by the logger)
+//            a log line to the terminal meanwhile clears it first (`terminalLine`, called by
+//            the logger) and the next update draws it again
 //   not TTY: an update logs `full sync of ROOT -> REMOTE: N files, M MiB so far` when 10 s have
 //            passed since that sync started or last logged; finish() writes nothing (the runner
 //            logs the result line)
@@ -58,8 +58,9 @@ export function formatMiB(bytes: number): string {
   return (bytes / (1024 * 1024)).toFixed(1);
 }
 
-/** `12.3 MiB`, or `40.0 KiB` below 0.1 MiB (where MiB would read 0.0). Pure. */
+/** `12.3 MiB`; `40.0 KiB` below 0.1 MiB (where MiB would read 0.0); `22 B` below 1 KiB. Pure. */
 export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
   return bytes < 0.1 * 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${formatMiB(bytes)} MiB`;
 }
 
@@ -70,18 +71,16 @@ export function describeProgress(root: string, remote: string, p: SyncProgress):
 
 /**
  * The terminal progress line currently on screen, if any: the logger clears it before writing a
- * line to the same terminal and draws it again after, so a log line never ends up glued to it.
+ * line to the same terminal, so a log line never ends up glued to it. The next update draws it
+ * again below the log line; a sync whose result was just logged leaves no stale line behind.
  */
 export const terminalLine = {
   clear: (): void => {
-    active?.clear();
-  },
-  redraw: (): void => {
-    active?.redraw();
+    active?.();
   },
 };
 
-let active: { clear: () => void; redraw: () => void } | undefined;
+let active: (() => void) | undefined;
 
 interface Row {
   readonly root: string;
@@ -98,7 +97,6 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
   const tty = stream.isTTY === true;
   const rows = new Set<Row>();
   let drawn = false; // a TTY line is on screen without its newline
-  let hidden = false; // cleared for a log line, to be drawn again
 
   const draw = (final: boolean): void => {
     const text = [...rows].map((r) => describeProgress(r.root, r.remote, r.progress)).join('; ');
@@ -106,18 +104,11 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
     const fitted = width > 1 && text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;
     stream.write(`\r${fitted}\x1b[K${final ? '\n' : ''}`);
     drawn = !final;
-    hidden = false;
   };
-  const line = {
-    clear: (): void => {
-      if (!drawn) return;
-      stream.write('\r\x1b[K');
-      drawn = false;
-      hidden = true;
-    },
-    redraw: (): void => {
-      if (hidden && rows.size > 0) draw(false);
-    },
+  const clear = (): void => {
+    if (!drawn) return;
+    stream.write('\r\x1b[K');
+    drawn = false;
   };
 
   return {
@@ -125,7 +116,7 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
       const row: Row = { root, remote, progress: { files: 0, bytes: 0 }, lastLogAt: clock.now() };
       let done = false;
       rows.add(row);
-      if (tty) active = line;
+      if (tty) active = clear;
       return {
         update: (p) => {
           if (done) return;
@@ -144,9 +135,9 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
           if (done) return;
           done = true;
           // On a terminal the last state stays visible: the line is ended once no sync is left.
-          if (tty && (drawn || hidden) && rows.size === 1) draw(true);
+          if (tty && drawn && rows.size === 1) draw(true);
           rows.delete(row);
-          if (rows.size === 0 && active === line) active = undefined;
+          if (rows.size === 0 && active === clear) active = undefined;
         },
       };
     },

@@ -39,20 +39,21 @@ function screen(raw: string): string[] {
   return rows;
 }
 
-test('describeProgress, formatMiB and formatSize: MiB with one decimal, KiB below 0.1 MiB', () => {
+test('describeProgress, formatMiB and formatSize: MiB with one decimal, KiB below 0.1 MiB, B below 1 KiB', () => {
   assert.equal(
     describeProgress('/data', '127.0.0.1::mod', { files: 2000, bytes: 3.25 * MiB }),
     'full sync of /data -> 127.0.0.1::mod: 2000 files, 3.3 MiB',
   );
   assert.equal(
     describeProgress('/d', 'h::m', { files: 1, bytes: 0 }),
-    'full sync of /d -> h::m: 1 file, 0.0 KiB',
+    'full sync of /d -> h::m: 1 file, 0 B',
   );
   assert.equal(formatMiB(512 * 1024), '0.5');
   assert.equal(formatSize(40 * 1024), '40.0 KiB');
   assert.equal(formatSize(0.1 * MiB - 1), '102.4 KiB');
   assert.equal(formatSize(0.1 * MiB), '0.1 MiB');
   assert.equal(formatSize(1536), '1.5 KiB');
+  assert.equal(formatSize(22), '22 B');
 });
 
 test('TTY: every update redraws one line on the stream; finish ends it; nothing is logged', () => {
@@ -84,7 +85,7 @@ test('TTY: concurrent full syncs share the line; it is cut to the terminal width
   a.update({ files: 1, bytes: 0 });
   b.update({ files: 2, bytes: MiB });
   assert.deepEqual(screen(out.text()), [
-    'full sync of /a -> h::a: 1 file, 0.0 KiB; full sync of /b -> h::b: 2 files, 1.0 MiB',
+    'full sync of /a -> h::a: 1 file, 0 B; full sync of /b -> h::b: 2 files, 1.0 MiB',
   ]);
   a.finish();
   assert.ok(!out.text().includes('\n'), 'the line stays open while another sync runs');
@@ -127,7 +128,7 @@ test('not a TTY: a log line every 10 s of the clock, nothing on the stream', asy
   assert.equal(out.text(), '');
 });
 
-test('TTY: a log line clears the progress line first and it is drawn again after', () => {
+test('TTY: a log line clears the progress line first; the next update draws it again', () => {
   const out = stream(true);
   const board = createProgressBoard({
     logger: memoryLogger(),
@@ -136,10 +137,10 @@ test('TTY: a log line clears the progress line first and it is drawn again after
   });
   const sink = board.start('/data', 'h::m');
   sink.update({ files: 1, bytes: 2048 });
-  // The logger's side, on the same terminal: clear, its line, redraw.
+  // The logger's side, on the same terminal: clear, then its line.
   terminalLine.clear();
   out.write('2026-01-31 12:00:00 [info] a log line\n');
-  terminalLine.redraw();
+  assert.ok(!out.text().includes('KiB2026'), 'not glued to the progress line');
   sink.update({ files: 2, bytes: 4096 });
   sink.finish();
   assert.deepEqual(screen(out.text()), [
@@ -149,4 +150,14 @@ test('TTY: a log line clears the progress line first and it is drawn again after
   ]);
   terminalLine.clear();
   assert.ok(out.text().endsWith('\n'), 'nothing to clear once every sync finished');
+  // A sync whose result line was logged after its last update: no stale line drawn again.
+  const out2 = stream(true);
+  const b2 = createProgressBoard({ logger: memoryLogger(), stream: out2, clock: new FakeClock() });
+  const s2 = b2.start('/d', 'h::m');
+  s2.update({ files: 3, bytes: 0.5 * MiB });
+  terminalLine.clear();
+  out2.write('rsync -> h::m: full sync, exit 0\n');
+  s2.finish();
+  assert.deepEqual(screen(out2.text()), ['rsync -> h::m: full sync, exit 0', '']);
+  assert.equal(out2.text().split('full sync of').length, 2, 'the progress line is drawn once');
 });
