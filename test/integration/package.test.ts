@@ -4,7 +4,7 @@
 // prebuilt either, the install script still exits 0 and the service runs on @parcel/watcher.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -150,6 +150,18 @@ test('the packed tarball installs without a compiler and runs the native inotify
 
   const native = await backendOf(bin, join(tmp.path, 'run-native'));
   assert.equal(native.backend, 'inotify', native.output);
+
+  // The unit for this install runs the installed bin link (this node is the one systemd finds).
+  const unit = run(bin, ['--systemd-unit', '-o', join(tmp.path, 'run-native', 'confxml.xml')]);
+  assert.equal(unit.status, 0, unit.out);
+  const exec = /^ExecStart=(\S+) /m.exec(unit.out)?.[1];
+  const systemdNode = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin']
+    .map((d) => join(d, 'node'))
+    .find((p) => existsSync(p));
+  const sameNode =
+    systemdNode !== undefined && realpathSync(systemdNode) === realpathSync(process.execPath);
+  assert.equal(exec, sameNode ? bin : realpathSync(process.execPath), unit.out);
+  assert.match(unit.out, /^Type=notify$/m, 'the prebuilt addon sends sd_notify');
 
   // No prebuilt and no compiler: the install script warns and succeeds; the service falls back.
   rmSync(join(pkgDir, 'prebuilds'), { recursive: true });
