@@ -3,16 +3,18 @@
 // code (docs/cli.md, docs/exit-codes.md). Shell. Only a bug (exit 70) ever prints a stack trace.
 // SIGUSR1 reopens the `-d` log file (logrotate); in the foreground it is ignored.
 import { appendFileSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { helpText, parseCliArgs, type CliOptions } from './cli-args.js';
 import { formatIssue } from './config/issues.js';
 import { loadConfig } from './config/load.js';
-import type { Config } from './config/types.js';
+import type { Config, PluginName } from './config/types.js';
 import {
   daemonChildCwd,
   describeDaemonFailure,
   detach,
   holdPidFile,
   notifyParentReady,
+  startWaitMs,
 } from './daemonize.js';
 import { ExitCode } from './exit-codes.js';
 import { collectSecrets, createLogger, fdIsJournal, type ClosableLogger } from './log.js';
@@ -50,8 +52,9 @@ const readText = (path: string): string | undefined => {
 async function load(
   file: string,
   cwd: string,
+  module: PluginName | undefined,
 ): Promise<{ config: Config; warnings: number } | ExitCode> {
-  const loaded = await loadConfig(file, { cwd });
+  const loaded = await loadConfig(file, module === undefined ? { cwd } : { cwd, module });
   if (!loaded.ok) {
     const f = loaded.error;
     if (f.kind !== 'invalid') {
@@ -71,7 +74,13 @@ async function load(
 
 /** `-d` in the user's terminal: start the background copy and report how it went. */
 async function startInBackground(config: Config, cwd: string): Promise<number> {
+  const wait = startWaitMs(process.env);
+  if (!wait.ok) {
+    complain(wait.error);
+    return ExitCode.USAGE;
+  }
   const r = await detach({
+    readyTimeoutMs: wait.value,
     logFile: config.daemon.logFile,
     pidFile: config.daemon.pidFile,
     execPath: process.execPath,
@@ -81,8 +90,14 @@ async function startInBackground(config: Config, cwd: string): Promise<number> {
     cwd,
     env: process.env,
   });
-  if (r.ok) {
+  if (r.ok && r.value.ready) {
     say(`sersync running in background: pid ${r.value.pid}, log ${config.daemon.logFile}`);
+    return ExitCode.OK;
+  }
+  if (r.ok) {
+    say(
+      `sersync still starting in background after ${wait.value / 1000} s: pid ${r.value.pid}, see ${config.daemon.logFile} for "ready"`,
+    );
     return ExitCode.OK;
   }
   complain(describeDaemonFailure(r.error));
@@ -112,7 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const childCwd = daemonChildCwd(process.env);
   const cwd = childCwd ?? process.cwd();
   const file = options.configFile; // as the user wrote it: messages name it that way
-  const loaded = await load(file, cwd);
+  const loaded = await load(file, cwd, options.module);
   if (typeof loaded === 'number') return loaded;
   const { config } = loaded;
   if (options.check) {
@@ -209,6 +224,17 @@ function internalError(e: unknown): void {
   process.exit(ExitCode.SOFTWARE);
 }
 
+/**
+ * The process name init scripts and watchdogs look for (`pidof sersync2`, `pgrep -x sersync`,
+ * `killall sersync2`): the name it was invoked as when that is sersync or sersync2, else
+ * `sersync`. Node sets /proc/PID/comm (15 characters at most) and the cmdline from it.
+ */
+function processTitle(script: string | undefined): string {
+  const name = basename(script ?? '');
+  return name === 'sersync' || name === 'sersync2' ? name : 'sersync';
+}
+
+process.title = processTitle(process.argv[1]);
 process.on('uncaughtException', internalError);
 process.on('unhandledRejection', internalError);
 main(process.argv.slice(2)).then((code) => {

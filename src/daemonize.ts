@@ -173,6 +173,35 @@ export interface DetachOptions {
   readonly env: NodeJS.ProcessEnv;
   /** How many log lines to return when the child dies during start-up. Default 20. */
   readonly tailLines?: number;
+  /** How long to wait for the child's "ready" before returning anyway. Default START_WAIT_DEFAULT_S. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** A started background process; `ready` is false when the wait for it ended first. */
+export interface Detached {
+  readonly pid: number;
+  readonly ready: boolean;
+}
+
+/** The environment variable bounding how long `-d` waits for the background process (seconds). */
+export const START_WAIT_ENV = 'SERSYNC_START_TIMEOUT';
+/** Default of START_WAIT_ENV: 60 s, well inside systemd's default 90 s start timeout. */
+export const START_WAIT_DEFAULT_S = 60;
+const START_WAIT_MAX_S = 86_400;
+
+/**
+ * How long `-d` waits for "ready", in ms, from `SERSYNC_START_TIMEOUT` (whole seconds 1-86400;
+ * unset or empty: 60 s). An invalid value is an error message. Pure.
+ */
+export function startWaitMs(env: NodeJS.ProcessEnv): Result<number, string> {
+  const v = env[START_WAIT_ENV];
+  if (v === undefined || v.trim() === '') return ok(START_WAIT_DEFAULT_S * 1000);
+  const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > START_WAIT_MAX_S)
+    return err(
+      `${START_WAIT_ENV} must be a whole number of seconds 1-${START_WAIT_MAX_S}, got ${JSON.stringify(v)}`,
+    );
+  return ok(n * 1000);
 }
 
 /** Reads what was appended to `file` after byte `from`, keeping the last `lines` lines. */
@@ -202,10 +231,11 @@ function tailSince(file: string, from: number, lines: number): string {
  * Parent side of `-d`: starts this program again in the background (`detached`, so it gets its
  * own session, stdin closed, stdout+stderr appended to `logFile`, an IPC channel) and resolves
  * with its pid once it reports ready, or with why it did not start.
- * Not guaranteed: a child that hangs before ready keeps the parent waiting (no timeout: a
- * large tree takes as long as it takes to watch).
+ * The wait is bounded by `readyTimeoutMs`: a huge tree can take minutes to watch, and rc.local or
+ * a `Type=forking` unit must not block that long. When it passes, the parent lets the child go on
+ * and resolves with `ready: false` (the child reports "ready" in the log file later).
  */
-export async function detach(o: DetachOptions): Promise<Result<{ pid: number }, DaemonFailure>> {
+export async function detach(o: DetachOptions): Promise<Result<Detached, DaemonFailure>> {
   const other = readPidFile(o.pidFile);
   if (other !== undefined && isLiveSersync(other))
     return err({ kind: 'already-running', pid: other, pidFile: o.pidFile });
@@ -226,9 +256,14 @@ export async function detach(o: DetachOptions): Promise<Result<{ pid: number }, 
     });
     closeSync(fd);
     let settled = false;
-    const settle = (r: Result<{ pid: number }, DaemonFailure>): void => {
+    const waitMs = o.readyTimeoutMs ?? START_WAIT_DEFAULT_S * 1000;
+    const timer = setTimeout(() => {
+      settle(ok({ pid: child.pid ?? 0, ready: false }));
+    }, waitMs);
+    const settle = (r: Result<Detached, DaemonFailure>): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       if (r.ok) {
         if (child.connected) child.disconnect();
         child.unref();
@@ -237,7 +272,7 @@ export async function detach(o: DetachOptions): Promise<Result<{ pid: number }, 
     };
     child.on('message', (m: unknown) => {
       if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ready') {
-        settle(ok({ pid: child.pid ?? 0 }));
+        settle(ok({ pid: child.pid ?? 0, ready: true }));
       }
     });
     child.once('error', (e) => {

@@ -3,7 +3,7 @@
 import { readFile, statSync, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { posix } from 'node:path';
-import type { Config } from './types.js';
+import type { Config, PluginName } from './types.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { ConfigIssue } from './issues.js';
 import { parseXml } from './xml.js';
@@ -46,6 +46,7 @@ export function parseConfig(
   file: string,
   probe: FsProbe,
   cwd: string,
+  module?: PluginName,
 ): Result<Loaded, LoadFailure> {
   const text = decodeConfig(bytes);
   const tree = parseXml(text);
@@ -67,7 +68,13 @@ export function parseConfig(
     });
   }
   const absFile = posix.resolve(cwd, file);
-  const v = validateConfig(tree.value, { file, absFile, cwd, probe });
+  const v = validateConfig(tree.value, {
+    file,
+    absFile,
+    cwd,
+    probe,
+    ...(module === undefined ? {} : { module }),
+  });
   return v.ok ? ok(v.value) : err({ kind: 'invalid', issues: v.error });
 }
 
@@ -85,10 +92,13 @@ export const realFsProbe: FsProbe = {
   mode: (path) => statOrUndefined(path)?.mode,
 };
 
-/** Reads `file` (relative to `opts.cwd`, default the process cwd) and validates it against the real file system. */
+/**
+ * Reads `file` (relative to `opts.cwd`, default the process cwd) and validates it against the real
+ * file system; `opts.module` is the `-m` plugin (validated for plugin-only mode, see validate.ts).
+ */
 export async function loadConfig(
   file: string,
-  opts: { cwd?: string } = {},
+  opts: { cwd?: string; module?: PluginName } = {},
 ): Promise<Result<Loaded, LoadFailure>> {
   const cwd = opts.cwd ?? process.cwd();
   let bytes: Uint8Array;
@@ -107,5 +117,5 @@ export async function loadConfig(
           : (e as Error).message;
     return err({ kind: 'unreadable', file, message: `cannot read config file ${file}: ${why}` });
   }
-  return parseConfig(bytes, file, realFsProbe, cwd);
+  return parseConfig(bytes, file, realFsProbe, cwd, opts.module);
 }

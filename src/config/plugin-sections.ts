@@ -2,6 +2,7 @@
 // typed configs. A plugin's `<localpath watch>` is only that plugin's field: it never becomes a
 // sync root (the original let it replace the watch root). Pure.
 import {
+  DEFAULTS,
   PLUGIN_NAMES,
   type CommandPluginConfig,
   type HttpPluginConfig,
@@ -13,13 +14,15 @@ import {
 } from './types.js';
 import { didYouMean, shown, type IssueSink } from './issues.js';
 import { all, type Node } from './schema.js';
-import { child, PORT, type Fields } from './fields.js';
+import { child, PORT, type Fields, type IntRule } from './fields.js';
 
 /**
  * Template values of the command plugin (`<param prefix="/bin/sh" suffix="" ignoreError="true"/>`),
  * except `prefix`: it is required, because the template's /bin/sh runs every changed file as a script.
  */
 const COMMAND_DEFAULTS = { suffix: '', ignoreError: true, filter: false } as const;
+/** `<param timeout>`: one run of the command may take this long (seconds) before it is killed. */
+const COMMAND_TIMEOUT: IntRule = { min: 1, max: 86_400, what: 'a whole number of seconds' };
 /** The original's default plugin port (Interface.cpp). */
 const CDN_DEFAULT_PORT = 80;
 
@@ -39,6 +42,7 @@ function command(n: Node, f: Fields): CommandPluginConfig {
     prefix: prefix.words,
     suffix: suffix.words,
     ignoreError: f.bool(param, 'ignoreError', COMMAND_DEFAULTS.ignoreError),
+    timeoutMs: f.int(param, 'timeout', DEFAULTS.commandTimeoutSeconds, COMMAND_TIMEOUT) * 1000,
     filterEnabled: f.bool(filter, 'start', COMMAND_DEFAULTS.filter),
     includes,
   };

@@ -34,7 +34,7 @@ export const PLUGIN_SPECS: Readonly<Record<PluginName, Spec>> = {
   command: {
     attrs: ['name'],
     children: {
-      param: { attrs: ['prefix', 'suffix', 'ignoreError'] },
+      param: { attrs: ['prefix', 'suffix', 'ignoreError', 'timeout'] },
       filter: { attrs: ['start'], children: { include: { attrs: ['expression'], many: true } } },
     },
   },

@@ -101,7 +101,10 @@ export interface CommandPluginConfig {
   /** prefix / suffix split into words like a shell would (quotes honoured), never run by a shell. */
   readonly prefix: readonly string[];
   readonly suffix: readonly string[];
+  /** `ignoreError="true"`: the original's meaning, ` >/dev/null 2>&1` is appended to the command. */
   readonly ignoreError: boolean;
+  /** Extension `param@timeout` (seconds): a run still going after this is killed. Default 30 s. */
+  readonly timeoutMs: number;
   readonly filterEnabled: boolean;
   /** Full-match regexes against the absolute path. */
   readonly includes: readonly RegexRule[];
@@ -204,5 +207,6 @@ export const DEFAULTS = Object.freeze({
   timeToExecuteMin: 60,
   retryCapSeconds: 60,
   crontabScheduleMin: 600,
+  commandTimeoutSeconds: 30,
   quietMs: 20,
 });

@@ -12,6 +12,7 @@ import {
   type CrontabConfig,
   type InotifySwitches,
   type LocalPath,
+  type PluginName,
   type RegexRule,
   type Remote,
   type WatcherBackend,
@@ -37,6 +38,13 @@ export interface ValidateContext {
   /** Relative paths in the file resolve against this directory (as the original did with its cwd). */
   readonly cwd: string;
   readonly probe: FsProbe;
+  /**
+   * `-m NAME` (plugin-only mode, no rsync): the `<sersync>` section's rsync side is not used, so a
+   * `<sersync><localpath>` that does not exist, has no `<remote>`, or a missing password file is
+   * not an error (sersync 2.5.4 never read them in -m mode). `-m command` watches that localpath:
+   * a missing one is a warning there.
+   */
+  readonly module?: PluginName;
 }
 
 /** A usable config plus the warnings found on the way. */
@@ -60,9 +68,18 @@ const WATCHERS: readonly WatcherBackend[] = ['auto', 'inotify', 'parcel'];
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 
-function localPaths(sersync: Node, f: Fields, sink: IssueSink, probe: FsProbe): LocalPath[] {
+function localPaths(
+  sersync: Node,
+  f: Fields,
+  sink: IssueSink,
+  probe: FsProbe,
+  module: PluginName | undefined,
+): LocalPath[] {
   const lps = all(sersync, 'localpath');
-  if (lps.length === 0) {
+  // -m socket|refreshCDN|http never read <sersync>; -m command only reads the watch roots.
+  const strict = module === undefined;
+  const rootsUsed = module === undefined || module === 'command';
+  if (lps.length === 0 && rootsUsed) {
     sink.error(
       sersync.at,
       'missing-element',
@@ -70,17 +87,21 @@ function localPaths(sersync: Node, f: Fields, sink: IssueSink, probe: FsProbe): 
     );
   }
   return lps.flatMap((lp): LocalPath[] => {
-    const raw = f.required(lp, 'watch', 'the directory to watch');
-    const watch = raw === undefined ? undefined : f.resolve(raw);
-    if (watch !== undefined && !probe.isDirectory(watch)) {
+    const raw = rootsUsed
+      ? f.required(lp, 'watch', 'the directory to watch')
+      : lp.attrs.get('watch')?.value;
+    const watch = raw === undefined || raw.trim() === '' ? undefined : f.resolve(raw);
+    if (watch !== undefined && rootsUsed && !probe.isDirectory(watch)) {
       const missing = probe.mode(watch) === undefined;
-      sink.error(
+      const report = strict ? sink.error.bind(sink) : sink.warn.bind(sink);
+      report(
         whereAttr(lp, 'watch'),
         missing ? 'not-found' : 'wrong-file-type',
         `expected an existing directory, but ${shown(watch)} ${missing ? 'does not exist' : 'is not a directory'}`,
       );
     }
     const remotes = all(lp, 'remote');
+    if (!strict) return watch === undefined ? [] : [{ watch, remotes: [] }];
     if (remotes.length === 0)
       sink.error(
         lp.at,
@@ -244,7 +265,7 @@ export function validateConfig(
   ) as unknown as InotifySwitches;
 
   const sersyncN = child(head, 'sersync');
-  const localpaths = localPaths(sersyncN, f, sink, ctx.probe);
+  const localpaths = localPaths(sersyncN, f, sink, ctx.probe, ctx.module);
   checkRoots(sersyncN, localpaths, sink);
 
   const rsyncN = child(sersyncN, 'rsync');
@@ -276,7 +297,7 @@ export function validateConfig(
       'ignored-setting',
       'rsync uses --password-file only for rsync-daemon (::) targets; with <ssh start="true"> it is ignored and ssh authenticates',
     );
-  } else if (auth.enabled && auth.passwordFile !== '') {
+  } else if (auth.enabled && auth.passwordFile !== '' && ctx.module === undefined) {
     passwordFile(authN, auth.passwordFile, ctx.probe, sink);
   }
   if (ssh.enabled && userDefinedPort.enabled) {

@@ -1,6 +1,9 @@
-// The command plugin: runs `prefix… <absolute path> suffix…` per event as an argv (no shell, so a
-// file name can never inject commands), with the optional include filter. Shell (child_process).
+// The command plugin: per event runs the administrator's `prefix "$1" suffix` through /bin/sh,
+// with the absolute path as the positional parameter $1, never as text in the script: prefix and
+// suffix keep their shell meaning (`>> LOG`, pipes, variables) and a file name cannot inject
+// commands. Optional include filter. Shell (child_process).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { CommandPluginConfig } from '../config/types.js';
 import { err, ok } from '../util/result.js';
 import type { CallResult } from './plugin-queue.js';
@@ -8,9 +11,23 @@ import type { PluginEvent } from './plugin.js';
 
 /** Bytes of the child's stderr kept for the failure log line. */
 const STDERR_TAIL = 2_048;
+/** The shell the script runs in (sersync 2.5.4 used system(), i.e. /bin/sh -c). */
+export const COMMAND_SHELL = '/bin/sh';
+/** $0 of the script (what `sh` reports in its own error messages). */
+const SCRIPT_NAME = 'sersync';
 
 /**
- * The argv for one event: `[prefix[0], …prefix[1..], absPath, …suffix]`, or undefined when the
+ * The script for `cfg`: `<prefix> "$1" <suffix>`, plus the original's `ignoreError` meaning
+ * (` >/dev/null 2>&1`). Empty when prefix is empty (nothing to run). Pure.
+ */
+export function commandScript(cfg: CommandPluginConfig): string {
+  if (cfg.prefix.length === 0) return '';
+  const suffix = cfg.suffixRaw.trim() === '' ? '' : ` ${cfg.suffixRaw}`;
+  return `${cfg.prefixRaw} "$1"${suffix}${cfg.ignoreError ? ' >/dev/null 2>&1' : ''}`;
+}
+
+/**
+ * The argv for one event: `['/bin/sh', '-c', script, 'sersync', absPath]`, or undefined when the
  * include filter (enabled, full match on the absolute path) rejects the path or prefix is empty.
  * Pure.
  */
@@ -18,16 +35,17 @@ export function commandArgv(
   cfg: CommandPluginConfig,
   absPath: string,
 ): readonly string[] | undefined {
-  if (cfg.prefix.length === 0) return undefined;
+  const script = commandScript(cfg);
+  if (script === '') return undefined;
   if (cfg.filterEnabled && !cfg.includes.some((r) => r.regex.test(absPath))) return undefined;
-  return [...cfg.prefix, absPath, ...cfg.suffix];
+  return [COMMAND_SHELL, '-c', script, SCRIPT_NAME, absPath];
 }
 
 /**
- * Runs the command for one event. A non-zero exit or a signal is a failure logged at `error`
- * (ignoreError=false) or `debug` (ignoreError=true); a spawn error (command missing, not
- * executable) is always an `error`. On abort (timeout, close) the child's whole process group is
- * killed with SIGKILL.
+ * Runs the command for one event, in the event's watch root. A non-zero exit or a signal is a
+ * failure logged at `error` (ignoreError=false) or `debug` (ignoreError=true); a spawn error is
+ * always an `error`. On abort (timeout, close) the child's whole process group is killed with
+ * SIGKILL. The command's stdout is discarded unless the script redirects it.
  */
 export function runCommand(
   cfg: CommandPluginConfig,
@@ -45,6 +63,8 @@ export function runCommand(
     // detached: the child leads its own process group, so a timeout also kills what it spawned.
     const child = spawn(file, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
+      // The watch root, as the rsync runs' `cd W`; `/` if it is gone (the command still runs).
+      cwd: existsSync(ev.root) ? ev.root : '/',
       detached: true,
       shell: false,
     });
@@ -61,7 +81,7 @@ export function runCommand(
     child.stderr.on('data', (d: string) => {
       tail = (tail + d).slice(-STDERR_TAIL);
     });
-    const what = `${JSON.stringify(file)} for ${JSON.stringify(ev.absPath)}`;
+    const what = `${JSON.stringify(cfg.prefixRaw)} for ${JSON.stringify(ev.absPath)}`;
     child.on('error', (e) => {
       signal.removeEventListener('abort', kill);
       resolve(err({ level: 'error', message: `cannot run ${what}: ${e.message}` }));

@@ -92,7 +92,10 @@ export function createPlugin(
   const queue = createPluginQueue<PluginEvent>({
     name,
     capacity: opts.capacity ?? PLUGIN_DEFAULTS.capacity,
-    timeoutMs: opts.timeoutMs ?? PLUGIN_DEFAULTS.timeoutMs[name],
+    timeoutMs:
+      opts.timeoutMs ??
+      (name === 'command' ? config.plugins.command?.timeoutMs : undefined) ??
+      PLUGIN_DEFAULTS.timeoutMs[name],
     closeGraceMs: opts.closeGraceMs ?? PLUGIN_DEFAULTS.closeGraceMs,
     logger,
     clock,

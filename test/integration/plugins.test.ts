@@ -271,17 +271,18 @@ function commandCfg(
 ): CommandPluginConfig {
   return {
     prefixRaw: prefix.join(' '),
-    suffixRaw: 'SUFFIX',
+    suffixRaw: "SUFFIX 'two words'",
     prefix,
     suffix: ['SUFFIX', 'two words'],
     ignoreError: false,
+    timeoutMs: 30_000,
     filterEnabled: false,
     includes: [],
     ...over,
   };
 }
 
-test('command: argv is prefix + path as one word + suffix; $(…) and backticks run nothing', async () => {
+test('command: the path reaches the command as one word between prefix and suffix; $(…) and backticks run nothing', async () => {
   const out = join(tmp.path, 'argv.rec');
   const evil = `${tmp.path}/x $(touch ${tmp.path}/pwned1) \`touch ${tmp.path}/pwned2\`; touch ${tmp.path}/pwned3 'q" \\.php`;
   const events = [
@@ -305,7 +306,7 @@ test('command: argv is prefix + path as one word + suffix; $(…) and backticks 
   assert.equal(plugin.stats().succeeded, events.length);
   assert.ok(
     logger.lines.includes(
-      `[debug] plugin command: run ${JSON.stringify([recorder, out, EVENTS[0]!.absPath, 'SUFFIX', 'two words'])}`,
+      `[debug] plugin command: run ${JSON.stringify(['/bin/sh', '-c', `${recorder} ${out} "$1" SUFFIX 'two words'`, 'sersync', EVENTS[0]!.absPath])}`,
     ),
   );
 });
@@ -336,7 +337,9 @@ test('command: ignoreError=false logs a non-zero exit as an error, true at debug
     plugin.notify(EVENTS[0]!);
     await eventually(settled(1), { what: 'failing command settled' });
     const level = ignoreError ? 'debug' : 'error';
-    const want = `[${level}] plugin command: ${JSON.stringify(failer)} for "/opt/tongbu/f.txt" exited with 3; stderr: "oops"`;
+    // ignoreError="true" is the original's `>/dev/null 2>&1`: the command's stderr is gone too.
+    const stderr = ignoreError ? '' : '; stderr: "oops"';
+    const want = `[${level}] plugin command: ${JSON.stringify(failer)} for "/opt/tongbu/f.txt" exited with 3${stderr}`;
     assert.ok(logger.lines.includes(want), `${want}\n--\n${logger.lines.join('\n')}`);
     assert.equal(logger.lines.filter((l) => l.startsWith('[error]')).length, ignoreError ? 0 : 1);
   }
@@ -345,15 +348,17 @@ test('command: ignoreError=false logs a non-zero exit as an error, true at debug
 test('command: a missing program is an error; a hanging one is killed with its children at the timeout', async () => {
   const missing = start({ command: commandCfg([join(tmp.path, 'nope')]) }, 'command');
   missing.plugin.notify(EVENTS[0]!);
-  await eventually(missing.settled(1), { what: 'spawn error' });
+  await eventually(missing.settled(1), { what: 'command not found' });
   assert.match(
     missing.logger.lines.find((l) => l.startsWith('[error]')) ?? '',
-    /cannot run .*nope.*ENOENT/,
+    /nope.* exited with 127; stderr: ".*nope: not found/,
   );
 
   const pidFile = join(tmp.path, 'hang.pid');
   const hang = script('hang.sh', `sleep 30 & echo $! > ${pidFile}; wait`);
-  const h = start({ command: commandCfg([hang], { suffix: [] }) }, 'command', { timeoutMs: 300 });
+  const h = start({ command: commandCfg([hang], { suffix: [], suffixRaw: '' }) }, 'command', {
+    timeoutMs: 300,
+  });
   h.plugin.notify(EVENTS[0]!);
   const pid = Number(
     await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim(), {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IN_MASK, isWithin, maskFor, toPluginEvent } from '../../../src/plugins/plugin.js';
-import { commandArgv } from '../../../src/plugins/command.js';
+import { commandArgv, commandScript } from '../../../src/plugins/command.js';
 import { httpBody, httpTargets, showUrl } from '../../../src/plugins/http.js';
 import { socketDestinations } from '../../../src/plugins/socket.js';
 import type { CommandPluginConfig } from '../../../src/config/types.js';
@@ -44,19 +44,33 @@ const cmd = (over: Partial<CommandPluginConfig> = {}): CommandPluginConfig => ({
   prefix: ['/opt/bin/plug.sh', '-v'],
   suffix: ['SUFFIX'],
   ignoreError: false,
+  timeoutMs: 30_000,
   filterEnabled: false,
   includes: [],
   ...over,
 });
 
-test('commandArgv: prefix words, the path as ONE word, suffix words', () => {
+test('commandArgv: /bin/sh -c \'<prefix> "$1" <suffix>\' with the path as $1, never in the script', () => {
   assert.deepEqual(commandArgv(cmd(), '/opt/tongbu/sp ace $(id).php'), [
-    '/opt/bin/plug.sh',
-    '-v',
+    '/bin/sh',
+    '-c',
+    '/opt/bin/plug.sh -v "$1" SUFFIX',
+    'sersync',
     '/opt/tongbu/sp ace $(id).php',
-    'SUFFIX',
   ]);
-  assert.equal(commandArgv(cmd({ prefix: [] }), '/x'), undefined);
+  assert.equal(commandArgv(cmd({ prefix: [], prefixRaw: '' }), '/x'), undefined);
+});
+
+test("commandScript: the administrator's shell is kept; ignoreError appends >/dev/null 2>&1", () => {
+  const table: [Partial<CommandPluginConfig>, string][] = [
+    [{}, '/opt/bin/plug.sh -v "$1" SUFFIX'],
+    [{ suffixRaw: '', suffix: [] }, '/opt/bin/plug.sh -v "$1"'],
+    [{ suffixRaw: '>> /var/log/changed.log' }, '/opt/bin/plug.sh -v "$1" >> /var/log/changed.log'],
+    [{ suffixRaw: '| logger -t sync' }, '/opt/bin/plug.sh -v "$1" | logger -t sync'],
+    [{ ignoreError: true }, '/opt/bin/plug.sh -v "$1" SUFFIX >/dev/null 2>&1'],
+    [{ prefixRaw: '/bin/sh', prefix: ['/bin/sh'], suffixRaw: '' }, '/bin/sh "$1"'],
+  ];
+  for (const [over, script] of table) assert.equal(commandScript(cmd(over)), script);
 });
 
 test('commandArgv include filter is a full match on the absolute path (captured cases)', () => {

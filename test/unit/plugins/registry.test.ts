@@ -13,6 +13,7 @@ const plugins: PluginsConfig = {
     prefix: ['/bin/sh'],
     suffix: [],
     ignoreError: true,
+    timeoutMs: 30_000,
     filterEnabled: false,
     includes: [rule('(.*)\\.php')],
   },
