@@ -304,7 +304,7 @@ export function validateConfig(
     sink.warn(
       whereAttr(portN, 'port'),
       'ignored-setting',
-      `rsync uses --port only for rsync-daemon (::) targets; with <ssh start="true"> set the ssh port in commonParams (-e 'ssh -p N')`,
+      `the port ${userDefinedPort.port} is ignored with <ssh start="true"> (as in sersync 2.5.4): rsync uses --port only for rsync-daemon (::) targets; set the ssh port in commonParams (-e 'ssh -p N') or in ~/.ssh/config`,
     );
   }
 

@@ -46,9 +46,11 @@ export const FULL_OUT_FORMAT = '--out-format=%o %l %n';
  * Computes the constant part for remote `remoteIndex` of the localpath `root`.
  * Throws (a bug in the caller) when the root or remote does not exist in the config.
  *
- * ssh mode: `-e ssh` (or `-e 'ssh -p N'` when userDefinedPort is on: rsync's `--port` is only
- * for daemons and is silently ignored with ssh); auth users become the ssh login (`user@ip:path`)
- * and no `--password-file` is passed, because rsync rejects it with exit 1 for a remote shell.
+ * ssh mode: `-e ssh`, unless commonParams already chooses the remote shell (`-e 'ssh -p 2222'`,
+ * `--rsh=…`): that is where the ssh port goes. `<userDefinedPort>` is for rsync daemons only and
+ * is ignored over ssh, as in sersync 2.5.4 (whose `--port=N` rsync ignored; `--check` warns).
+ * Auth users become the ssh login (`user@ip:path`) and no `--password-file` is passed, because
+ * rsync rejects it with exit 1 for a remote shell.
  */
 export function prepareRemote(config: Config, root: string, remoteIndex: number): PreparedRemote {
   const lp = config.sersync.localpaths.find((l) => l.watch === root);
@@ -63,7 +65,7 @@ export function prepareRemote(config: Config, root: string, remoteIndex: number)
   const transport: string[] = [];
   let destination: string;
   if (r.ssh.enabled) {
-    transport.push('-e', r.userDefinedPort.enabled ? `ssh -p ${r.userDefinedPort.port}` : 'ssh');
+    if (!choosesRemoteShell(r.commonParams)) transport.push('-e', 'ssh');
     if (r.timeout.enabled) transport.push(`--timeout=${r.timeout.seconds}`);
     destination = `${user}${remote.ip}:${remote.name}`;
   } else {
@@ -82,6 +84,48 @@ export function prepareRemote(config: Config, root: string, remoteIndex: number)
     killAfterMs: r.timeout.enabled ? r.timeout.seconds * TIMEOUT_KILL_FACTOR * 1000 : 0,
   };
 }
+
+/** rsync short options that take a value (popt): in a cluster such as `-avzB1024` the rest is it. */
+const SHORT_WITH_VALUE = new Set(['B', 'e', 'f', 'M', 'T', '@']);
+
+/**
+ * True when the rsync options `words` set the remote shell: `-e CMD`, `-eCMD`, a cluster ending
+ * in it (`-avze CMD`), `--rsh=CMD` or `--rsh CMD` (rsync uses the last one given). Pure.
+ */
+export function choosesRemoteShell(words: readonly string[]): boolean {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] ?? '';
+    if (w === '--') return false;
+    if (w === '--rsh' || w.startsWith('--rsh=')) return true;
+    if (w.startsWith('--')) {
+      if (LONG_WITH_VALUE.has(w.slice(2))) i++; // `--exclude -e`: the next word is its value
+      continue;
+    }
+    if (!w.startsWith('-')) continue;
+    for (let j = 1; j < w.length; j++) {
+      const c = w.charAt(j);
+      if (c === 'e') return true;
+      if (SHORT_WITH_VALUE.has(c)) {
+        if (j === w.length - 1) i++; // `-f RULE`: the value is the next word
+        break;
+      }
+    }
+  }
+  return false;
+}
+
+/** rsync long options whose value may follow as the next word (`--exclude PATTERN`). */
+const LONG_WITH_VALUE = new Set(
+  [
+    'exclude include filter exclude-from include-from files-from password-file port timeout',
+    'contimeout bwlimit temp-dir partial-dir backup-dir suffix chmod chown usermap groupmap',
+    'compress-level compress-choice checksum-choice block-size max-size min-size max-delete',
+    'log-file log-file-format out-format rsync-path remote-option sockopts link-dest copy-dest',
+    'compare-dest modify-window skip-compress info debug iconv address outbuf',
+  ]
+    .join(' ')
+    .split(' '),
+);
 
 function deleteArgs(p: PreparedRemote): string[] {
   // A listed path missing at the source becomes a deletion at the target; --delete also removes

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { makeConfig } from './config-fixture.js';
 import {
   batchArgv,
+  choosesRemoteShell,
   fullSyncArgv,
   isRenameSafePath,
   literalPattern,
@@ -99,7 +100,7 @@ test('port and timeout; timeout also sets the worker kill cap (4x)', () => {
   assert.equal(p.killAfterMs, 400_000);
 });
 
-test('ssh: -e ssh and ip:path; port through ssh -p; no --password-file', () => {
+test('ssh: -e ssh and ip:path; userDefinedPort ignored (it is for daemons); no --password-file', () => {
   const plain = prepareRemote(makeConfig({ ssh: { enabled: true } }), ROOT, 0);
   assert.deepEqual(batchArgv(plain, false), [
     '-artuz',
@@ -128,12 +129,59 @@ test('ssh: -e ssh and ip:path; port through ssh -p; no --password-file', () => {
     '--delete',
     '--out-format=%o %l %n',
     '-e',
-    'ssh -p 2222',
+    'ssh',
     '--timeout=7',
     '--',
     './',
     'bob@127.0.0.1:tongbu1',
   ]);
+});
+
+test('ssh: a remote shell chosen in commonParams (the ssh port) is used, no -e ssh after it', () => {
+  const withPort = prepareRemote(
+    makeConfig({
+      ssh: { enabled: true },
+      userDefinedPort: { enabled: true, port: 874 },
+      commonParams: ['-artuz', '-e', 'ssh -p 2222'],
+    }),
+    ROOT,
+    0,
+  );
+  assert.deepEqual(batchArgv(withPort, false), [
+    '-artuz',
+    '-e',
+    'ssh -p 2222',
+    '-R',
+    ...BATCH_TAIL,
+    '--',
+    './',
+    '127.0.0.1:tongbu1',
+  ]);
+  const daemon = prepareRemote(
+    makeConfig({ userDefinedPort: { enabled: true, port: 874 }, commonParams: ['-az'] }),
+    ROOT,
+    0,
+  );
+  assert.deepEqual(daemon.transport, ['--port=874'], 'daemon targets keep --port');
+});
+
+test('choosesRemoteShell: every way rsync options can set the remote shell', () => {
+  const table: [string[], boolean][] = [
+    [['-artuz'], false],
+    [['-artuz', '-e', 'ssh -p 2222'], true],
+    [['-e', 'ssh'], true],
+    [['-essh -p 2'], true],
+    [['-avze', 'ssh -p 2'], true],
+    [['--rsh=ssh -p 2'], true],
+    [['--rsh', 'ssh'], true],
+    [['-B1024e'], false],
+    [['--exclude=-e'], false],
+    [['--', '-e'], false],
+    [['-f', '- -e'], false],
+    [['--delete', '--exclude', '*.e'], false],
+  ];
+  for (const [words, want] of table)
+    assert.equal(choosesRemoteShell(words), want, JSON.stringify(words));
 });
 
 test('delete off: missing paths are ignored, full sync has no --delete', () => {
