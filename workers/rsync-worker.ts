@@ -15,6 +15,7 @@ import {
   patternListBytes,
 } from '../src/sync/argv.js';
 import { failedPathOf } from '../src/sync/exit-policy.js';
+import { compileSources, matchesEntry } from '../src/watch/exclude-match.js';
 
 /** What the pool sends: the job, a port for the kill protocol, and whether to report progress. */
 export interface WorkerTask {
@@ -84,13 +85,12 @@ function progressCounter(
   };
 }
 
-/** Paths under `walk.dirs` that fully match an exclude regex (dirs also as `rel/`), pruned at excluded dirs. */
+/** Paths under `walk.dirs` that an exclude matches (watch/exclude-match.ts), pruned at excluded dirs. */
 async function excludedPaths(
   cwd: string,
   walk: NonNullable<SyncJob['excludeWalk']>,
 ): Promise<string[]> {
-  const regexes = walk.excludeRegexes.map((s) => new RegExp(s));
-  const hit = (rel: string): boolean => regexes.some((r) => r.test(rel));
+  const regexes = compileSources(walk.excludeRegexes);
   const out: string[] = [];
   const visit = async (rel: string): Promise<void> => {
     // A directory that vanished meanwhile has nothing to exclude; rsync reports what it misses.
@@ -100,7 +100,7 @@ async function excludedPaths(
     for (const e of entries) {
       const r = rel === '' ? e.name : `${rel}/${e.name}`;
       const isDir = e.isDirectory();
-      if (hit(r) || (isDir && hit(`${r}/`))) out.push(r);
+      if (matchesEntry(regexes, r, isDir)) out.push(r);
       else if (isDir) await visit(r);
     }
   };

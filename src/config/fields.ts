@@ -7,6 +7,7 @@ import { shown, type IssueSink } from './issues.js';
 import type { Node } from './schema.js';
 import { whereAttr } from './schema.js';
 import { splitWords } from './words.js';
+import { translateBoost } from './boost-regex.js';
 
 /** A whole-number rule: inclusive bounds and how to name the value in a message. */
 export interface IntRule {
@@ -132,23 +133,25 @@ export class Fields {
     return posix.resolve(this.#cwd, p);
   }
 
-  /** A regex compiled for a FULL match (`anchored`) or for a search; undefined after an error. */
+  /**
+   * A Boost (perl syntax) regex, as sersync 2.5.4 compiled it, translated to JS (boost-regex.ts)
+   * and compiled for a FULL match (`anchored`, Boost regex_match) or for a search; undefined
+   * after an error naming what cannot be translated.
+   */
   regex(node: Node, attr: string, anchored: boolean): RegexRule | undefined {
     const expression = this.required(node, attr, 'a regular expression');
     if (expression === undefined) return undefined;
-    try {
-      // Compile alone first: a balanced expression cannot escape the (?:…) wrapper (e.g. "a)|(b").
-      const plain = new RegExp(expression);
-      return { expression, regex: anchored ? new RegExp(`^(?:${expression})$`) : plain };
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
+    const js = translateBoost(expression);
+    if (!js.ok) {
       this.#sink.error(
         whereAttr(node, attr),
         'bad-regex',
-        `expected a regular expression, got ${shown(expression)}: ${why}`,
+        `expected a regular expression (Boost perl syntax, as sersync 2.5.4), got ${shown(expression)}: ${js.error.message} (at offset ${js.error.index})`,
       );
       return undefined;
     }
+    // The translation is balanced, so it cannot escape the (?:…) wrapper (e.g. "a)|(b").
+    return { expression, regex: new RegExp(anchored ? `^(?:${js.value})$` : js.value) };
   }
 
   /** The raw string and its shell-like words; on a split error, the words of `def`. */

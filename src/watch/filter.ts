@@ -4,6 +4,7 @@
 import type { Config, InotifySwitches, RegexRule } from '../config/types.js';
 import type { Change, Op } from '../queue/types.js';
 import type { FsEvent, FsEventKind } from './fs-event.js';
+import { matchesExcludePath } from './exclude-match.js';
 
 /** The filter the daemon builds once from the config. Methods do not use `this` (safe to pass around). */
 export interface EventFilter {
@@ -73,49 +74,34 @@ export function isEditorScratch(name: string): boolean {
   return name === '4913' || name.endsWith('~') || /^\..+\.sw[px]$/.test(name);
 }
 
-/**
- * The strings an exclude regex is matched against for one path component prefix: the path
- * relative to the watch root without a leading slash, and for a directory also with a trailing
- * slash (sersync's start-up form), so `^info/*` matches the directory `info` and `(.*)\.svn`
- * matches `a/.svn`. Matching is a FULL match (RegexRule.regex is `^(?:expr)$`).
- */
-export function excludeSubjects(rel: string, isDir: boolean): string[] {
-  return isDir ? [rel, `${rel}/`] : [rel];
-}
+/** The subject forms of one entry (exclude-match.ts, the one place the exclude verdict lives). */
+export { excludeSubjects } from './exclude-match.js';
 
-/** True when any rule fully matches `rel` or one of its ancestor directories. */
+/** True when any rule fully matches `rel` or one of its ancestor directories (exclude-match.ts). */
 export function matchesExclude(rules: readonly RegexRule[], rel: string, isDir: boolean): boolean {
-  if (rules.length === 0 || rel === '') return false;
-  const segs = rel.split('/');
-  let prefix = '';
-  for (let i = 0; i < segs.length; i++) {
-    prefix = i === 0 ? (segs[0] ?? '') : `${prefix}/${segs[i] ?? ''}`;
-    const last = i === segs.length - 1;
-    for (const subject of excludeSubjects(prefix, last ? isDir : true)) {
-      for (const rule of rules) {
-        rule.regex.lastIndex = 0; // harmless for non-global regexes; protects against a stray /g
-        if (rule.regex.test(subject)) return true;
-      }
-    }
-  }
-  return false;
+  return matchesExcludePath(
+    rules.map((r) => r.regex),
+    rel,
+    isDir,
+  );
 }
 
 /** Builds the filter for `config` (switches, `<filter start>` excludes, `daemon.skipEditorTemp`). */
 export function createEventFilter(config: Config): EventFilter {
   const rules = config.filter.enabled ? config.filter.excludes : [];
+  const regexes = rules.map((r) => r.regex);
   const switches = config.inotify;
   const skipScratch = config.daemon.skipEditorTemp;
 
   const isExcluded = (_root: string, relPath: string, isDir: boolean): boolean =>
-    matchesExclude(rules, relPath, isDir);
+    matchesExcludePath(regexes, relPath, isDir);
 
   const plainChange = (ev: FsEvent): Change | null => {
     if (ev.path === '') return null; // the root itself: the watcher reports its loss via onRescan
     if (!switchAllows(switches, ev)) return null;
     if (skipScratch && !ev.isDir && isEditorScratch(ev.path.slice(ev.path.lastIndexOf('/') + 1)))
       return null;
-    if (matchesExclude(rules, ev.path, ev.isDir)) return null;
+    if (matchesExcludePath(regexes, ev.path, ev.isDir)) return null;
     const { root, path, isDir } = ev;
     const op = OP_OF_KIND[ev.kind];
     // Only a kernel create proves the path did not exist just before (a scan or moveTo does not).
