@@ -62,7 +62,14 @@ export async function runPluginOnly(ctx: DaemonContext, name: PluginName): Promi
     },
     logger,
   );
-  await watcher.start();
+  try {
+    await watcher.start();
+  } catch (e) {
+    // e.g. -m command with a <sersync><localpath> that does not exist (a warning at load)
+    logger.error(`cannot start watching: ${e instanceof Error ? e.message : String(e)}`);
+    await plugin.close();
+    return ExitCode.NO_INPUT;
+  }
   logger.info(`ready: watching ${roots.join(', ')} (plugin-only mode: ${name})`);
   ctx.onReady?.();
   const signals = waitForShutdownSignal();

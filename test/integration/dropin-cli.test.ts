@@ -142,6 +142,24 @@ test('-m socket: a <sersync><localpath> that does not exist and has no <remote> 
   assert.equal(await s.done, 0, s.output());
 });
 
+test('-m command with a <sersync><localpath> that does not exist: a warning, then exit 66 with the reason, no stack', async () => {
+  const conf = join(tmp.path, 'mcommand.xml');
+  writeFileSync(
+    conf,
+    pluginConfXml({
+      roots: [{ watch: join(tmp.path, 'not-there'), remotes: [] }],
+      port: await freePort(),
+      failLog: join(tmp.path, 'mcommand-fail.sh'),
+      plugins: { command: { prefix: 'echo' } },
+    }),
+  );
+  const s = start(CLI, ['-m', 'command', '-o', conf]);
+  assert.equal(await s.done, 66, s.output());
+  assert.match(s.output(), /warning: sersync\/localpath@watch: expected an existing directory/);
+  assert.match(s.output(), /cannot start watching: .*not-there/);
+  assert.doesNotMatch(s.output(), /internal error|\n\s+at /);
+});
+
 test('-d: returns 0 with "still starting" after SERSYNC_START_TIMEOUT; the background process goes on to ready', async () => {
   const watch = join(tmp.path, 'w-slow');
   mkdirSync(watch);
