@@ -1,12 +1,13 @@
-# node-gyp build of the project's own native addon: the inotify binding (native/inotify.cc) and
-# sd_notify (native/sd-notify.cc). Output: build/Release/sersync_inotify.node. The package ships
+# node-gyp build of the project's own native addon: the inotify binding (native/inotify.cc),
+# sd_notify (native/sd-notify.cc) and flock (native/flock.cc). Output:
+# build/Release/sersync_inotify.node. The package ships
 # prebuilt copies in prebuilds/ (scripts/prebuild.js); scripts/install-native.js, the "install"
 # script, compiles with this file only when no prebuilt copy loads on the machine.
 {
   "targets": [
     {
       "target_name": "sersync_inotify",
-      "sources": ["native/inotify.cc", "native/sd-notify.cc"],
+      "sources": ["native/inotify.cc", "native/sd-notify.cc", "native/flock.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],

@@ -8,6 +8,7 @@
 #include <napi.h>
 
 #include "sd-notify.h"
+void RegisterFlock(Napi::Env env, Napi::Object exports);  // native/flock.cc
 
 #ifdef __linux__
 #include <poll.h>
@@ -398,6 +399,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
 #undef SERSYNC_CONST
   exports.Set("constants", c);
   RegisterSdNotify(env, exports);
+  RegisterFlock(env, exports);
   return exports;
 }
 
@@ -405,6 +407,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
 
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("supported", Napi::Boolean::New(env, false));
+  RegisterFlock(env, exports);
   return exports;
 }
 

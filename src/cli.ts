@@ -19,6 +19,7 @@ import {
 import { ExitCode } from './exit-codes.js';
 import { collectSecrets, createLogger, fdIsJournal, type ClosableLogger } from './log.js';
 import { checkRsync } from './rsync-check.js';
+import { holdStateDir, refusedLocations } from './state/state-dir.js';
 import { createSystemdNotifier } from './systemd/notify.js';
 import { unitForThisInstall } from './systemd/print-unit.js';
 
@@ -130,6 +131,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const loaded = await load(file, cwd, options.module);
   if (typeof loaded === 'number') return loaded;
   const { config } = loaded;
+  const refused = options.module === undefined ? refusedLocations(config, options.daemon) : [];
+  for (const line of refused) complain(line);
+  if (refused.length > 0) return ExitCode.CONFIG;
   if (options.check) {
     say(`${file}: OK (${loaded.warnings} warning(s))`);
     return ExitCode.OK;
@@ -146,6 +150,13 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (options.daemon && childCwd === undefined) return startInBackground(config, cwd);
+  if (options.module === undefined) {
+    const state = holdStateDir(config); // one instance per state directory (exit 73)
+    if (!state.ok) {
+      complain(state.error.message);
+      return state.error.exitCode;
+    }
+  }
   if (childCwd !== undefined) {
     const pid = holdPidFile(config.daemon.pidFile);
     if (!pid.ok) {

@@ -4,7 +4,7 @@
 //   start --pipeline watching--> running --SIGHUP, new config valid--> (stop old, start new) --> running
 //                                   |       SIGHUP, new config bad --> log every issue, keep old
 //                                   +--SIGTERM/SIGINT--> draining --drained or 2nd signal--> stopped (exit 0)
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliOptions } from './cli-args.js';
 import { formatIssue } from './config/issues.js';
@@ -18,6 +18,7 @@ import type { Logger } from './log.js';
 import { startPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import { runPluginOnly } from './plugin-mode.js';
 import { plural } from './util/plural.js';
+import { replaceFile } from './util/safe-fs.js';
 
 export interface DaemonContext {
   readonly config: Config;
@@ -145,7 +146,7 @@ function startSync(
   const ranBefore = existsSync(marker);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(marker, `${new Date().toISOString()}\n`, { mode: 0o600 });
+    replaceFile(marker, `${new Date().toISOString()}\n`, 0o600); // never through a planted link
   } catch (e) {
     logger.warn(
       `state directory ${dir}: ${e instanceof Error ? e.message : String(e)} (no catch-up after a restart)`,

@@ -17,11 +17,12 @@ import {
   readFileSync,
   readSync,
   unlinkSync,
-  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { LOG_FILE_MODE } from './log.js';
 import { err, ok, type Result } from './util/result.js';
+import { openAppendNoFollow, PID_FILE_FLAGS } from './util/safe-fs.js';
 
 /** Set in the child's environment; its value is the directory the user started sersync from. */
 export const DAEMON_CHILD_ENV = 'SERSYNC_DAEMON_CHILD';
@@ -113,7 +114,9 @@ export function holdPidFile(path: string): Result<PidFile, DaemonFailure> {
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      const fd = openSync(path, PID_FILE_FLAGS, 0o644); // O_EXCL|O_NOFOLLOW
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
@@ -242,7 +245,7 @@ export async function detach(o: DetachOptions): Promise<Result<Detached, DaemonF
   let fd: number;
   try {
     mkdirSync(dirname(o.logFile), { recursive: true });
-    fd = openSync(o.logFile, 'a', LOG_FILE_MODE);
+    fd = openAppendNoFollow(o.logFile, LOG_FILE_MODE);
   } catch (e) {
     return err({ kind: 'cannot-create', file: o.logFile, message: errnoMessage(e) });
   }

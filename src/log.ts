@@ -5,12 +5,13 @@
 // Secrets (passwords, password-file contents) must never be passed in a message; as a second
 // line of defence, createLogger() replaces every known secret by `***` in every line it writes.
 // A file log can be reopened (SIGUSR1, for logrotate's `postrotate`): see ReopenableFile.
-import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { Config } from './config/types.js';
 import { terminalLine } from './sync/progress.js';
+import { openAppendNoFollow } from './util/safe-fs.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'text' | 'json';
@@ -204,7 +205,7 @@ class ReopenableFile extends Writable {
 
   static #open(path: string): number {
     mkdirSync(dirname(path), { recursive: true });
-    return openSync(path, 'a', LOG_FILE_MODE);
+    return openAppendNoFollow(path, LOG_FILE_MODE); // never through a planted symlink
   }
 
   /** Opens the path again and closes the previous descriptor; on failure keeps the old one. */

@@ -105,6 +105,9 @@ export async function startPipeline(
     onError: (e) => {
       logger.error(`cannot write the fail log ${config.sersync.failLog.path}: ${e.message}`);
     },
+    onWarning: (m) => {
+      logger.warn(m);
+    },
   });
   const run = createBatchRunner({ config, pool, logger, failLog, rsyncPath: opts.rsyncPath });
   const plugin = startPlugin(config, logger);
@@ -257,6 +260,10 @@ export async function startPipeline(
   const status = await startStatus(config, metrics, logger);
 
   replayJournal(journal, targets, scheduler, logger);
+  // Entries already in the fail log (sersync2's before the switch, or ours) are queued again.
+  const inherited = failLog.inherited(targets);
+  if (inherited.length > 0) logger.info(`fail log: ${inherited.length} path(s) queued again`);
+  for (const c of inherited) enqueue(c.change);
   if (opts.fullSyncAtStart) for (const root of roots) requestFullSync(root, opts.fullSyncAtStart);
   armCrontab(config, opts, logger, roots, cancels, requestFullSync);
   armFailLogRerun(config, logger, failLog, targets, enqueue, cancels);

@@ -1,5 +1,6 @@
 // Writes complete confxml.xml files in sersync 2.5.4's layout, for the demo, the benchmark and the
 // tests. Values are XML-escaped; optional sections are strings the caller builds.
+import { dirname } from 'node:path';
 
 export type InotifySwitch =
   | 'delete'
@@ -28,6 +29,8 @@ export interface ConfOptions {
   /** rsync daemon port (`<userDefinedPort start="true">`). */
   port: number;
   failLog: string;
+  /** `<failLog stateDir>`; default `<dir of failLog>/sersync-state` (private to the test's temp dir). */
+  stateDir?: string;
   inotify?: Partial<Record<InotifySwitch, boolean>>;
   /** `<filter>` regexes (the filter is on when the list is not empty). */
   excludes?: string[];
@@ -82,7 +85,7 @@ ${o.roots.map((r) => `    <localpath watch="${esc(r.watch)}">\n${r.remotes.map((
       <timeout start="${on(timeout !== false)}" time="${timeout === false ? 100 : timeout}"/>
       <ssh start="false"/>
     </rsync>
-    <failLog path="${esc(o.failLog)}" timeToExecute="60"/>
+    <failLog path="${esc(o.failLog)}" stateDir="${esc(o.stateDir ?? `${dirname(o.failLog)}/sersync-state`)}" timeToExecute="60"/>
 ${o.crontabXml ?? '    <crontab start="false" schedule="600"></crontab>'}
     <plugin start="${on(sp.start)}" name="${sp.name}"/>
   </sersync>

@@ -21,6 +21,7 @@ import { byPosition, IssueSink, shown, type ConfigIssue } from './issues.js';
 import { all, first, normalise, whereAttr, type Node } from './schema.js';
 import { child, Fields, PORT, type IntRule } from './fields.js';
 import { readPlugins } from './plugin-sections.js';
+import { processLocations } from '../state/locations.js';
 import type { XmlElement } from './xml.js';
 
 /** The two file-system questions validation asks (a real one in load.ts, a fake in tests). */
@@ -310,13 +311,8 @@ export function validateConfig(
 
   const flN = child(sersyncN, 'failLog');
   const failPath = f.path(flN, 'path', DEFAULTS.failLogPath, 'a fail-log file path');
-  const failDir = posix.dirname(failPath === '' ? f.resolve(DEFAULTS.failLogPath) : failPath);
-  const stateDir = f.path(
-    flN,
-    'stateDir',
-    posix.join(failDir, 'sersync-state'),
-    'a state directory',
-  );
+  const where = processLocations(ctx.absFile); // outside world-writable dirs (docs/security.md)
+  const stateDir = f.path(flN, 'stateDir', where.stateDir, 'a state directory');
   const failLog = {
     path: failPath,
     retryIntervalMs: f.int(flN, 'timeToExecute', DEFAULTS.timeToExecuteMin, MINUTES) * MINUTE_MS,
@@ -357,10 +353,10 @@ export function validateConfig(
     pidFile: f.path(
       dN,
       'pidFile',
-      posix.join(stateDir || failDir, 'sersync.pid'),
+      posix.join(stateDir || where.stateDir, 'sersync.pid'),
       'a pid file path',
     ),
-    logFile: f.path(dN, 'logFile', posix.join(failDir, 'sersync.log'), 'a log file path'),
+    logFile: f.path(dN, 'logFile', where.logFile, 'a log file path'),
   };
 
   const config: Config = {

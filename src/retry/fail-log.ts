@@ -183,3 +183,49 @@ export function replayTargets(
     return undefined;
   return { paths: after.map((a) => a.slice(2)), destination };
 }
+
+/** What a sersync 2.5.4 fail-log command asked for: one path of one destination. */
+export interface OriginalCommand {
+  readonly cwd: string;
+  readonly destination: string;
+  readonly path: string;
+  /** 'upsert' for the push form (`"./rel"`), 'remove' for the delete form (`--include=… --exclude=*`). */
+  readonly op: 'upsert' | 'remove';
+}
+
+/** sh's reading of a double-quoted word's inside: `\` escapes only `$`, backtick, `"`, `\`. */
+const unquoteDouble = (s: string): string => s.replace(/\\([$`"\\])/g, '$1');
+
+const ORIGINAL_TAIL = /^(?: --password-file=\S+)?(?: >\/dev\/null 2>&1 )?\s*$/;
+
+/**
+ * Reads one command the original wrote (sersync-reference.md §4, sersync-observed.md §6):
+ * `cd W && rsync P -R … "./rel" DEST [--password-file=F] [>/dev/null 2>&1 ]` or the delete form
+ * `cd W && rsync P -R [--delete] ./ … --include="a/" --include="a/b" [--include="a/b/***"] --exclude=* DEST …`.
+ * A full sync (`./` without includes), or anything else, is undefined. The original did not
+ * escape `"` in names, so such a name may come back cut; the caller checks it locally.
+ */
+export function parseOriginalCommand(text: string): OriginalCommand | undefined {
+  const cd = /^cd (\S(?:.*?\S)?) && rsync (.*)$/s.exec(text);
+  if (!cd) return undefined;
+  const cwd = cd[1] ?? '';
+  const rest = cd[2] ?? '';
+  const del = /^(.*?) \.\/ (.*) --exclude=\* +(\S+)(.*)$/s.exec(rest);
+  if (del) {
+    if (!ORIGINAL_TAIL.test(del[4] ?? '')) return undefined;
+    const includes = [...(del[2] ?? '').matchAll(/--include="((?:[^"\\]|\\.)*)"/g)].map((m) =>
+      unquoteDouble(m[1] ?? ''),
+    );
+    const last = includes
+      .at(-1)
+      ?.replace(/\/\*\*\*$/, '')
+      .replace(/\/$/, '');
+    if (last === undefined || last === '') return undefined;
+    return { cwd, destination: del[3] ?? '', path: last, op: 'remove' };
+  }
+  const push = /^(.*?) "\.\/(.*)" (\S+)(.*)$/s.exec(rest);
+  if (!push || !ORIGINAL_TAIL.test(push[4] ?? '')) return undefined;
+  const path = unquoteDouble(push[2] ?? '').replace(/\/$/, '');
+  if (path === '' || path === '.') return undefined;
+  return { cwd, destination: push[3] ?? '', path, op: 'upsert' };
+}

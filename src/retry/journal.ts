@@ -6,9 +6,10 @@
 //                  │                                                  │ file mostly dead?
 //                  └─────────── absorbed by ────────── compact: live records -> tmp, fsync, rename
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../util/result.js';
+import { privateDirProblem } from '../util/safe-fs.js';
 import {
   checkedSize,
   checkHeader,
@@ -233,17 +234,9 @@ async function replay(
   }
 }
 
-/** Creates the state dir (0700) if needed and checks it is ours; narrows a wider mode to 0700. */
+/** Creates the state dir (0700) if needed and checks it is ours, never through a link (safe-fs.ts). */
 async function prepareDir(dir: string): Promise<string | undefined> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const st = await stat(dir);
-  if (!st.isDirectory()) return 'is not a directory';
-  const uid = process.getuid?.();
-  // Someone else's directory (e.g. planted in /tmp) could feed us paths to sync or delete.
-  if (uid !== undefined && st.uid !== uid)
-    return `is owned by uid ${st.uid}, not by this process (uid ${uid})`;
-  if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700);
-  return undefined;
+  return Promise.resolve(privateDirProblem(dir));
 }
 
 /**

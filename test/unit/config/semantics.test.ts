@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULTS } from '../../../src/config/types.js';
+import { processLocations } from '../../../src/state/locations.js';
 import { ANYTHING_EXISTS, CWD, doc, fakeProbe, FILE, loaded, parse, TEMPLATE } from './support.js';
 
 test('a minimal file takes every template default', () => {
@@ -37,7 +38,7 @@ test('a minimal file takes every template default', () => {
     path: '/tmp/rsync_fail_log.sh',
     retryIntervalMs: 3_600_000,
     retryCapMs: 60_000,
-    stateDir: '/tmp/sersync-state',
+    stateDir: processLocations(config.file).stateDir,
   });
   assert.deepEqual(config.sersync.crontab, {
     enabled: false,
@@ -51,8 +52,8 @@ test('a minimal file takes every template default', () => {
     watcher: 'auto',
     skipEditorTemp: true,
     quietMs: 20,
-    pidFile: '/tmp/sersync-state/sersync.pid',
-    logFile: '/tmp/sersync.log',
+    pidFile: `${processLocations(config.file).stateDir}/sersync.pid`,
+    logFile: processLocations(config.file).logFile,
   });
 });
 
@@ -113,9 +114,9 @@ test('relative paths resolve against cwd; trailing slashes go; "/" stays "/"', (
   assert.equal(config.sersync.localpaths[0]?.watch, '/work/data/src');
   assert.equal(config.sersync.rsync.auth.passwordFile, '/work/secrets/rsync.pas');
   assert.equal(config.sersync.failLog.path, '/work/logs/fail.sh');
-  assert.equal(config.sersync.failLog.stateDir, '/work/logs/sersync-state');
+  assert.equal(config.sersync.failLog.stateDir, processLocations(config.file).stateDir);
   assert.equal(config.daemon.pidFile, '/work/run/s.pid');
-  assert.equal(config.daemon.logFile, '/work/logs/sersync.log');
+  assert.equal(config.daemon.logFile, processLocations(config.file).logFile);
   const onlyRoot = doc({
     localpath: '<localpath watch="/"><remote ip="h2" name="m"/></localpath>',
   });
@@ -306,7 +307,7 @@ test('daemon extension values are read', () => {
     watcher: 'parcel',
     skipEditorTemp: false,
     quietMs: 0,
-    pidFile: '/tmp/sersync-state/sersync.pid',
+    pidFile: `${processLocations(config.file).stateDir}/sersync.pid`,
     logFile: '/var/log/s.log',
   });
 });
