@@ -29,8 +29,8 @@ export interface ConfOptions {
   /** rsync daemon port (`<userDefinedPort start="true">`). */
   port: number;
   failLog: string;
-  /** `<failLog stateDir>`; default `<dir of failLog>/sersync-state` (private to the test's temp dir). */
-  stateDir?: string;
+  /** `<failLog stateDir>`; default `<dir of failLog>/sersync-state` (private to the test's temp dir); false: no attribute (the service's default location). */
+  stateDir?: string | false;
   inotify?: Partial<Record<InotifySwitch, boolean>>;
   /** `<filter>` regexes (the filter is on when the list is not empty). */
   excludes?: string[];
@@ -85,7 +85,7 @@ ${o.roots.map((r) => `    <localpath watch="${esc(r.watch)}">\n${r.remotes.map((
       <timeout start="${on(timeout !== false)}" time="${timeout === false ? 100 : timeout}"/>
       <ssh start="false"/>
     </rsync>
-    <failLog path="${esc(o.failLog)}" stateDir="${esc(o.stateDir ?? `${dirname(o.failLog)}/sersync-state`)}" timeToExecute="60"/>
+    <failLog path="${esc(o.failLog)}"${o.stateDir === false ? '' : ` stateDir="${esc(o.stateDir ?? `${dirname(o.failLog)}/sersync-state`)}"`} timeToExecute="60"/>
 ${o.crontabXml ?? '    <crontab start="false" schedule="600"></crontab>'}
     <plugin start="${on(sp.start)}" name="${sp.name}"/>
   </sersync>

@@ -1,7 +1,15 @@
 // Reads the entries a fail log holds at start (sersync2's `#errno` + command, or ours) back into
 // changes of our targets: same watch root, same destination. What belongs to none of them is
 // kept verbatim. Shell: reads the file without following a link, lstats the paths.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+} from 'node:fs';
 import { notOurs } from '../util/safe-fs.js';
 import { join } from 'node:path';
 import type { Change, Target } from '../queue/types.js';
@@ -24,6 +32,16 @@ export interface SplitFailLog {
   /** Entries of no target of ours, as found (`#errno` + text). */
   readonly keep: { readonly status: number | undefined; readonly text: string }[];
   readonly changes: InheritedChange[];
+}
+
+/** The shortest prefix of `path` (whole components) missing under `root`. */
+function topmostMissing(root: string, path: string): string {
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    if (lstatSync(join(root, prefix), { throwIfNoEntry: false }) === undefined) return prefix;
+  }
+  return path;
 }
 
 /** A relative path with no `..`, `.` or empty component. */
@@ -56,10 +74,14 @@ export function splitFailLog(
     seen.add(id);
     const st = lstatSync(join(t.root, path), { throwIfNoEntry: false });
     if (st === undefined && op === 'upsert') return;
+    if (st === undefined && !existsSync(t.root)) return; // the root itself is gone: delete nothing
+    // A gone path is removed from its topmost gone ancestor (as a realtime `rm -rf` would be):
+    // rsync cannot delete `a/b` with --delete-missing-args when `a` vanished too (exit 24).
+    const gone = st === undefined ? topmostMissing(t.root, path) : undefined;
     const change: Change =
-      st === undefined
-        ? { root: t.root, path, op: 'remove', isDir: false }
-        : { root: t.root, path, op: 'upsert', isDir: st.isDirectory() };
+      gone !== undefined
+        ? { root: t.root, path: gone, op: 'remove', isDir: gone !== path }
+        : { root: t.root, path, op: 'upsert', isDir: st?.isDirectory() ?? false };
     changes.push({ target: t, change, status });
   };
   for (const e of parseFailLog(text)) {
