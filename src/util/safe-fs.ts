@@ -110,11 +110,11 @@ export function appendAll(fd: number, data: string | Uint8Array): void {
 }
 
 /**
- * Creates `dir` (0700; missing parents `parentMode`) if needed, opens it O_NOFOLLOW|O_DIRECTORY
+ * Creates `dir` (0700, missing parents with `parentMode`, default 0700) if needed, opens it O_NOFOLLOW|O_DIRECTORY
  * and checks on the descriptor that we own it; group/other bits are removed with fchmod (never a
  * chmod through the path). Returns the open descriptor (for flock), or why it is unusable.
  */
-export function openPrivateDir(dir: string, parentMode = 0o755): Result<number, string> {
+export function openPrivateDir(dir: string, parentMode = 0o700): Result<number, string> {
   try {
     mkdirSync(dirname(dir), { recursive: true, mode: parentMode });
     mkdirSync(dir, { mode: 0o700 });
