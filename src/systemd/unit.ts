@@ -40,9 +40,9 @@ export function execWord(word: string): string {
 
 /** The writable directories the service needs, deduplicated (a directory inside another is dropped). */
 function writableDirs(config: UnitInput['config']): string[] {
-  // The default state (/var/lib/sersync/INSTANCE) is writable through StateDirectory=sersync.
+  // A default state dir (/var/lib/sersync/INSTANCE) is writable through StateDirectory=sersync.
   const dirs = [posix.dirname(config.sersync.failLog.path), config.sersync.failLog.stateDir].filter(
-    (d) => !under(d, '/var/lib/sersync'),
+    (d) => !d.startsWith('/var/lib/sersync/'),
   );
   const unique = [...new Set(dirs)].sort();
   return unique.filter((d) => !unique.some((o) => o !== d && under(d, o)));
