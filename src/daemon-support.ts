@@ -1,16 +1,37 @@
-// Small shell helpers for the daemon: operator labels for targets and the signal waiter that
-// keeps the process alive while the service runs.
+// Small shell helpers shared by the daemon and `-m` plugin mode: their context, the exit code of a
+// start-up failure, and the signal waiter that keeps the process alive while the service runs.
+import type { CliOptions } from './cli-args.js';
 import type { Config } from './config/types.js';
-import type { Target } from './queue/types.js';
+import { ExitCode } from './exit-codes.js';
+import type { Logger } from './log.js';
+import type { StartFailure } from './pipeline/start-failure.js';
+import { unreachable } from './util/unreachable.js';
 
-/** `user@127.0.0.1::module` or `127.0.0.1:path` (ssh), as an operator reads it in a log. */
-export function remoteLabel(config: Config, target: Target): string {
-  const lp = config.sersync.localpaths.find((l) => l.watch === target.root);
-  const remote = lp?.remotes[target.remoteIndex];
-  if (!remote) return `${target.root}#${target.remoteIndex}`;
-  const { auth, ssh } = config.sersync.rsync;
-  const user = auth.enabled && auth.users !== '' ? `${auth.users}@` : '';
-  return `${user}${remote.ip}${ssh.enabled ? ':' : '::'}${remote.name}`;
+/** What the daemon and `-m` plugin mode run with. */
+export interface DaemonContext {
+  readonly config: Config;
+  readonly options: CliOptions;
+  readonly logger: Logger;
+  /** Called once every root is watched (the `-d` child reports readiness to its parent here). */
+  readonly onReady?: () => void;
+  /** Called once when a stop begins (SIGTERM/SIGINT): cli.ts sends systemd STOPPING=1 here. */
+  readonly onStopping?: () => void;
+}
+
+/** The exit code of a start-up failure (docs/exit-codes.md). */
+export function exitCodeFor(failure: StartFailure): ExitCode {
+  switch (failure.kind) {
+    case 'root-missing':
+      return ExitCode.NO_ROOT;
+    case 'init-failed':
+      return ExitCode.WATCH_FAILED;
+    case 'backend-unavailable':
+      return ExitCode.NO_BACKEND;
+    case 'state-dir':
+      return ExitCode.STATE_DIR;
+    default:
+      return unreachable(failure);
+  }
 }
 
 export interface SignalWaiter {
@@ -21,8 +42,8 @@ export interface SignalWaiter {
 }
 
 /**
- * Installs SIGTERM/SIGINT handlers and keeps the event loop alive until `dispose()`.
- * SIGHUP is treated as a stop request until config reload lands (documented in docs/compat.md).
+ * Installs SIGTERM/SIGINT/SIGHUP handlers and keeps the event loop alive until `dispose()`. What a
+ * signal means is the caller's: the daemon stops on SIGTERM/SIGINT and reloads on SIGHUP.
  */
 export function waitForShutdownSignal(): SignalWaiter {
   const queued: string[] = [];

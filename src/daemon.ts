@@ -11,7 +11,7 @@ import { formatIssue } from './config/issues.js';
 import { loadConfig } from './config/load.js';
 import type { Config, PluginName } from './config/types.js';
 import { checkPlugin } from './plugins/registry.js';
-import { waitForShutdownSignal } from './daemon-support.js';
+import { exitCodeFor, waitForShutdownSignal, type DaemonContext } from './daemon-support.js';
 import { daemonChildCwd } from './daemonize.js';
 import { ExitCode } from './exit-codes.js';
 import type { Logger } from './log.js';
@@ -20,15 +20,7 @@ import { runPluginOnly } from './plugin-mode.js';
 import { plural } from './util/plural.js';
 import { replaceFile } from './util/safe-fs.js';
 
-export interface DaemonContext {
-  readonly config: Config;
-  readonly options: CliOptions;
-  readonly logger: Logger;
-  /** Called once every root is watched (the `-d` child reports readiness to its parent here). */
-  readonly onReady?: () => void;
-  /** Called once when a stop begins (SIGTERM/SIGINT): cli.ts sends systemd STOPPING=1 here. */
-  readonly onStopping?: () => void;
-}
+export type { DaemonContext } from './daemon-support.js';
 
 /** How long a graceful stop (or a reload) waits for running rsync before killing them. */
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -56,17 +48,16 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
     ...(Number.isFinite(cronEnv) && cronEnv > 0 ? { crontabIntervalMs: cronEnv } : {}),
   };
 
-  let pipeline: Pipeline;
-  try {
-    pipeline = await startPipeline(
-      config,
-      { ...base, fullSyncAtStart: startSync(config, options, logger) },
-      logger,
-    );
-  } catch (e) {
-    logger.error(`cannot start watching: ${e instanceof Error ? e.message : String(e)}`);
-    return ExitCode.NO_INPUT;
+  const first = await startPipeline(
+    config,
+    { ...base, fullSyncAtStart: startSync(config, options, logger) },
+    logger,
+  );
+  if (!first.ok) {
+    logger.error(`cannot start watching: ${first.error.message}`);
+    return exitCodeFor(first.error);
   }
+  let pipeline: Pipeline = first.value;
   logReady(config, pipeline, logger);
   ctx.onReady?.();
 
@@ -92,15 +83,21 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
       if (!next) continue;
       logger.info('SIGHUP: configuration is valid; restarting the pipeline with it');
       await pipeline.stop(DRAIN_TIMEOUT_MS);
-      try {
-        // Anything that changed while the old pipeline was stopping is caught by a full sync.
-        pipeline = await startPipeline(next, { ...base, fullSyncAtStart: 'catch-up' }, logger);
+      // Anything that changed while the old pipeline was stopping is caught by a full sync.
+      const restarted = await startPipeline(next, { ...base, fullSyncAtStart: 'catch-up' }, logger);
+      if (restarted.ok) {
+        pipeline = restarted.value;
         config = next;
-      } catch (e) {
+      } else {
         logger.error(
-          `the new configuration cannot start (${e instanceof Error ? e.message : String(e)}); keeping the previous one`,
+          `the new configuration cannot start (${restarted.error.message}); keeping the previous one`,
         );
-        pipeline = await startPipeline(config, { ...base, fullSyncAtStart: 'catch-up' }, logger);
+        const again = await startPipeline(config, { ...base, fullSyncAtStart: 'catch-up' }, logger);
+        if (!again.ok) {
+          logger.error(`the previous configuration cannot start either: ${again.error.message}`);
+          return exitCodeFor(again.error);
+        }
+        pipeline = again.value;
       }
       logReady(config, pipeline, logger);
     }

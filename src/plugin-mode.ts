@@ -1,12 +1,10 @@
 // `-m NAME`: plugin-only mode, as the original: watch the plugin's roots and hand every change to
 // the plugin, with no rsync at all. Shell.
-import type { DaemonContext } from './daemon.js';
 import type { PluginName } from './config/types.js';
+import { exitCodeFor, waitForShutdownSignal, type DaemonContext } from './daemon-support.js';
 import { ExitCode } from './exit-codes.js';
 import { createPlugin, pluginWatchRoots } from './plugins/registry.js';
-import { createWatcher } from './watch/create-watcher.js';
-import { createEventFilter, unwantedKinds } from './watch/filter.js';
-import { waitForShutdownSignal } from './daemon-support.js';
+import { startWatcher } from './watch/create-watcher.js';
 
 const MASK = {
   closeWrite: 0x8,
@@ -29,47 +27,32 @@ export async function runPluginOnly(ctx: DaemonContext, name: PluginName): Promi
     return ExitCode.CONFIG;
   }
   const plugin = createPlugin(name, config, logger);
-  const filter = createEventFilter(config);
-  const watcher = createWatcher(
-    config.daemon.watcher,
+  const started = await startWatcher(
+    config,
+    roots,
     {
-      roots,
-      isExcluded: filter.isExcluded,
-      statWalk: config.xfs,
-      unwantedKinds: unwantedKinds(config.inotify),
-    },
-    {
-      onEvents(events) {
-        for (const ev of events) {
-          const change = filter.toChange(ev);
-          if (!change) continue;
-          const absPath = ev.root === '/' ? `/${ev.path}` : `${ev.root}/${ev.path}`;
-          plugin.notify({
-            root: ev.root,
-            absPath,
-            isDir: ev.isDir,
-            op: change.op,
-            mask: MASK[ev.kind] | (ev.isDir ? 0x40000000 : 0),
-          });
-        }
+      onChange(change, ev) {
+        const absPath = ev.root === '/' ? `/${ev.path}` : `${ev.root}/${ev.path}`;
+        plugin.notify({
+          root: ev.root,
+          absPath,
+          isDir: ev.isDir,
+          op: change.op,
+          mask: MASK[ev.kind] | (ev.isDir ? 0x40000000 : 0),
+        });
       },
       onRescan(root, reason, detail) {
         logger.error(`watcher lost events under ${root} (${reason}): ${detail}`);
       },
-      onWarning(message) {
-        logger.warn(message);
-      },
     },
     logger,
   );
-  try {
-    await watcher.start();
-  } catch (e) {
-    // e.g. -m command with a <sersync><localpath> that does not exist (a warning at load)
-    logger.error(`cannot start watching: ${e instanceof Error ? e.message : String(e)}`);
+  if (!started.ok) {
+    logger.error(`cannot start watching: ${started.error.message}`);
     await plugin.close();
-    return ExitCode.NO_INPUT;
+    return exitCodeFor(started.error);
   }
+  const watcher = started.value;
   logger.info(`ready: watching ${roots.join(', ')} (plugin-only mode: ${name})`);
   ctx.onReady?.();
   const signals = waitForShutdownSignal();

@@ -1,126 +1,80 @@
 // piscina worker entry: runs rsync once for a SyncJob (argv array, never a shell; paths NUL-separated
-// on stdin), collects per-file output and named failures, and RETURNS a RunResult. Thin shell.
-// The child gets its own process group so a kill (timeout, or 'kill' from the pool) reaches ssh too.
-// With `progress` set (full syncs), it also posts {files, bytes} counted from the out-format lines.
+// on stdin) and RETURNS a RunResult with the run's facts (outcome, duration, items, bytes, named
+// failures). Thin shell: what the job is comes in the job (protocol.ts); output is read by
+// rsync-output.ts; the process group is stopped by kill.ts. The child gets its own process group so
+// a kill (timeout, or 'kill' from the pool) reaches ssh too.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
-import type { RunOutcome, RunResult, SyncJob } from '../src/sync/job.js';
+import { literalPattern, pathListBytes, patternListBytes } from '../src/sync/argv.js';
+import { terminateGroup } from '../src/sync/kill.js';
 import {
-  FULL_OUT_FORMAT,
-  literalPattern,
-  pathListBytes,
-  patternListBytes,
-} from '../src/sync/argv.js';
-import { failedPathOf } from '../src/sync/exit-policy.js';
-import { compileSources, matchesEntry } from '../src/watch/exclude-match.js';
-
-/** What the pool sends: the job, a port for the kill protocol, and whether to report progress. */
-export interface WorkerTask {
-  readonly job: SyncJob;
-  readonly port?: MessagePort;
-  /** Post `progress` messages on `port` (full syncs whose caller wants them). */
-  readonly progress?: boolean;
-}
-/**
- * worker -> pool: the rsync pid (its process group id); progress of the run (at most every
- * PROGRESS_INTERVAL_MS while rsync runs, plus a last one when it ends, only when counts changed).
- * pool -> worker: kill the run.
- */
-export type ToPool =
-  | { readonly kind: 'spawned'; readonly pid: number }
-  | { readonly kind: 'progress'; readonly files: number; readonly bytes: number };
-export type ToWorker = { readonly kind: 'kill' };
+  KILL_GRACE_MS,
+  PROGRESS_INTERVAL_MS,
+  type ExcludeWalk,
+  type RunOutcome,
+  type RunResult,
+  type SyncJob,
+  type ToPool,
+  type ToWorker,
+  type WorkerTask,
+} from '../src/sync/protocol.js';
+import { lineSplitter, outputTally, type OutputTally } from '../src/sync/rsync-output.js';
+import { systemClock } from '../src/util/clock.js';
+import { walk } from '../src/watch/walk.js';
+import { matchesExcludePath } from '../src/watch/exclude-match.js';
 
 const STDERR_TAIL_BYTES = 8192;
-const MAX_FAILED_PATHS = 10_000;
-const KILL_GRACE_MS = 2000;
-export const PROGRESS_INTERVAL_MS = 500;
 
-/** An out-format item line: `%o %n`, or `%o %l %n` (FULL_OUT_FORMAT). Directories end in `/`. */
-const ITEM = /^(send|recv|del\.) /;
-const ITEM_WITH_LENGTH = /^(send|recv|del\.) (\d+) (.*)$/;
-
-/** Counts transferred files and their lengths; posts the counts through `post`, throttled. */
-function progressCounter(
-  withLength: boolean,
-  post?: (files: number, bytes: number) => void,
-): {
-  item(line: string): void;
-  flush(): void;
-} {
-  let files = 0;
-  let bytes = 0;
-  let postedFiles = 0;
-  let postedBytes = 0;
+/** Posts the tally's {files, bytes} through `post` at most every PROGRESS_INTERVAL_MS, and once at the end. */
+function progressPoster(
+  tally: OutputTally,
+  post: (files: number, bytes: number) => void,
+): { changed(): void; flush(): void } {
+  let posted = { files: 0, bytes: 0 };
   let lastPostAt = -Infinity;
-  let pending: NodeJS.Timeout | undefined;
+  let pending: (() => void) | undefined;
   const send = (): void => {
     pending = undefined;
     lastPostAt = performance.now();
-    if (files === postedFiles && bytes === postedBytes) return;
-    postedFiles = files;
-    postedBytes = bytes;
-    post?.(files, bytes);
+    if (tally.files === posted.files && tally.bytes === posted.bytes) return;
+    posted = { files: tally.files, bytes: tally.bytes };
+    post(posted.files, posted.bytes);
   };
   return {
-    item(line) {
-      if (post === undefined) return;
-      const m = withLength ? ITEM_WITH_LENGTH.exec(line) : ITEM.exec(line);
-      if (m === null || m[1] === 'del.') return;
-      const name = withLength ? (m[3] ?? '') : line.slice(m[0].length);
-      if (name.endsWith('/')) return;
-      files++;
-      if (withLength) bytes += Number(m[2]);
+    changed() {
       const wait = lastPostAt + PROGRESS_INTERVAL_MS - performance.now();
       if (wait <= 0) send();
-      else pending ??= setTimeout(send, wait);
+      else pending ??= systemClock.setTimeout(send, wait);
     },
     flush() {
-      if (pending !== undefined) clearTimeout(pending);
+      pending?.();
       send();
     },
   };
 }
 
-/** Paths under `walk.dirs` that an exclude matches (watch/exclude-match.ts), pruned at excluded dirs. */
-async function excludedPaths(
-  cwd: string,
-  walk: NonNullable<SyncJob['excludeWalk']>,
-): Promise<string[]> {
-  const regexes = compileSources(walk.excludeRegexes);
+/** Excluded paths under `w.dirs`, found by the watcher's walk with the watcher's verdict (pruned at excluded dirs). */
+async function excludedPaths(cwd: string, w: ExcludeWalk): Promise<string[]> {
+  const regexes = w.rules.map((r) => r.regex);
+  const isExcluded = (rel: string, isDir: boolean): boolean =>
+    matchesExcludePath(regexes, rel, isDir);
   const out: string[] = [];
-  const visit = async (rel: string): Promise<void> => {
+  for (const start of w.dirs)
     // A directory that vanished meanwhile has nothing to exclude; rsync reports what it misses.
-    const entries = await readdir(rel === '' ? cwd : join(cwd, rel), { withFileTypes: true }).catch(
-      () => [],
-    );
-    for (const e of entries) {
-      const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      const isDir = e.isDirectory();
-      if (matchesEntry(regexes, r, isDir)) out.push(r);
-      else if (isDir) await visit(r);
-    }
-  };
-  for (const d of walk.dirs) await visit(d);
+    await walk({
+      root: cwd,
+      start,
+      statWalk: w.statWalk,
+      isExcluded: (rel, isDir) => {
+        const x = isExcluded(rel, isDir);
+        if (x) out.push(rel);
+        return x;
+      },
+    });
   return out;
-}
-
-/** Calls `onLine` for each complete line of a stream; the rest is flushed at the end. */
-function lines(onLine: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
-  let carry = '';
-  return {
-    push(chunk) {
-      const parts = (carry + chunk.toString('utf8')).split('\n');
-      carry = parts.pop() ?? '';
-      parts.forEach(onLine);
-    },
-    end() {
-      if (carry !== '') onLine(carry);
-    },
-  };
 }
 
 type Collected = Omit<RunResult, 'id' | 'durationMs'>;
@@ -129,63 +83,41 @@ function runRsync(
   job: SyncJob,
   argv: readonly string[],
   control: { kill?: () => void },
-  port?: MessagePort,
-  progress = false,
+  port: MessagePort | undefined,
+  progress: boolean,
 ): Promise<Collected> {
   return new Promise((resolve) => {
     let tail = '';
-    let items = 0;
     let timedOut = false;
-    const counter = progressCounter(
-      argv.includes(FULL_OUT_FORMAT),
+    const tally = outputTally(job.cwd, job.kind === 'full');
+    const poster =
       progress && port !== undefined
-        ? (files, bytes) => {
+        ? progressPoster(tally, (files, bytes) => {
             port.postMessage({ kind: 'progress', files, bytes } satisfies ToPool);
-          }
-        : undefined,
-    );
-    const failed = new Set<string>();
-    const onError = (line: string): void => {
-      const p = failedPathOf(line, job.cwd);
-      if (p !== undefined && failed.size < MAX_FAILED_PATHS) failed.add(p);
-    };
+          })
+        : undefined;
     const child = spawn(job.rsyncPath, [...argv], {
       cwd: job.cwd,
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const timers: NodeJS.Timeout[] = [];
-    const signalGroup = (sig: NodeJS.Signals): void => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        /* ESRCH: the group is already gone. */
-      }
-    };
+    const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+    const cancels: (() => void)[] = [];
     control.kill = () => {
-      signalGroup('SIGTERM');
-      timers.push(
-        setTimeout(() => {
-          signalGroup('SIGKILL');
-        }, KILL_GRACE_MS),
-      );
+      if (child.pid !== undefined)
+        cancels.push(terminateGroup(child.pid, KILL_GRACE_MS, systemClock, gone));
     };
-    if (job.timeoutMs > 0) {
-      timers.push(
-        setTimeout(() => {
+    if (job.timeoutMs > 0)
+      cancels.push(
+        systemClock.setTimeout(() => {
           timedOut = true;
           control.kill?.();
         }, job.timeoutMs),
       );
-    }
-    const out = lines((l) => {
-      if (ITEM.test(l)) {
-        items++;
-        counter.item(l);
-      } else onError(l);
+    const out = lineSplitter((l) => {
+      if (tally.stdout(l) !== null) poster?.changed();
     });
-    const err = lines(onError);
+    const err = lineSplitter(tally.stderr);
     child.stdout.on('data', (c: Buffer) => {
       out.push(c);
     });
@@ -200,11 +132,19 @@ function runRsync(
     const done = (outcome: RunOutcome): void => {
       if (settled) return;
       settled = true;
-      timers.forEach(clearTimeout);
+      cancels.forEach((c) => {
+        c();
+      });
       out.end();
       err.end();
-      counter.flush(); // before the result: the pool drains its port once the task settles
-      resolve({ outcome, stderrTail: tail, failedPaths: [...failed], itemsReported: items });
+      poster?.flush(); // before the result: the pool drains its port once the task settles
+      resolve({
+        outcome,
+        stderrTail: tail,
+        failedPaths: tally.failedPaths(),
+        itemsReported: tally.items,
+        bytes: tally.bytes,
+      });
     };
     child.once('error', (e: NodeJS.ErrnoException) => {
       // err.code does not survive the thread boundary, so it is put into the message (a value).
@@ -222,6 +162,14 @@ function runRsync(
     });
   });
 }
+
+const KILLED_BEFORE_SPAWN: Collected = {
+  outcome: { kind: 'signaled', signal: 'SIGTERM' },
+  stderrTail: '',
+  failedPaths: [],
+  itemsReported: 0,
+  bytes: 0,
+};
 
 /** The piscina task: one rsync run. Expected failures are values; only bugs throw. */
 export default async function rsyncWorker({ job, port, progress }: WorkerTask): Promise<RunResult> {
@@ -243,14 +191,9 @@ export default async function rsyncWorker({ job, port, progress }: WorkerTask): 
         pre.push('--from0', `--exclude-from=${file}`);
       }
     }
-    const collected: Collected =
+    const collected =
       control.killed === true
-        ? {
-            outcome: { kind: 'signaled', signal: 'SIGTERM' },
-            stderrTail: '',
-            failedPaths: [],
-            itemsReported: 0,
-          }
+        ? KILLED_BEFORE_SPAWN
         : await runRsync(job, [...pre, ...job.argv], control, port, progress === true);
     return { id: job.id, durationMs: Math.round(performance.now() - started), ...collected };
   } finally {

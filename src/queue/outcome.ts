@@ -20,15 +20,11 @@ export function split(
       return { synced: [], failed: [...entries], reason: outcome.reason };
     case 'partial': {
       const reason = `partial transfer: ${outcome.failedPaths.length} path(s) failed`;
-      const byPath = new Map(entries.map((e) => [e.path, e]));
-      const hit = new Set<Entry>();
-      for (const p of outcome.failedPaths) {
-        const e = coveringEntry(p, byPath);
-        // A failed path we cannot place: nothing can be assumed, retry everything (never drop).
-        if (e === undefined) return { synced: [], failed: [...entries], reason };
-        hit.add(e);
-      }
-      if (hit.size === 0) return { synced: [], failed: [...entries], reason };
+      const { covered, stray } = coveringEntries(entries, outcome.failedPaths);
+      // A failed path we cannot place: nothing can be assumed, retry everything (never drop).
+      if (stray.length > 0 || covered.length === 0)
+        return { synced: [], failed: [...entries], reason };
+      const hit = new Set(covered);
       return {
         synced: entries.filter((e) => !hit.has(e)),
         failed: entries.filter((e) => hit.has(e)),
@@ -38,6 +34,26 @@ export function split(
     default:
       return unreachable(outcome);
   }
+}
+
+/**
+ * THE mapping of failed paths (as rsync names them) to the entries that cover them: the entry that
+ * is the path or its nearest listed ancestor ('' covers everything). Used by the runner (for the
+ * fail log) and by `split` (for the retry), so both agree. `stray`: paths no entry covers.
+ */
+export function coveringEntries(
+  entries: readonly Entry[],
+  paths: readonly string[],
+): { covered: Entry[]; stray: string[] } {
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const covered = new Set<Entry>();
+  const stray: string[] = [];
+  for (const p of paths) {
+    const e = coveringEntry(p, byPath);
+    if (e === undefined) stray.push(p);
+    else covered.add(e);
+  }
+  return { covered: [...covered], stray };
 }
 
 /** The entry whose path is `path` or one of its ancestors ('' covers everything). */

@@ -18,10 +18,11 @@
 import { split } from './outcome.js';
 import { PathTrie } from './path-trie.js';
 import { PendingSet, type PendingChange } from './pending.js';
+import { SCHEDULER_POLICY, type SchedulerPolicy, wakeAt, wantsRun } from './policy.js';
+import { SeenTimes } from './seen.js';
 import { shard } from './shard.js';
-import type { Batch, BatchOutcome, Change, Entry, Target } from './types.js';
+import type { Batch, BatchOutcome, Change, Entry, EntryGroup, Target } from './types.js';
 import type { Clock } from '../util/clock.js';
-import { unreachable } from '../util/unreachable.js';
 
 /** The daemon's view of the scheduler (see the class). */
 export interface SchedulerOptions {
@@ -36,55 +37,41 @@ export interface SchedulerOptions {
   readonly quietMs: number;
   /** Retry delay: initialMs * 2^(attempts-1), capped at capMs. */
   readonly backoff: { readonly initialMs: number; readonly capMs: number };
+  /** Entries put back for a retry (`full`: the target's full sync, `entries` is then empty). */
   readonly onRetry?: (
     target: Target,
     entries: readonly Entry[],
     delayMs: number,
     reason: string,
+    full: boolean,
   ) => void;
-  /** Called with the entries that reached the target (the plugin hook). */
-  readonly onSynced?: (target: Target, entries: readonly Entry[]) => void;
+  /**
+   * Called with the entries that reached the target (the plugin hook) and, for the latency
+   * histogram, when each path they carried was first seen changing (clock ms).
+   */
+  readonly onSynced?: (
+    target: Target,
+    entries: readonly Entry[],
+    seenAt: readonly number[],
+  ) => void;
+  /** Called when a full sync of the target succeeded. */
+  readonly onFullSynced?: (target: Target) => void;
   /** Tuning knobs; every one has a default in SCHEDULER_POLICY. */
   readonly policy?: Partial<SchedulerPolicy>;
 }
 
-export interface SchedulerPolicy {
-  /** A path that keeps changing is still synced this long after its first change. */
-  readonly maxHoldMs: number;
-  /** The quiet window after a close_write (the writer is done; at most quietMs). */
-  readonly closedQuietMs: number;
-  /** At most this many entries in one rsync run. */
-  readonly maxBatchEntries: number;
-  /** Batches are not split below this size to use more workers (one run costs ~110-150 ms). */
-  readonly minShardEntries: number;
-  /** While a target has k runs in flight, k times this many ready entries justify one more parallel run... */
-  readonly parallelMinReady: number;
-  /** ...and so does a ready entry that has waited this long (a huge transfer must not hold back small ones)... */
-  readonly parallelAfterMs: number;
-  /**
-   * ...and so does a target that received no change for this long, while it has fewer than two runs
-   * in flight: the burst is over, so waiting for the running run would gather nothing more.
-   */
-  readonly parallelWhenQuietMs: number;
-}
+export { SCHEDULER_POLICY, type SchedulerPolicy };
 
-/** Defaults, one line each. */
-export const SCHEDULER_POLICY: SchedulerPolicy = Object.freeze({
-  maxHoldMs: 1000, // a file written continuously still syncs about once a second
-  closedQuietMs: 2, // a temp file's close, rename or unlink follow within microseconds; a lone write must not wait 20 ms
-  maxBatchEntries: 2000, // files-from lists this long are cheap; keeps one run's retry unit bounded
-  minShardEntries: 256, // 5,000 ready paths -> ~10-20 runs, not 5,000
-  parallelMinReady: 512, // a running target starts another run beside it only for a real backlog
-  parallelAfterMs: 250, // about two typical runs: longer means a big transfer is in flight
-  parallelWhenQuietMs: 50, // a writer pausing this long is done for now (rm -rf d0 d1: d1 need not wait for d0)
-});
+/** The queue's path for the whole root (pending.ts: the ancestor of every path). Never leaves here. */
+const ROOT = '';
 
 interface Lane {
   readonly target: Target;
   readonly pending: PendingSet;
   /** Paths of this target's runs in flight (they never overlap). */
   readonly inFlight: PathTrie<Entry>;
-  readonly runs: Set<Batch>;
+  readonly runs: Set<EntryGroup>;
+  readonly seen: SeenTimes;
   readonly isBusy: (path: string) => boolean;
   /** When the last change for this target arrived (-Infinity: never). */
   lastAddAt: number;
@@ -101,7 +88,6 @@ export class Scheduler {
   readonly #policy: SchedulerPolicy;
   readonly #lanes: Lane[];
   readonly #byRoot = new Map<string, Lane[]>();
-  #inFlight = 0;
   #closed = false;
   #timerAt = Infinity;
   #cancelTimer: (() => void) | null = null;
@@ -128,6 +114,7 @@ export class Scheduler {
         pending: new PendingSet(pendingOpts),
         inFlight,
         runs: new Set(),
+        seen: new SeenTimes(),
         isBusy: (path) => inFlight.overlapsAny(path),
         lastAddAt: -Infinity,
       };
@@ -143,9 +130,9 @@ export class Scheduler {
     this.#fanOut(change.root, change);
   }
 
-  /** Requests a full sync of `root` (overflow, -r): an entry with path '' that absorbs everything queued. */
+  /** Requests a full sync of `root` (overflow, -r): one `full` batch that absorbs everything queued. */
   addFull(root: string): void {
-    this.#fanOut(root, { path: '', op: 'upsert', isDir: true });
+    this.#fanOut(root, { path: ROOT, op: 'upsert', isDir: true });
   }
 
   /** Queued entries over all targets (a path queued for two remotes counts twice). */
@@ -155,7 +142,7 @@ export class Scheduler {
 
   /** Runs in flight over all targets. */
   inFlightCount(): number {
-    return this.#inFlight;
+    return this.#lanes.reduce((n, l) => n + l.runs.size, 0);
   }
 
   /** Resolves when nothing is pending nor in flight (entries waiting for a retry count as pending). */
@@ -170,7 +157,7 @@ export class Scheduler {
     return this.#wait('drained');
   }
 
-  /** Pending plus in-flight entries per target (for persistence). */
+  /** Pending plus in-flight entries per target (a full sync shows as the root path ''). */
   snapshot(): { target: Target; entries: Entry[] }[] {
     return this.#lanes.map((l) => ({
       target: l.target,
@@ -184,6 +171,7 @@ export class Scheduler {
       throw new Error(`Internal error: change for unknown root ${JSON.stringify(root)}`);
     const now = this.#opts.clock.now();
     for (const lane of lanes) {
+      if (change.path !== ROOT) lane.seen.saw(change.path, now);
       lane.pending.add(change, now, lane.isBusy);
       lane.lastAddAt = now;
       const at = lane.pending.nextReadyAt();
@@ -201,70 +189,45 @@ export class Scheduler {
       const wanting = [
         ...rotated.filter((l) => l.runs.size === 0),
         ...rotated.filter((l) => l.runs.size > 0),
-      ].filter((l) => this.#wantsRun(l, now));
+      ].filter((l) => wantsRun(l, l.runs.size, now, this.#policy));
+      let inFlight = this.inFlightCount();
       wanting.forEach((lane, i) => {
-        const free = this.#opts.maxInFlight - this.#inFlight;
+        const free = this.#opts.maxInFlight - inFlight;
         // An idle target may spread a burst over its share of the free workers; a running one
         // adds one run per pass (its threshold grows with every run it has in flight).
         const share = lane.runs.size === 0 ? Math.ceil(free / (wanting.length - i)) : 1;
-        if (free > 0) this.#dispatch(lane, now, share);
+        if (free > 0) inFlight += this.#dispatch(lane, now, share);
       });
       this.#disarm();
       let wake = Infinity;
-      for (const lane of this.#lanes) wake = Math.min(wake, this.#wakeAt(lane, now));
+      // No worker free: a run is in flight, and its settling pumps again.
+      if (inFlight < this.#opts.maxInFlight)
+        for (const lane of this.#lanes)
+          wake = Math.min(wake, wakeAt(lane, lane.runs.size, now, this.#policy));
       if (wake < Infinity) this.#arm(wake);
     }
     this.#notify();
   }
 
-  /** Whether `lane` should start a run now (if a worker is free). */
-  #wantsRun(lane: Lane, now: number): boolean {
-    const ready = lane.pending.readyCount(now);
-    if (ready === 0) return false;
-    const mode = lane.runs.size === 0 ? 'idle' : 'running';
-    switch (mode) {
-      case 'idle':
-        return true; // a lone ready change goes at once: one run costs the same whatever it carries
-      case 'running': {
-        // k runs in flight: the (k+1)-th needs k * parallelMinReady ready entries, so a long burst
-        // grows fewer, bigger runs instead of one small run every few ms.
-        if (ready >= this.#policy.parallelMinReady * lane.runs.size) return true;
-        if (lane.runs.size < 2 && now - lane.lastAddAt >= this.#policy.parallelWhenQuietMs)
-          return true;
-        const oldest = lane.pending.oldestReadyAt(now);
-        return oldest !== null && now - oldest >= this.#policy.parallelAfterMs;
-      }
-      default:
-        return unreachable(mode);
-    }
-  }
-
-  /** When `lane` next needs a pass (Infinity: only a settling run can change anything). */
-  #wakeAt(lane: Lane, now: number): number {
-    // No worker free: a run is in flight, and its settling pumps again.
-    if (this.#inFlight >= this.#opts.maxInFlight) return Infinity;
-    let at = lane.pending.nextReadyAt() ?? Infinity;
-    if (lane.runs.size > 0) {
-      const oldest = lane.pending.oldestReadyAt(now);
-      if (oldest !== null) at = Math.min(at, Math.max(now, oldest + this.#policy.parallelAfterMs));
-      if (oldest !== null && lane.runs.size < 2)
-        at = Math.min(at, Math.max(now, lane.lastAddAt + this.#policy.parallelWhenQuietMs));
-    }
-    return at;
-  }
-
-  #dispatch(lane: Lane, now: number, shards: number): void {
+  /** Starts the runs `lane` may have now; returns how many. */
+  #dispatch(lane: Lane, now: number, shards: number): number {
     const { maxBatchEntries: maxEntries, minShardEntries: minEntries } = this.#policy;
     const max = Math.min(lane.pending.readyCount(now), shards * maxEntries);
     const entries = lane.pending.takeReady(now, lane.isBusy, max);
-    for (const batch of shard(lane.target, entries, { shards, maxEntries, minEntries }))
-      this.#start(lane, batch);
+    const groups = shard(lane.target, entries, { shards, maxEntries, minEntries });
+    for (const group of groups) this.#start(lane, group);
+    return groups.length;
   }
 
-  #start(lane: Lane, batch: Batch): void {
-    for (const e of batch.entries) lane.inFlight.set(e.path, e);
-    lane.runs.add(batch);
-    this.#inFlight++;
+  #start(lane: Lane, group: EntryGroup): void {
+    for (const e of group.entries) lane.inFlight.set(e.path, e);
+    lane.runs.add(group);
+    // The root entry overlaps everything, so it always leaves alone (pending.ts, shard.ts).
+    const root = group.entries.find((e) => e.path === ROOT);
+    const batch: Batch =
+      root === undefined
+        ? { kind: 'paths', target: group.target, entries: group.entries }
+        : { kind: 'full', target: group.target, attempts: root.attempts };
     let run: Promise<BatchOutcome>;
     try {
       run = this.#opts.runBatch(batch);
@@ -274,10 +237,10 @@ export class Scheduler {
     // A rejection is a bug on the sync side (or a dead worker): retry the entries rather than lose them.
     void run.then(
       (outcome) => {
-        this.#settle(lane, batch, outcome);
+        this.#settle(lane, group, outcome);
       },
       (e: unknown) => {
-        this.#settle(lane, batch, {
+        this.#settle(lane, group, {
           kind: 'failed',
           reason: `runBatch rejected: ${e instanceof Error ? e.message : String(e)}`,
         });
@@ -285,11 +248,10 @@ export class Scheduler {
     );
   }
 
-  #settle(lane: Lane, batch: Batch, outcome: BatchOutcome): void {
-    lane.runs.delete(batch);
-    this.#inFlight--;
-    for (const e of batch.entries) lane.inFlight.delete(e.path);
-    const { synced, failed, reason } = split(batch.entries, outcome);
+  #settle(lane: Lane, group: EntryGroup, outcome: BatchOutcome): void {
+    lane.runs.delete(group);
+    for (const e of group.entries) lane.inFlight.delete(e.path);
+    const { synced, failed, reason } = split(group.entries, outcome);
     const now = this.#opts.clock.now();
     const groups = new Map<number, Entry[]>();
     for (const e of failed) {
@@ -298,10 +260,18 @@ export class Scheduler {
       groups.set(delay, [...(groups.get(delay) ?? []), e]);
     }
     lane.pending.released(lane.isBusy);
+    const seenAt = synced.flatMap((e) => lane.seen.synced(e.path, e.isDir));
+    if (lane.pending.size === 0 && lane.runs.size === 0) lane.seen.clear();
     this.#pump();
-    if (synced.length > 0) this.#opts.onSynced?.(lane.target, synced);
-    for (const [delay, entries] of groups)
-      this.#opts.onRetry?.(lane.target, entries, delay, reason);
+    const full = synced.some((e) => e.path === ROOT);
+    const paths = full ? synced.filter((e) => e.path !== ROOT) : synced;
+    if (full) this.#opts.onFullSynced?.(lane.target);
+    if (paths.length > 0) this.#opts.onSynced?.(lane.target, paths, seenAt);
+    for (const [delay, entries] of groups) {
+      const retryFull = entries.some((e) => e.path === ROOT);
+      const listed = retryFull ? entries.filter((e) => e.path !== ROOT) : entries;
+      this.#opts.onRetry?.(lane.target, listed, delay, reason, retryFull);
+    }
   }
 
   #backoffMs(attempts: number): number {
@@ -337,7 +307,7 @@ export class Scheduler {
   }
 
   #notify(): void {
-    const drained = this.#inFlight === 0;
+    const drained = this.inFlightCount() === 0;
     const idle = drained && this.pendingCount() === 0;
     const due = this.#waiters.filter((w) => (w.when === 'idle' ? idle : drained));
     if (due.length === 0) return;

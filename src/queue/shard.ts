@@ -1,7 +1,7 @@
 // Splits the entries taken in one scheduling pass for one target into rsync batches: as few runs
 // as possible, spread over free workers only when each run still carries enough. Pure.
 import { segments } from './path-trie.js';
-import type { Batch, Entry, Target } from './types.js';
+import type { Entry, EntryGroup, Target } from './types.js';
 
 export interface ShardOptions {
   /** At most this many batches (the free workers this target may use). >= 1. */
@@ -19,7 +19,7 @@ export interface ShardOptions {
  * recursive run covers it. Throws (a bug in the caller) when the entries do not fit in
  * `shards * maxEntries`. Big files or directories are NOT isolated: the queue does not know sizes.
  */
-export function shard(target: Target, entries: readonly Entry[], opts: ShardOptions): Batch[] {
+export function shard(target: Target, entries: readonly Entry[], opts: ShardOptions): EntryGroup[] {
   if (opts.shards < 1 || opts.maxEntries < 1 || opts.minEntries < 1) {
     throw new RangeError(`Internal error: shard options must be >= 1: ${JSON.stringify(opts)}`);
   }
@@ -33,7 +33,7 @@ export function shard(target: Target, entries: readonly Entry[], opts: ShardOpti
   const byMin = Math.max(1, Math.floor(kept.length / opts.minEntries)); // every batch >= minEntries
   const byMax = Math.ceil(kept.length / opts.maxEntries);
   const count = Math.max(byMax, Math.min(opts.shards, byMin));
-  const batches: Batch[] = [];
+  const batches: EntryGroup[] = [];
   const base = Math.floor(kept.length / count);
   const extra = kept.length % count;
   let at = 0;

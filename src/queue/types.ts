@@ -54,10 +54,35 @@ export interface Entry {
   readonly renamedFrom?: string;
 }
 
-/** A batch for one target: the sync side turns it into one rsync run. Entries never overlap. */
-export interface Batch {
+/**
+ * Entries of one target that leave together (the queue's inner form: pending.ts and shard.ts
+ * model the whole root as the path '', the ancestor of every path; the scheduler turns a group
+ * holding it into a `full` Batch).
+ */
+export interface EntryGroup {
   readonly target: Target;
   readonly entries: readonly Entry[];
+}
+
+/**
+ * A batch for one target: the sync side turns it into one rsync run. `paths`: the listed entries
+ * (they never overlap); `full`: the whole root (`-r`, catch-up, crontab, a watcher rescan).
+ */
+export type Batch =
+  | { readonly kind: 'paths'; readonly target: Target; readonly entries: readonly Entry[] }
+  | { readonly kind: 'full'; readonly target: Target; readonly attempts: number };
+
+/** A batch of listed paths. */
+export type PathBatch = Extract<Batch, { readonly kind: 'paths' }>;
+
+/** What one sync run did, measured once where it ran (the worker) and carried back unchanged. */
+export interface RunFacts {
+  /** Wall time of the run(s), ms. */
+  readonly durationMs: number;
+  /** Items rsync reported (sent, received, deleted; directories included). */
+  readonly items: number;
+  /** File bytes sent, when the run's output format reports them (full syncs), else 0. */
+  readonly bytes: number;
 }
 
 /**
@@ -65,8 +90,10 @@ export interface Batch {
  * - `ok`: every entry reached the target.
  * - `partial`: the listed paths failed (retry them), the rest reached the target.
  * - `failed`: nothing can be assumed; retry every entry.
+ * `run`: the facts of the rsync run behind it (absent when no rsync ran).
  */
-export type BatchOutcome =
+export type BatchOutcome = (
   | { readonly kind: 'ok' }
   | { readonly kind: 'partial'; readonly failedPaths: readonly string[] }
-  | { readonly kind: 'failed'; readonly reason: string };
+  | { readonly kind: 'failed'; readonly reason: string }
+) & { readonly run?: RunFacts };

@@ -7,7 +7,7 @@
 //   counted 23 as success and lost those changes.
 // - 1 / 2 / 4 / 25 are 'fatal' (no retry can fix them without an operator), but the paths are
 //   still recorded in the fail log and reported as failed: nothing is dropped.
-import type { RunOutcome } from './job.js';
+import type { RunOutcome } from './protocol.js';
 import { unreachable } from '../util/unreachable.js';
 
 /** ok: done. partial: some paths failed. retry: transient, retry all. fatal: needs an operator. */

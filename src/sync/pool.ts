@@ -10,10 +10,18 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { RunResult, SyncJob } from './job.js';
+import { terminateGroup } from './kill.js';
 import { RSYNC_WORKER_FILE } from './paths.js';
 import type { SyncProgress } from './progress.js';
-import type { ToPool, ToWorker, WorkerTask } from '../../workers/rsync-worker.js';
+import {
+  KILL_GRACE_MS,
+  type RunResult,
+  type SyncJob,
+  type ToPool,
+  type ToWorker,
+  type WorkerTask,
+} from './protocol.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { unreachable } from '../util/unreachable.js';
 
 /** A job was not run (or was cut short) because the pool was closed. The caller must requeue its paths. */
@@ -30,8 +38,10 @@ export interface PoolOptions {
   readonly threads: number;
   /** Worker entry; defaults to the compiled workers/rsync-worker.js. Tests only. */
   readonly workerFile?: string;
-  /** After SIGTERM, how long a forced close waits before SIGKILL of the rsync groups. Default 2000 ms. */
+  /** After SIGTERM, how long a forced close waits before SIGKILL of the rsync groups. Default KILL_GRACE_MS. */
   readonly killGraceMs?: number;
+  /** Timer source for that grace period (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** Per-run options. */
@@ -56,8 +66,6 @@ export interface SyncPool {
    * rsync (its whole process group, so ssh too) and resolves once no child is left.
    */
   close(opts?: { readonly force?: boolean }): Promise<void>;
-  /** Jobs currently running rsync (known pids). */
-  readonly running: number;
 }
 
 interface Active {
@@ -81,7 +89,8 @@ export function createPool(opts: PoolOptions): SyncPool {
   if (!Number.isInteger(opts.threads) || opts.threads < 1) {
     throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
   }
-  const killGraceMs = opts.killGraceMs ?? 2000;
+  const killGraceMs = opts.killGraceMs ?? KILL_GRACE_MS;
+  const clock = opts.clock ?? systemClock;
   const { threads, perThread } = threadPlan(opts.threads, availableParallelism());
   const piscina = new Piscina<WorkerTask, RunResult>({
     filename: opts.workerFile ?? RSYNC_WORKER_FILE,
@@ -99,33 +108,20 @@ export function createPool(opts: PoolOptions): SyncPool {
   const isOpen = (): boolean => state === 'open';
   let closed: Promise<void> | undefined;
 
-  const killGroup = (pid: number, sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // ESRCH: already gone.
-    }
-  };
+  // The worker stops its own child; the pool signals the group too, in case the thread is stuck
+  // (SIGKILL after the grace period while the job is still registered).
   const kill = (a: Active): void => {
     a.port.postMessage({ kind: 'kill' } satisfies ToWorker);
-    if (a.pid !== undefined) killGroup(a.pid, 'SIGTERM');
+    if (a.pid !== undefined) terminateGroup(a.pid, killGraceMs, clock, () => !active.has(a));
   };
 
   const startKilling = (): void => {
     if (state === 'killing') return;
     state = 'killing';
     for (const a of active) kill(a);
-    // Fallback if a worker thread is stuck: SIGKILL what is still registered after the grace period.
-    const t = setTimeout(() => {
-      for (const a of active) if (a.pid !== undefined) killGroup(a.pid, 'SIGKILL');
-    }, killGraceMs);
-    t.unref();
   };
 
   return {
-    get running() {
-      return [...active].filter((a) => a.pid !== undefined).length;
-    },
     async run(job, o = {}) {
       if (state !== 'open') throw new PoolClosedError();
       const { port1, port2 } = new MessageChannel();

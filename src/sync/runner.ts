@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { Batch, BatchOutcome, Entry, Target } from '../queue/types.js';
+import { coveringEntries } from '../queue/outcome.js';
+import type { BatchOutcome, Entry, PathBatch, RunFacts, Target } from '../queue/types.js';
 import type { FailLogSink } from '../retry/fail-log-file.js';
 import { renderCommand, type FailLogCommand } from '../retry/fail-log.js';
 import {
@@ -27,8 +28,8 @@ import {
   type RenameBasis,
 } from './argv.js';
 import { classify, describeOutcome, waitStatus } from './exit-policy.js';
-import type { RunResult, SyncJob } from './job.js';
 import type { RunOptions, SyncPool } from './pool.js';
+import type { ExcludeWalk, RunResult, SyncJob } from './protocol.js';
 import { unreachable } from '../util/unreachable.js';
 import { plural } from '../util/plural.js';
 
@@ -39,10 +40,12 @@ export interface BatchRunnerDeps {
   readonly failLog: FailLogSink;
   /** The rsync executable ("rsync", or a stub in tests). */
   readonly rsyncPath: string;
+  /** The prepared remote of (root, remote); default: prepareRemote(config, …), once per target. */
+  readonly prepare?: (root: string, remoteIndex: number) => PreparedRemote;
 }
 
-/** Runs one batch; never rejects for an rsync or pool failure (those are outcomes). */
-export type BatchRunner = ((batch: Batch) => Promise<BatchOutcome>) & {
+/** Runs one batch of paths (a full sync goes through `runFullSync`); never rejects for an rsync or pool failure (those are outcomes). */
+export type BatchRunner = ((batch: PathBatch) => Promise<BatchOutcome>) & {
   /**
    * Pushes the whole root to one remote (`-r`, crontab, watcher rescans): `--delete` when delete
    * is on, `<crontabfilter>` globs as `--exclude`, and the `<filter>` regexes applied by walking
@@ -70,21 +73,6 @@ export function describePaths(entries: readonly Entry[], shown = 5): string {
 
 /** Options of one full sync: the argv options plus an optional progress callback (`-r`). */
 export interface FullSyncRunOptions extends FullSyncOptions, RunOptions {}
-
-/** Entry paths covered by rsync's named failures: the path itself or its nearest listed ancestor. */
-export function coveredEntries(entries: readonly Entry[], named: readonly string[]): string[] {
-  const listed = new Set(entries.map((e) => e.path));
-  const out = new Set<string>();
-  for (const n of named) {
-    for (let p = n; p !== ''; p = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '') {
-      if (listed.has(p)) {
-        out.add(p);
-        break;
-      }
-    }
-  }
-  return [...out];
-}
 
 /**
  * The renamed directories of a batch that get a dedicated rename run first: directory upserts with
@@ -121,20 +109,13 @@ export function renameBasis(deleteOn: boolean, oldExistsAtSource: boolean): Rena
 /** Builds the runner. Each (root, remote) argv prefix is computed once, on first use. */
 export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   const { config, pool, logger, failLog, rsyncPath } = deps;
-  const prepared = new Map<string, PreparedRemote>();
+  const prep = deps.prepare ?? cachedPrepare(config);
   let nextId = 1;
-  const prep = (root: string, remoteIndex: number): PreparedRemote => {
-    const key = `${root}\u0000${remoteIndex}`;
-    let p = prepared.get(key);
-    if (p === undefined) {
-      p = prepareRemote(config, root, remoteIndex);
-      prepared.set(key, p);
-    }
-    return p;
-  };
-  const excludeRegexes = config.filter.enabled
-    ? config.filter.excludes.map((r) => r.regex.source)
-    : [];
+  const rules = config.filter.enabled ? config.filter.excludes : [];
+  const excludeWalk = (dirs: readonly string[]): { excludeWalk?: ExcludeWalk } =>
+    rules.length > 0 && dirs.length > 0
+      ? { excludeWalk: { dirs, rules, statWalk: config.xfs } }
+      : {};
 
   /** Runs a job; a pool rejection (closed pool, worker bug) becomes a value with its reason. */
   const execute = async (
@@ -171,11 +152,13 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     target: Target,
     p: PreparedRemote,
     candidates: readonly (Entry & { readonly renamedFrom: string })[],
+    facts: RunFacts[],
   ): Promise<Set<string>> => {
     const done = new Set<string>();
     for (const e of candidates) {
       const basis = renameBasis(p.deleteOn, existsSync(join(target.root, e.renamedFrom)));
       const job: SyncJob = {
+        kind: 'rename',
         id: nextId++,
         rsyncPath,
         argv: renameArgv(p, e.renamedFrom, e.path, basis),
@@ -185,6 +168,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       };
       const what = `rename ${JSON.stringify(e.renamedFrom)} -> ${JSON.stringify(e.path)} (${basis})`;
       const r = await execute(p, job, what);
+      if (!('error' in r)) facts.push(factsOf(r));
       if (!('error' in r) && classify(r.outcome).verdict === 'ok') done.add(e.path);
       else
         logger.info(
@@ -194,22 +178,25 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     return done;
   };
 
-  const run = async (batch: Batch): Promise<BatchOutcome> => {
+  const run = async (batch: PathBatch): Promise<BatchOutcome> => {
     const { target } = batch;
     const p = prep(target.root, target.remoteIndex);
     if (batch.entries.length === 0) return { kind: 'ok' };
+    const facts: RunFacts[] = [];
     const renamed = await runRenames(
       target,
       p,
-      renameCandidates(batch.entries, excludeRegexes.length > 0),
+      renameCandidates(batch.entries, rules.length > 0),
+      facts,
     );
     const entries =
       renamed.size === 0 ? batch.entries : batch.entries.filter((e) => !renamed.has(e.path));
     if (renamed.size > 0) failLog.resolve(target, [...renamed]);
     const paths = entries.map((e) => e.path);
-    if (paths.length === 0) return { kind: 'ok' };
+    if (paths.length === 0) return withFacts({ kind: 'ok' }, facts);
     const walkDirs = entries.filter((e) => e.isDir && e.op === 'upsert').map((e) => e.path);
     const job: SyncJob = {
+      kind: 'paths',
       id: nextId++,
       rsyncPath,
       argv: batchArgv(
@@ -219,15 +206,20 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       cwd: target.root,
       paths,
       timeoutMs: p.killAfterMs,
-      ...(excludeRegexes.length > 0 && walkDirs.length > 0
-        ? { excludeWalk: { dirs: walkDirs, excludeRegexes } }
-        : {}),
+      ...excludeWalk(walkDirs),
     };
     const r = await execute(p, job, plural(paths.length, 'path', 'paths'), describePaths(entries));
     if ('error' in r) {
       failLog.record(target, paths, -1);
-      return { kind: 'failed', reason: r.error };
+      return withFacts({ kind: 'failed', reason: r.error }, facts);
     }
+    facts.push(factsOf(r));
+    return withFacts(settle(target, entries, r), facts);
+  };
+
+  /** The outcome of a path run that ran, with its fail-log bookkeeping. */
+  const settle = (target: Target, entries: readonly Entry[], r: RunResult): BatchOutcome => {
+    const paths = entries.map((e) => e.path);
     const c = classify(r.outcome);
     const status = waitStatus(r.outcome);
     switch (c.verdict) {
@@ -235,7 +227,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
         failLog.resolve(target, paths);
         return { kind: 'ok' };
       case 'partial': {
-        const named = coveredEntries(entries, r.failedPaths);
+        // Named paths no entry covers say nothing about the batch: when none is placed, all failed.
+        const named = coveringEntries(entries, r.failedPaths).covered.map((e) => e.path);
         const failedPaths = named.length > 0 ? named : paths;
         const failedSet = new Set(failedPaths);
         failLog.record(target, failedPaths, status);
@@ -264,13 +257,14 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   ): Promise<BatchOutcome> => {
     const p = prep(root, remoteIndex);
     const job: SyncJob = {
+      kind: 'full',
       id: nextId++,
       rsyncPath,
       argv: fullSyncArgv(p, opts),
       cwd: root,
       paths: [],
       timeoutMs: p.killAfterMs,
-      ...(excludeRegexes.length > 0 ? { excludeWalk: { dirs: [''], excludeRegexes } } : {}),
+      ...excludeWalk(['']),
     };
     const r = await execute(
       p,
@@ -281,10 +275,12 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     );
     if ('error' in r) return { kind: 'failed', reason: r.error };
     const c = classify(r.outcome);
-    if (c.verdict === 'ok') return { kind: 'ok' };
+    const run = factsOf(r);
+    if (c.verdict === 'ok') return { kind: 'ok', run };
     if (c.verdict === 'partial' && r.failedPaths.length > 0)
-      return { kind: 'partial', failedPaths: r.failedPaths };
-    return { kind: 'failed', reason: `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})` };
+      return { kind: 'partial', failedPaths: r.failedPaths, run };
+    const reason = `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})`;
+    return { kind: 'failed', reason, run };
   };
 
   const commandFor = (target: Target, paths: readonly string[]): FailLogCommand => ({
@@ -293,4 +289,34 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   });
 
   return Object.assign(run, { runFullSync, commandFor });
+}
+
+/** prepareRemote once per (root, remote). */
+function cachedPrepare(config: Config): (root: string, remoteIndex: number) => PreparedRemote {
+  const prepared = new Map<string, PreparedRemote>();
+  return (root, remoteIndex) => {
+    const key = `${root}\u0000${remoteIndex}`;
+    let p = prepared.get(key);
+    if (p === undefined) {
+      p = prepareRemote(config, root, remoteIndex);
+      prepared.set(key, p);
+    }
+    return p;
+  };
+}
+
+/** The facts the worker measured for one run, as the outcome carries them. */
+function factsOf(r: RunResult): RunFacts {
+  return { durationMs: r.durationMs, items: r.itemsReported, bytes: r.bytes };
+}
+
+/** `outcome` with the summed facts of the runs behind it (none ran: no facts). */
+function withFacts(outcome: BatchOutcome, facts: readonly RunFacts[]): BatchOutcome {
+  if (facts.length === 0) return outcome;
+  const run = facts.reduce((a, f) => ({
+    durationMs: a.durationMs + f.durationMs,
+    items: a.items + f.items,
+    bytes: a.bytes + f.bytes,
+  }));
+  return { ...outcome, run };
 }

@@ -12,6 +12,7 @@ import { createProgressBoard, type SyncProgress } from '../../src/sync/progress.
 import { createBatchRunner } from '../../src/sync/runner.js';
 import { startRsyncd, type Rsyncd } from '../helpers/rsyncd.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { factsOf, verdictOf } from '../helpers/outcome.js';
 import { diffTrees } from '../helpers/tree.js';
 import { makeConfig } from '../unit/sync/config-fixture.js';
 
@@ -68,7 +69,10 @@ test('a full sync of 2,000 files reports growing progress, ending at every file 
       reports.push(p);
     },
   });
-  assert.deepEqual(outcome, { kind: 'ok' });
+  assert.deepEqual(verdictOf(outcome), { kind: 'ok' });
+  // The outcome carries what the worker counted: every file's bytes, every item line.
+  assert.equal(factsOf(outcome).bytes, FILES * SIZE);
+  assert.ok(factsOf(outcome).items >= FILES, JSON.stringify(outcome.run));
   assert.deepEqual(diffTrees(src, dst), []);
   assert.ok(reports.length > 0, 'progress was reported');
   assert.ok((reports[0]?.files ?? 0) > 0, 'the first report counts files');
@@ -85,11 +89,13 @@ test('a full sync of 2,000 files reports growing progress, ending at every file 
   // Nothing changed: rsync lists nothing, so there is nothing to report.
   const again: SyncProgress[] = [];
   assert.deepEqual(
-    await run.runFullSync(src, 0, {
-      onProgress: (p) => {
-        again.push(p);
-      },
-    }),
+    verdictOf(
+      await run.runFullSync(src, 0, {
+        onProgress: (p) => {
+          again.push(p);
+        },
+      }),
+    ),
     { kind: 'ok' },
   );
   assert.deepEqual(again, []);
@@ -105,7 +111,9 @@ test('the progress board logs the totals when stderr is not a terminal', async (
     logEveryMs: 0,
   });
   const sink = board.start(src, '127.0.0.1::mod');
-  assert.deepEqual(await run.runFullSync(src, 0, { onProgress: sink.update }), { kind: 'ok' });
+  assert.deepEqual(verdictOf(await run.runFullSync(src, 0, { onProgress: sink.update })), {
+    kind: 'ok',
+  });
   sink.finish();
   const lines = logger.lines.filter((l) => l.includes('full sync of'));
   assert.equal(
@@ -129,6 +137,7 @@ test('progress on a batch-format run (no %l): files counted, bytes 0; itemsRepor
   writeFileSync(join(src, '7 b2.txt'), 'bb');
   const reports: SyncProgress[] = [];
   const job = {
+    kind: 'paths' as const,
     id: 1,
     rsyncPath: 'rsync',
     argv: batchArgv(prepareRemote(config, src, 0), false),

@@ -13,12 +13,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryLogger } from '../../src/log.js';
-import type { Batch, Entry, Target } from '../../src/queue/types.js';
+import type { Entry, PathBatch, Target } from '../../src/queue/types.js';
+import { factsOf, verdictOf } from '../helpers/outcome.js';
 import type { Config, RsyncConfig } from '../../src/config/types.js';
 import { createPool, PoolClosedError, type SyncPool } from '../../src/sync/pool.js';
 import { createBatchRunner } from '../../src/sync/runner.js';
 import { classify } from '../../src/sync/exit-policy.js';
-import type { SyncJob } from '../../src/sync/job.js';
+import type { SyncJob } from '../../src/sync/protocol.js';
 import { eventually } from '../helpers/eventually.js';
 import { startRsyncd, type Rsyncd } from '../helpers/rsyncd.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -78,7 +79,8 @@ function setup(
     },
   });
   const target: Target = { key: `${src}\u00000`, root: src, remoteIndex: 0 };
-  const batch = (entries: Partial<Entry>[]): Batch => ({
+  const batch = (entries: Partial<Entry>[]): PathBatch => ({
+    kind: 'paths',
     target,
     entries: entries.map((e) => ({ path: '', op: 'upsert', isDir: false, attempts: 0, ...e })),
   });
@@ -104,14 +106,20 @@ test('hostile names: one batch creates them at the target, one batch deletes the
     writeFileSync(join(src, n), `content ${i}\n`);
   });
   writeFileSync(join(src, 'keep.txt'), 'stays');
-  assert.deepEqual(await runner(batch([...HOSTILE, 'keep.txt'].map((path) => ({ path })))), {
-    kind: 'ok',
-  });
+  assert.deepEqual(
+    verdictOf(await runner(batch([...HOSTILE, 'keep.txt'].map((path) => ({ path }))))),
+    {
+      kind: 'ok',
+    },
+  );
   assert.deepEqual(diffTrees(src, dst), []);
   for (const n of HOSTILE) rmSync(join(src, n));
-  assert.deepEqual(await runner(batch(HOSTILE.map((path) => ({ path, op: 'remove' })))), {
-    kind: 'ok',
-  });
+  assert.deepEqual(
+    verdictOf(await runner(batch(HOSTILE.map((path) => ({ path, op: 'remove' }))))),
+    {
+      kind: 'ok',
+    },
+  );
   assert.deepEqual(diffTrees(src, dst), []);
   assert.deepEqual(readdirSync(dst), ['keep.txt']);
   noPwned();
@@ -123,11 +131,13 @@ test('a directory listed once is synced recursively; rm -rf listed once deletes 
   writeFileSync(join(src, 'd/top'), '1');
   writeFileSync(join(src, 'd/a/b/deep'), '2');
   writeFileSync(join(src, 'other'), 'not listed');
-  assert.deepEqual(await runner(batch([{ path: 'd', isDir: true }])), { kind: 'ok' });
+  assert.deepEqual(verdictOf(await runner(batch([{ path: 'd', isDir: true }]))), { kind: 'ok' });
   assert.deepEqual(diffTrees(src, dst, { ignore: (p) => p === 'other' }), []);
   assert.equal(existsSync(join(dst, 'other')), false, 'only listed paths are sent');
   rmSync(join(src, 'd'), { recursive: true });
-  assert.deepEqual(await runner(batch([{ path: 'd', op: 'remove', isDir: true }])), { kind: 'ok' });
+  assert.deepEqual(verdictOf(await runner(batch([{ path: 'd', op: 'remove', isDir: true }]))), {
+    kind: 'ok',
+  });
   assert.equal(existsSync(join(dst, 'd')), false);
   assert.ok(
     logger.lines.some((l) =>
@@ -145,7 +155,7 @@ test('auth: right password syncs; wrong password fails with the stderr logged, n
     rsync: { auth: { enabled: true, users: 'syncer', passwordFile: pwFile } },
   });
   writeFileSync(join(good.src, 'a.txt'), 'a');
-  assert.deepEqual(await good.runner(good.batch([{ path: 'a.txt' }])), { kind: 'ok' });
+  assert.deepEqual(verdictOf(await good.runner(good.batch([{ path: 'a.txt' }]))), { kind: 'ok' });
   assert.equal(readFileSync(join(good.dst, 'a.txt'), 'utf8'), 'a');
 
   const badFile = join(tmp.path, 'wrong.pas');
@@ -185,7 +195,7 @@ test('exclude walk: <filter> regexes hold inside a listed directory and in a ful
     mkdirSync(join(src, f, '..'), { recursive: true });
     writeFileSync(join(src, f), f);
   }
-  assert.deepEqual(await runner(batch([{ path: 'e', isDir: true }])), { kind: 'ok' });
+  assert.deepEqual(verdictOf(await runner(batch([{ path: 'e', isDir: true }]))), { kind: 'ok' });
   const listing = (): string[] => {
     const out: string[] = [];
     const walk = (rel: string): void => {
@@ -200,7 +210,7 @@ test('exclude walk: <filter> regexes hold inside a listed directory and in a ful
   };
   assert.deepEqual(listing(), ['e/', 'e/keep.txt', 'e/sub/', 'e/sub/z.txt', 'e/w1.gz.txt']);
   writeFileSync(join(dst, 'remote-only.txt'), 'x');
-  assert.deepEqual(await runner.runFullSync(src, 0), { kind: 'ok' });
+  assert.deepEqual(verdictOf(await runner.runFullSync(src, 0)), { kind: 'ok' });
   assert.deepEqual(listing(), [
     'e/',
     'e/keep.txt',
@@ -223,7 +233,8 @@ test('rsync exit 23 surfaces the failed path; the other paths arrive', async () 
   mkdirSync(join(dst, 'conf/inner'), { recursive: true });
   writeFileSync(join(dst, 'conf/inner/q'), 'a directory at the target');
   const outcome = await runner(batch([{ path: 'conf' }, { path: 'fine.txt' }]));
-  assert.deepEqual(outcome, { kind: 'partial', failedPaths: ['conf'] });
+  assert.deepEqual(verdictOf(outcome), { kind: 'partial', failedPaths: ['conf'] });
+  assert.ok(factsOf(outcome).items >= 1, 'fine.txt was reported sent');
   assert.equal(readFileSync(join(dst, 'fine.txt'), 'utf8'), 'ok');
   assert.deepEqual(recorded, ['5888 conf']);
 });
@@ -249,6 +260,7 @@ function processesWith(marker: string): number[] {
 }
 
 const job = (id: number, rsyncPath: string, cwd: string, timeoutMs = 0): SyncJob => ({
+  kind: 'paths',
   id,
   rsyncPath,
   argv: ['--x'],
@@ -267,7 +279,7 @@ test('forced pool close kills running rsync groups and leaves no process behind'
       (e: unknown) => (e instanceof PoolClosedError ? 'pool-closed' : String(e)),
     ),
   );
-  await eventually(() => p.running === 2 && processesWith(marker).length >= 4, {
+  await eventually(() => processesWith(marker).length >= 4, {
     what: 'two running stand-ins with children',
   });
   await p.close({ force: true });
@@ -295,14 +307,18 @@ test('the worker kills a run at its time limit (timed-out) without orphans; a mi
 test('graceful pool close lets a running job finish, then refuses new jobs', async () => {
   const go = join(tmp.path, 'go-signal');
   const bin = join(tmp.path, 'rsync-waits-for-go');
-  writeFileSync(bin, `#!/bin/sh\nwhile [ ! -e '${go}' ]; do sleep 0.02; done\nexit 0\n`);
+  const started = join(tmp.path, 'waiter-started');
+  writeFileSync(
+    bin,
+    `#!/bin/sh\n: > '${started}'\nwhile [ ! -e '${go}' ]; do sleep 0.02; done\nexit 0\n`,
+  );
   chmodSync(bin, 0o755);
   const p = createPool({ threads: 1 });
   const order: string[] = [];
   const run = p.run(job(20, bin, tmp.path)).then((r) => {
     order.push(`run ${r.outcome.kind}`);
   });
-  await eventually(() => p.running === 1, { what: 'the job to start' });
+  await eventually(() => existsSync(started), { what: 'the job to start' });
   const closed = p.close().then(() => {
     order.push('closed');
   });

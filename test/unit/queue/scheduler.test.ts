@@ -24,6 +24,13 @@ interface Run {
   readonly done: Deferred<BatchOutcome>;
 }
 
+/** What a batch covers, for these checks: a full sync covers the whole root (the path ''). */
+function entriesOf(b: Batch): readonly Entry[] {
+  return b.kind === 'full'
+    ? [{ path: '', op: 'upsert', isDir: true, attempts: b.attempts }]
+    : b.entries;
+}
+
 /** A scheduler wired to a fake clock and a recording runBatch. `auto` settles each run by itself. */
 function harness(
   o: Partial<SchedulerOptions> & {
@@ -45,7 +52,7 @@ function harness(
   const runBatch = (batch: Batch): Promise<BatchOutcome> => {
     const act = active.get(batch.target.key) ?? new Set<string>();
     active.set(batch.target.key, act);
-    for (const e of batch.entries) {
+    for (const e of entriesOf(batch)) {
       for (const a of act)
         if (overlaps(a, e.path))
           violations.push(`${batch.target.key}: ${e.path} started while ${a} in flight`);
@@ -60,7 +67,7 @@ function harness(
       }, ms);
     }
     return done.promise.finally(() => {
-      for (const e of batch.entries) act.delete(e.path);
+      for (const e of entriesOf(batch)) act.delete(e.path);
     });
   };
   const s = new Scheduler({
@@ -79,7 +86,7 @@ function harness(
 }
 
 const up = (path: string, root = R1): Change => ({ root, path, op: 'upsert', isDir: false });
-const paths = (b: Batch): string[] => b.entries.map((e) => e.path);
+const paths = (b: Batch): string[] => entriesOf(b).map((e) => e.path);
 const runsFor = (runs: readonly Run[], t: Target): Run[] =>
   runs.filter((r) => r.batch.target.key === t.key);
 
@@ -121,7 +128,7 @@ test('a burst arriving at once is coalesced into few batches spread over the wor
   for (let i = 0; i < 1000; i++) s.add(up(`d${i % 50}/f${i}`)); // closeWrite after create: merged
   await clock.advance(20);
   assert.deepEqual(
-    runs.map((r) => r.batch.entries.length),
+    runs.map((r) => entriesOf(r.batch).length),
     [334, 333, 333],
   );
   assert.equal(new Set(runs.flatMap((r) => paths(r.batch))).size, 1000);
@@ -134,7 +141,7 @@ test('a new directory with content is one entry', async () => {
     s.add({ root: R1, path: `new/sub${i % 3}/f${i}`, op: 'upsert', isDir: false, created: true });
   await clock.advance(100);
   assert.deepEqual(
-    runs.map((r) => r.batch.entries),
+    runs.map((r) => entriesOf(r.batch)),
     [[{ path: 'new', op: 'upsert', isDir: true, attempts: 0 }]],
   );
 });
@@ -154,7 +161,7 @@ test('5,000 new files in a burst take at most 20 runs (runs cost 130 ms), whatev
     assert.equal(new Set(sent).size, 5000);
     assert.ok(
       runs.length <= 20,
-      `spread ${spreadMs} ms: ${runs.length} runs (${runs.map((r) => r.batch.entries.length).join(',')})`,
+      `spread ${spreadMs} ms: ${runs.length} runs (${runs.map((r) => entriesOf(r.batch).length).join(',')})`,
     );
     assert.deepEqual(violations, []);
   }
@@ -358,7 +365,7 @@ test('failure -> exponential backoff (capped) -> success; entries never dropped'
   s.add(up('f'));
   while (s.pendingCount() + s.inFlightCount() > 0) await clock.runNext();
   assert.deepEqual(
-    runs.map((r) => [r.at, r.batch.entries[0]!.attempts]),
+    runs.map((r) => [r.at, entriesOf(r.batch)[0]!.attempts]),
     [
       [20, 0],
       [1120, 1],
@@ -391,7 +398,7 @@ test('partial: only the failed paths (or the entries containing them) are retrie
   assert.deepEqual(retries[0]!.entries.map((e) => e.path).sort(), ['b', 'd']);
   await clock.advance(1000);
   assert.deepEqual(paths(runs[1]!.batch).sort(), ['b', 'd']);
-  assert.equal(runs[1]!.batch.entries[0]!.attempts, 1);
+  assert.equal(entriesOf(runs[1]!.batch)[0]!.attempts, 1);
 });
 
 test('partial with a path that matches no entry retries the whole batch', async () => {
@@ -445,7 +452,7 @@ test('enough ready entries start a parallel run at once', async () => {
   for (let i = 511; i < 600; i++) s.add(up(`f${i}`));
   await clock.advance(20);
   assert.deepEqual(
-    runs.map((r) => [r.batch.entries.length, r.at]),
+    runs.map((r) => [entriesOf(r.batch).length, r.at]),
     [
       [1, 20],
       [600, 60],
@@ -472,8 +479,8 @@ test('addFull: one full-sync entry absorbs what is queued; later changes wait un
   s.addFull(R1);
   await clock.advance(20);
   assert.deepEqual(
-    runs.map((r) => r.batch.entries),
-    [[{ path: '', op: 'upsert', isDir: true, attempts: 0 }]],
+    runs.map((r) => r.batch),
+    [{ kind: 'full', target: A, attempts: 0 }],
   );
   s.add(up('later'));
   await clock.advance(1000);

@@ -2,14 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryLogger } from '../../../src/log.js';
-import type { Batch, Target } from '../../../src/queue/types.js';
-import type { RunOutcome, RunResult, SyncJob } from '../../../src/sync/job.js';
-import {
-  coveredEntries,
-  createBatchRunner,
-  renameBasis,
-  renameCandidates,
-} from '../../../src/sync/runner.js';
+import type { PathBatch, Target } from '../../../src/queue/types.js';
+import { coveringEntries } from '../../../src/queue/outcome.js';
+import { factsOf, verdictOf } from '../../helpers/outcome.js';
+import type { RunOutcome, RunResult, SyncJob } from '../../../src/sync/protocol.js';
+import { createBatchRunner, renameBasis, renameCandidates } from '../../../src/sync/runner.js';
 import { PoolClosedError } from '../../../src/sync/pool.js';
 import { makeConfig } from './config-fixture.js';
 
@@ -37,6 +34,7 @@ function setup(
           stderrTail: '',
           failedPaths: [],
           itemsReported: 0,
+          bytes: 0,
           ...result,
         });
       },
@@ -53,7 +51,16 @@ function setup(
   return { runner, jobs, calls, logger };
 }
 
-const batch: Batch = {
+/** What the worker is told to walk, with the rules as the regex sources they compile to. */
+function walkOf(
+  job: SyncJob | undefined,
+): { dirs: readonly string[]; excludeRegexes: string[] } | undefined {
+  const w = job?.excludeWalk;
+  return w && { dirs: w.dirs, excludeRegexes: w.rules.map((r) => r.regex.source) };
+}
+
+const batch: PathBatch = {
+  kind: 'paths',
   target,
   entries: [
     { path: 'a.txt', op: 'upsert', isDir: false, attempts: 0 },
@@ -63,8 +70,15 @@ const batch: Batch = {
 };
 
 test('ok: one job with the paths, one log line, fail log resolved', async () => {
-  const { runner, jobs, calls, logger } = setup({ outcome: { kind: 'exited', code: 0 } });
-  assert.deepEqual(await runner(batch), { kind: 'ok' });
+  const { runner, jobs, calls, logger } = setup({
+    outcome: { kind: 'exited', code: 0 },
+    itemsReported: 3,
+    bytes: 7,
+  });
+  const outcome = await runner(batch);
+  assert.deepEqual(verdictOf(outcome), { kind: 'ok' });
+  // The worker's facts come back unchanged, not re-measured.
+  assert.deepEqual(factsOf(outcome), { durationMs: 142, items: 3, bytes: 7 });
   const [job, extra] = jobs;
   assert.ok(job !== undefined && extra === undefined);
   assert.deepEqual(job.paths, ['a.txt', 'dir', 'gone']);
@@ -92,7 +106,7 @@ test('23 with named paths: partial, only those recorded (mapped to the listed di
     stderrTail:
       'rsync: [sender] send_files failed to open "/opt/tongbu/dir/sub/x": Permission denied (13)\nrsync error: (code 23)\n',
   });
-  assert.deepEqual(await runner(batch), { kind: 'partial', failedPaths: ['dir'] });
+  assert.deepEqual(verdictOf(await runner(batch)), { kind: 'partial', failedPaths: ['dir'] });
   assert.deepEqual(calls, ['record 0 5888 dir', 'resolve 0 a.txt,gone']);
   assert.equal(
     logger.lines.filter((l) => l.startsWith('[warn] rsync stderr (u@127.0.0.1::tongbu1): ')).length,
@@ -102,7 +116,10 @@ test('23 with named paths: partial, only those recorded (mapped to the listed di
 
 test('24 with no nameable path: every path is retried', async () => {
   const { runner, calls } = setup({ outcome: { kind: 'exited', code: 24 } });
-  assert.deepEqual(await runner(batch), { kind: 'partial', failedPaths: ['a.txt', 'dir', 'gone'] });
+  assert.deepEqual(verdictOf(await runner(batch)), {
+    kind: 'partial',
+    failedPaths: ['a.txt', 'dir', 'gone'],
+  });
   assert.deepEqual(calls, ['record 0 6144 a.txt,dir,gone', 'resolve 0 ']);
 });
 
@@ -131,13 +148,15 @@ test('regex excludes: walk the upserted dirs of a batch, the whole root on a ful
     makeConfig({}, true, { excludes: ['(.*)\\.gz'] }),
   );
   await runner(batch);
-  assert.deepEqual(jobs[0]?.excludeWalk, { dirs: ['dir'], excludeRegexes: ['^(?:(.*)\\.gz)$'] });
-  assert.deepEqual(await runner.runFullSync(ROOT, 1, { crontabExcludes: ['*.php'] }), {
+  assert.deepEqual(walkOf(jobs[0]), { dirs: ['dir'], excludeRegexes: ['^(?:(.*)\\.gz)$'] });
+  assert.deepEqual(verdictOf(await runner.runFullSync(ROOT, 1, { crontabExcludes: ['*.php'] })), {
     kind: 'ok',
   });
   const full = jobs[1];
   assert.ok(full !== undefined);
-  assert.deepEqual(full.excludeWalk, { dirs: [''], excludeRegexes: ['^(?:(.*)\\.gz)$'] });
+  assert.deepEqual(walkOf(full), { dirs: [''], excludeRegexes: ['^(?:(.*)\\.gz)$'] });
+  assert.equal(full.kind, 'full');
+  assert.equal(full.excludeWalk?.statWalk, false);
   assert.deepEqual(full.argv.slice(-4), ['--exclude=*.php', '--', './', '127.0.0.2::m2']);
   assert.deepEqual(full.paths, []);
 });
@@ -161,12 +180,18 @@ test('commandFor builds the replay command of the fail log', () => {
   });
 });
 
-test('coveredEntries maps named paths to the listed path or its nearest listed ancestor', () => {
+test('coveringEntries maps named paths to the listed path or its nearest listed ancestor', () => {
   const entries = batch.entries;
-  assert.deepEqual(coveredEntries(entries, ['dir/a/b', 'a.txt', 'zzz', 'dirx']), ['dir', 'a.txt']);
+  const c = coveringEntries(entries, ['dir/a/b', 'a.txt', 'zzz', 'dirx']);
+  assert.deepEqual(
+    c.covered.map((e) => e.path),
+    ['dir', 'a.txt'],
+  );
+  assert.deepEqual(c.stray, ['zzz', 'dirx']);
 });
 
-const renameBatch: Batch = {
+const renameBatch: PathBatch = {
+  kind: 'paths',
   target,
   entries: [
     { path: 'a/old', op: 'remove', isDir: true, attempts: 0 },
@@ -191,6 +216,7 @@ function scripted(code: (job: SyncJob) => number, config = makeConfig()) {
           stderrTail: '',
           failedPaths: [],
           itemsReported: 0,
+          bytes: 0,
           outcome: { kind: 'exited', code: code(job) },
         });
       },
@@ -209,7 +235,7 @@ function scripted(code: (job: SyncJob) => number, config = makeConfig()) {
 
 test('rename: a dedicated run first, then the batch without the renamed dir (the old one is deleted after)', async () => {
   const { runner, jobs, calls } = scripted(() => 0);
-  assert.deepEqual(await runner(renameBatch), { kind: 'ok' });
+  assert.deepEqual(verdictOf(await runner(renameBatch)), { kind: 'ok' });
   const [rename, rest, extra] = jobs;
   assert.ok(rename !== undefined && rest !== undefined && extra === undefined);
   assert.deepEqual(rename.argv.slice(-3), ['--', './a/new/', '127.0.0.1::tongbu1/a/new/']);
@@ -221,7 +247,7 @@ test('rename: a dedicated run first, then the batch without the renamed dir (the
 
 test('rename: a failed rename run leaves the directory to the plain batch', async () => {
   const { runner, jobs } = scripted((job) => (job.paths.length === 0 ? 11 : 0));
-  assert.deepEqual(await runner(renameBatch), { kind: 'ok' });
+  assert.deepEqual(verdictOf(await runner(renameBatch)), { kind: 'ok' });
   assert.deepEqual(
     jobs.map((j) => j.paths),
     [[], ['a/old', 'a/new', 'f.txt']],
@@ -229,7 +255,7 @@ test('rename: a failed rename run leaves the directory to the plain batch', asyn
 });
 
 test('rename: plain batch when the old path is not removed in the same batch, or with excludes', async () => {
-  const alone: Batch = { target, entries: renameBatch.entries.slice(1) };
+  const alone: PathBatch = { kind: 'paths', target, entries: renameBatch.entries.slice(1) };
   const a = scripted(() => 0);
   await a.runner(alone);
   assert.deepEqual(

@@ -1,0 +1,99 @@
+// The sync service: turns a Batch into rsync runs and reports each run's facts. It owns the worker
+// pool, the batch runner, the fail log and the `-r` progress board. Shell.
+//
+//   batch {kind:'paths'} ──▶ runner(batch) ───────────────────────────┐
+//   batch {kind:'full'}  ──▶ runner.runFullSync (+progress the first time, `-r`) ┴▶ outcome ──▶ onRun
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Batch, BatchOutcome, Target } from '../queue/types.js';
+import { createFailLogFile, type FailLogFile } from '../retry/fail-log-file.js';
+import { replayArgv } from '../sync/argv.js';
+import { createPool } from '../sync/pool.js';
+import { createProgressBoard } from '../sync/progress.js';
+import { createBatchRunner } from '../sync/runner.js';
+import type { Clock } from '../util/clock.js';
+import type { SyncTargets } from './targets.js';
+
+export interface SyncServiceOptions {
+  readonly config: Config;
+  readonly targets: SyncTargets;
+  readonly threads: number;
+  readonly rsyncPath: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Show progress of the first full sync of each target (`-r`). */
+  readonly showFirstFullProgress: boolean;
+  /** Each batch's outcome, with the run's facts, once it settled. */
+  readonly onRun?: (target: Target, outcome: BatchOutcome) => void;
+}
+
+export interface SyncService {
+  /** Runs one batch; never rejects for an rsync failure (the outcome says it). */
+  runBatch(batch: Batch): Promise<BatchOutcome>;
+  /** What the fail log holds (the timeToExecute re-run reads it; inherited entries are requeued at start). */
+  readonly failLog: Pick<FailLogFile, 'outstanding' | 'inherited'>;
+  /** Waits for the running rsync (`force`: kills them). */
+  closePool(force: boolean): Promise<void>;
+  /** Writes the fail log's last state. */
+  flush(): Promise<void>;
+}
+
+export function createSyncService(o: SyncServiceOptions): SyncService {
+  const { config, targets, logger, rsyncPath } = o;
+  const pool = createPool({ threads: o.threads, clock: o.clock });
+  const failLog = createFailLogFile({
+    path: config.sersync.failLog.path,
+    // The fail log renders the command that re-does the paths (the runner's argv for them).
+    commandFor: (target, paths) => ({
+      cwd: target.root,
+      argv: [rsyncPath, ...replayArgv(targets.prepared(target), paths)],
+    }),
+    onError: (e) => {
+      logger.error(`cannot write the fail log ${config.sersync.failLog.path}: ${e.message}`);
+    },
+    onWarning: (m) => {
+      logger.warn(m);
+    },
+  });
+  const run = createBatchRunner({
+    config,
+    pool,
+    logger,
+    failLog,
+    rsyncPath,
+    prepare: (root, remoteIndex) => targets.prepared({ root, remoteIndex }),
+  });
+  const crontabExcludes = config.sersync.crontab.filterEnabled
+    ? config.sersync.crontab.excludes
+    : [];
+  const board = o.showFirstFullProgress
+    ? createProgressBoard({ logger, clock: o.clock })
+    : undefined;
+  const firstFull = new Set(targets.all.map((t) => t.key));
+
+  const fullSync = async (target: Target): Promise<BatchOutcome> => {
+    const sink =
+      board !== undefined && firstFull.delete(target.key)
+        ? board.start(target.root, targets.label(target))
+        : undefined;
+    try {
+      return await run.runFullSync(target.root, target.remoteIndex, {
+        crontabExcludes,
+        ...(sink ? { onProgress: sink.update } : {}),
+      });
+    } finally {
+      sink?.finish();
+    }
+  };
+
+  return {
+    async runBatch(batch) {
+      const outcome = batch.kind === 'full' ? await fullSync(batch.target) : await run(batch);
+      o.onRun?.(batch.target, outcome);
+      return outcome;
+    },
+    failLog,
+    closePool: (force) => pool.close({ force }),
+    flush: () => failLog.flush(),
+  };
+}

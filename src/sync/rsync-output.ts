@@ -1,0 +1,104 @@
+// Reading rsync's output: item lines of `--out-format` (`%o %n`, or `%o %l %n` for full syncs),
+// split into lines across chunks, tallied, and the paths named in error lines. Pure.
+import { failedPathOf } from './exit-policy.js';
+
+/** An out-format item line: `%o %n`, or `%o %l %n` (FULL_OUT_FORMAT). Directories end in `/`. */
+const ITEM = /^(send|recv|del\.) /;
+const ITEM_WITH_LENGTH = /^(send|recv|del\.) (\d+) (.*)$/;
+const MAX_FAILED_PATHS = 10_000;
+
+/** One parsed item line. */
+export interface Item {
+  readonly op: 'send' | 'recv' | 'del.';
+  readonly name: string;
+  /** `%l` (0 when the format has no length). */
+  readonly length: number;
+}
+
+/** The item an out-format line reports, or null for any other line (an error, a warning). */
+export function parseItem(line: string, withLength: boolean): Item | null {
+  if (withLength) {
+    const m = ITEM_WITH_LENGTH.exec(line);
+    if (m === null) return ITEM.test(line) ? { op: opOf(line), name: '', length: 0 } : null;
+    return { op: m[1] as Item['op'], name: m[3] ?? '', length: Number(m[2]) };
+  }
+  const m = ITEM.exec(line);
+  return m === null ? null : { op: m[1] as Item['op'], name: line.slice(m[0].length), length: 0 };
+}
+
+function opOf(line: string): Item['op'] {
+  return line.startsWith('send') ? 'send' : line.startsWith('recv') ? 'recv' : 'del.';
+}
+
+/** Whether `item` is a transferred file (counted by progress and bytes): not a deletion, not a directory. */
+export function isTransferredFile(item: Item): boolean {
+  return item.op !== 'del.' && item.name !== '' && !item.name.endsWith('/');
+}
+
+/** Calls `onLine` for each complete line of a stream; the rest is flushed at the end. */
+export function lineSplitter(onLine: (line: string) => void): {
+  push(chunk: Buffer): void;
+  end(): void;
+} {
+  let carry = '';
+  return {
+    push(chunk) {
+      const parts = (carry + chunk.toString('utf8')).split('\n');
+      carry = parts.pop() ?? '';
+      parts.forEach(onLine);
+    },
+    end() {
+      if (carry !== '') onLine(carry);
+    },
+  };
+}
+
+/** The facts of one run read from its output lines: items, transferred files and bytes, failed paths. */
+export interface OutputTally {
+  /** Feeds one stdout line; returns the item it reported (or null). */
+  stdout(line: string): Item | null;
+  /** Feeds one stderr line. */
+  stderr(line: string): void;
+  readonly items: number;
+  readonly files: number;
+  readonly bytes: number;
+  failedPaths(): string[];
+}
+
+/** A tally for a run in `cwd`; `withLength` for FULL_OUT_FORMAT output. */
+export function outputTally(cwd: string, withLength: boolean): OutputTally {
+  let items = 0;
+  let files = 0;
+  let bytes = 0;
+  const failed = new Set<string>();
+  const onError = (line: string): void => {
+    const p = failedPathOf(line, cwd);
+    if (p !== undefined && failed.size < MAX_FAILED_PATHS) failed.add(p);
+  };
+  return {
+    stdout(line) {
+      const item = parseItem(line, withLength);
+      if (item === null) {
+        onError(line);
+        return null;
+      }
+      items++;
+      if (isTransferredFile(item)) {
+        files++;
+        bytes += item.length;
+      }
+      return item;
+    },
+    stderr: onError,
+    get items() {
+      return items;
+    },
+    get files() {
+      return files;
+    },
+    get bytes() {
+      return bytes;
+    },
+    failedPaths: () => [...failed],
+  };
+}

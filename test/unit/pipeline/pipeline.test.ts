@@ -1,0 +1,221 @@
+// startPipeline with a fake clock, a stub watcher and a stub sync service (no inotify, no rsync):
+// a change becomes a journalled 'paths' batch, a rescan a rate-limited 'full' batch, the run facts
+// reach the metrics, start-up failures are typed values, and stop() closes the parts in order.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../../../src/config/types.js';
+import { memoryLogger } from '../../../src/log.js';
+import { startPipeline, type PipelineDeps } from '../../../src/pipeline.js';
+import type { SyncService } from '../../../src/pipeline/sync-service.js';
+import type { Batch, BatchOutcome } from '../../../src/queue/types.js';
+import { openJournal } from '../../../src/retry/journal.js';
+import { err, ok } from '../../../src/util/result.js';
+import type { WatchHandlers } from '../../../src/watch/create-watcher.js';
+import type { Watcher } from '../../../src/watch/fs-event.js';
+import { testConfig } from '../../helpers/config-fixture.js';
+import { FakeClock, deferred, drain, type Deferred } from '../../helpers/fake-clock.js';
+import { parsePrometheusText, sampleValue } from '../../helpers/prom-text.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+const ROOT = '/srv/www';
+const OPTS = { threads: 2, fullSyncAtStart: false, rsyncPath: 'rsync', testHooks: false } as const;
+
+function config(stateDir: string): Config {
+  const c = testConfig({ roots: [ROOT] });
+  return {
+    ...c,
+    sersync: {
+      ...c.sersync,
+      failLog: { ...c.sersync.failLog, stateDir, path: join(stateDir, 'fail.sh') },
+    },
+  };
+}
+
+/** The stubs, and the order in which the pipeline touched them. */
+function harness(o: { watchFails?: boolean } = {}) {
+  const clock = new FakeClock(1_000_000);
+  const order: string[] = [];
+  const runs: { batch: Batch; done: Deferred<BatchOutcome> }[] = [];
+  let handlers: WatchHandlers | undefined;
+  const watcher: Watcher = {
+    backend: 'inotify',
+    watchCount: 3,
+    start: () => Promise.resolve(),
+    close: () => {
+      order.push('watcher closed');
+      return Promise.resolve();
+    },
+  };
+  const deps: PipelineDeps = {
+    clock,
+    startWatcher: (_config, roots, h) => {
+      handlers = h;
+      order.push(`watching ${roots.join(',')}`);
+      return Promise.resolve(
+        o.watchFails === true
+          ? err({ kind: 'root-missing', root: ROOT, message: `cannot watch ${ROOT}` })
+          : ok(watcher),
+      );
+    },
+    createSyncService: (so): SyncService => ({
+      runBatch: (batch) => {
+        const done = deferred<BatchOutcome>();
+        runs.push({ batch, done });
+        return done.promise.then((outcome) => {
+          so.onRun?.(batch.target, outcome);
+          return outcome;
+        });
+      },
+      failLog: { outstanding: () => new Map(), inherited: () => [] },
+      closePool: (force) => {
+        order.push(`pool closed${force ? ' (forced)' : ''}`);
+        return Promise.resolve();
+      },
+      flush: () => {
+        order.push('fail log flushed');
+        return Promise.resolve();
+      },
+    }),
+  };
+  const fire = (): WatchHandlers => {
+    if (!handlers) throw new Error('the watcher was not started');
+    return handlers;
+  };
+  return { clock, order, runs, deps, fire };
+}
+
+test('a change is journalled, batched after its quiet window, synced, and marked done', async () => {
+  const tmp = tmpDir();
+  const h = harness();
+  const logger = memoryLogger('debug');
+  const r = await startPipeline(config(tmp.path), OPTS, logger, h.deps);
+  assert.ok(r.ok);
+  const ev = { kind: 'closeWrite', root: ROOT, path: 'a.txt', isDir: false } as const;
+  h.fire().onEvents?.([ev]);
+  h.fire().onChange({ root: ROOT, path: 'a.txt', op: 'upsert', isDir: false }, ev);
+  await h.clock.advance(19);
+  assert.equal(h.runs.length, 0, 'still inside the quiet window');
+  await h.clock.advance(1);
+  assert.deepEqual(
+    h.runs.map((x) => x.batch),
+    [
+      {
+        kind: 'paths',
+        target: { key: `${ROOT}\u00000`, root: ROOT, remoteIndex: 0 },
+        entries: [{ path: 'a.txt', op: 'upsert', isDir: false, attempts: 0 }],
+      },
+    ],
+  );
+  await h.clock.advance(250);
+  h.runs[0]?.done.resolve({ kind: 'ok', run: { durationMs: 120, items: 2, bytes: 10 } });
+  await drain();
+  const stopped = await r.value.stop(30_000);
+  assert.deepEqual(stopped, { drained: true, pendingLeft: 0 });
+  assert.deepEqual(h.order, [
+    `watching ${ROOT}`,
+    'watcher closed',
+    'pool closed',
+    'fail log flushed',
+  ]);
+  const j = await openJournal(tmp.path);
+  assert.ok(j.ok);
+  assert.deepEqual([...j.value.outstanding()], [], 'the synced path is done in the journal');
+  await j.value.close();
+  tmp.cleanup();
+});
+
+test('the run facts and the change-to-target latency reach the metrics', async () => {
+  const tmp = tmpDir();
+  const h = harness();
+  const r = await startPipeline(config(tmp.path), OPTS, memoryLogger('debug'), h.deps);
+  assert.ok(r.ok);
+  const ev = { kind: 'closeWrite', root: ROOT, path: 'b', isDir: false } as const;
+  h.fire().onChange({ root: ROOT, path: 'b', op: 'upsert', isDir: false }, ev);
+  await h.clock.advance(20);
+  await h.clock.advance(480); // seen at t, on the target at t + 500 ms
+  h.runs[0]?.done.resolve({ kind: 'ok', run: { durationMs: 480, items: 4, bytes: 4096 } });
+  await drain();
+  const m = parsePrometheusText(r.value.metrics.registry.render());
+  const remote = { remote: '127.0.0.1::tongbu1' };
+  assert.equal(sampleValue(m, 'sersync_rsync_items_total', remote), 4);
+  assert.equal(sampleValue(m, 'sersync_rsync_bytes_total', remote), 4096);
+  assert.equal(sampleValue(m, 'sersync_rsync_run_duration_seconds_sum', remote), 0.48);
+  assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_count', {}), 1);
+  assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_sum', {}), 0.5);
+  await r.value.stop(1000);
+  tmp.cleanup();
+});
+
+test('a watcher rescan is a full batch; a second one within 10 s waits for the rate limit', async () => {
+  const tmp = tmpDir();
+  const h = harness();
+  const logger = memoryLogger('debug');
+  const r = await startPipeline(config(tmp.path), OPTS, logger, h.deps);
+  assert.ok(r.ok);
+  h.fire().onRescan(ROOT, 'overflow', 'queue overflow');
+  await h.clock.advance(20);
+  assert.deepEqual(
+    h.runs.map((x) => x.batch.kind),
+    ['full'],
+  );
+  h.runs[0]?.done.resolve({ kind: 'ok' });
+  await drain();
+  h.fire().onRescan(ROOT, 'overflow', 'again');
+  assert.ok(
+    logger.lines.some((l) => /full sync of \/srv\/www queued \(overflow\) in 10 s/.test(l)),
+  );
+  await h.clock.advance(9_000);
+  assert.equal(h.runs.length, 1, 'rate-limited');
+  await h.clock.advance(1_100);
+  assert.deepEqual(
+    h.runs.map((x) => x.batch.kind),
+    ['full', 'full'],
+  );
+  h.runs[1]?.done.resolve({ kind: 'ok' });
+  await drain();
+  await r.value.stop(1000);
+  tmp.cleanup();
+});
+
+test('stop() gives running rsync drainMs of (fake) time, then kills them; what is left is counted', async () => {
+  const tmp = tmpDir();
+  const h = harness();
+  const r = await startPipeline(config(tmp.path), OPTS, memoryLogger('debug'), h.deps);
+  assert.ok(r.ok);
+  const ev = { kind: 'closeWrite', root: ROOT, path: 'slow', isDir: false } as const;
+  h.fire().onChange({ root: ROOT, path: 'slow', op: 'upsert', isDir: false }, ev);
+  await h.clock.advance(20);
+  assert.equal(h.runs.length, 1);
+  const stopping = r.value.stop(5_000);
+  await h.clock.advance(5_000);
+  h.runs[0]?.done.resolve({ kind: 'failed', reason: 'killed' });
+  assert.deepEqual(await stopping, { drained: false, pendingLeft: 1 });
+  assert.deepEqual(h.order.slice(1, 3), ['watcher closed', 'pool closed (forced)']);
+  const j = await openJournal(tmp.path);
+  assert.ok(j.ok);
+  assert.deepEqual(
+    [...j.value.outstanding()].map(([, ps]) => ps.map((p) => p.path)),
+    [['slow']],
+    'the unsynced path stays in the journal for the next start',
+  );
+  await j.value.close();
+  tmp.cleanup();
+});
+
+test('start-up failures are typed values: a root that cannot be watched, a bad state directory', async () => {
+  const tmp = tmpDir();
+  const h = harness({ watchFails: true });
+  const r = await startPipeline(config(tmp.path), OPTS, memoryLogger('debug'), h.deps);
+  assert.deepEqual(r.ok ? 'started' : r.error.kind, 'root-missing');
+  assert.deepEqual(h.order, [`watching ${ROOT}`, 'pool closed (forced)']);
+
+  const file = join(tmp.path, 'not-a-dir');
+  writeFileSync(file, '');
+  const h2 = harness();
+  const r2 = await startPipeline(config(file), OPTS, memoryLogger('debug'), h2.deps);
+  assert.deepEqual(r2.ok ? 'started' : r2.error.kind, 'state-dir');
+  assert.deepEqual(h2.order, ['pool closed (forced)'], 'nothing is watched');
+  tmp.cleanup();
+});
