@@ -108,40 +108,25 @@ export async function startPipeline(
     logger,
   );
   if (!started.ok) {
-    await Promise.all([
-      sync.closePool(true),
-      plugin?.close(),
-      queue.close().catch(() => undefined),
-    ]);
+    await Promise.all([sync.closePool(true), plugin?.close(), queue.close().catch(logAs(logger))]);
     return err(started.error);
   }
   const watcher = (probed.watcher = started.value);
   metrics.setState('watching');
   const status = await startStatus(config, metrics, clock, logger);
 
-  const replayed = queue.replay();
-  if (replayed > 0)
-    logger.info(
-      `journal: ${replayed} change(s) left unsynced by the previous run were queued again`,
-    );
+  startFeeding(queue, triggers, targets.roots, opts.fullSyncAtStart, logger);
   // Entries already in the fail log (sersync2's before the switch, or ours) are queued again.
   const inherited = sync.failLog.inherited(targets.all);
   if (inherited.length > 0) logger.info(`fail log: ${inherited.length} path(s) queued again`);
   for (const c of inherited) queue.add(c.change);
-  if (opts.fullSyncAtStart)
-    for (const root of targets.roots) triggers.request(root, opts.fullSyncAtStart);
-  triggers.arm();
-  const onUsr2 = (): void => {
-    logger.warn('test hook: simulating an inotify queue overflow');
-    (watcher as Watcher & { simulateOverflow?: () => void }).simulateOverflow?.();
-  };
-  if (opts.testHooks) process.on('SIGUSR2', onUsr2);
+  const offTestHook = opts.testHooks ? overflowHook(watcher, logger) : () => undefined;
 
   return ok({
     watcher,
     metrics,
     async stop(drainMs, force) {
-      process.off('SIGUSR2', onUsr2);
+      offTestHook();
       triggers.cancel();
       metrics.setState('draining');
       await watcher.close();
@@ -164,7 +149,7 @@ function queueReports(
   plugin: Plugin | undefined,
   clock: Clock,
   logger: Logger,
-): Pick<DurableQueueOptions, 'onRetry' | 'onSynced'> {
+): Pick<DurableQueueOptions, 'onRetry' | 'onSynced' | 'onFullSynced'> {
   return {
     onRetry: (target, entries, delayMs, reason, full) => {
       const what = full ? 'the full sync' : `${entries.length} path(s)`;
@@ -176,6 +161,9 @@ function queueReports(
     onSynced: (target, entries, seenAt) => {
       metrics.recordSynced(seenAt, clock.now());
       notifyPlugin(plugin, target, entries);
+    },
+    onFullSynced: (_target, seenAt) => {
+      metrics.recordSynced(seenAt, clock.now());
     },
   };
 }
@@ -206,6 +194,35 @@ function watchHandlers(
   };
 }
 
+/** Once watching: what the last run left unsynced, the full syncs asked at start, the timers. */
+function startFeeding(
+  queue: DurableQueue,
+  triggers: FullSyncTriggers,
+  roots: readonly string[],
+  atStart: PipelineOptions['fullSyncAtStart'],
+  logger: Logger,
+): void {
+  const replayed = queue.replay();
+  if (replayed > 0)
+    logger.info(
+      `journal: ${replayed} change(s) left unsynced by the previous run were queued again`,
+    );
+  if (atStart) for (const root of roots) triggers.request(root, atStart);
+  triggers.arm();
+}
+
+/** SIGUSR2 simulates an inotify queue overflow (tests); returns the function removing the hook. */
+function overflowHook(watcher: Watcher, logger: Logger): () => void {
+  const onUsr2 = (): void => {
+    logger.warn('test hook: simulating an inotify queue overflow');
+    (watcher as Watcher & { simulateOverflow?: () => void }).simulateOverflow?.();
+  };
+  process.on('SIGUSR2', onUsr2);
+  return () => {
+    process.off('SIGUSR2', onUsr2);
+  };
+}
+
 /** True when `drained` settles within `ms` and before `force`; false otherwise. */
 async function drainWithin(
   drained: Promise<void>,
@@ -227,7 +244,7 @@ async function drainWithin(
   return result;
 }
 
-function logAs(logger: Logger, what: string): (e: unknown) => void {
+function logAs(logger: Logger, what = 'journal'): (e: unknown) => void {
   return (e) => {
     logger.error(`${what}: ${e instanceof Error ? e.message : String(e)}`);
   };

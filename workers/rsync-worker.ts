@@ -3,7 +3,7 @@
 // failures). Thin shell: what the job is comes in the job (protocol.ts); output is read by
 // rsync-output.ts; the process group is stopped by kill.ts. The child gets its own process group so
 // a kill (timeout, or 'kill' from the pool) reaches ssh too.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,32 @@ async function excludedPaths(cwd: string, w: ExcludeWalk): Promise<string[]> {
 
 type Collected = Omit<RunResult, 'id' | 'durationMs'>;
 
+/**
+ * Sets `control.kill` (stop the child's group: kill.ts) and the job's time limit; returns the
+ * cancels to call once the child is gone.
+ */
+function armKill(
+  child: ChildProcess,
+  timeoutMs: number,
+  control: { kill?: () => void },
+  onTimeout: () => void,
+): (() => void)[] {
+  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const cancels: (() => void)[] = [];
+  control.kill = () => {
+    if (child.pid !== undefined)
+      cancels.push(terminateGroup(child.pid, KILL_GRACE_MS, systemClock, gone));
+  };
+  if (timeoutMs > 0)
+    cancels.push(
+      systemClock.setTimeout(() => {
+        onTimeout();
+        control.kill?.();
+      }, timeoutMs),
+    );
+  return cancels;
+}
+
 function runRsync(
   job: SyncJob,
   argv: readonly string[],
@@ -101,19 +127,9 @@ function runRsync(
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
-    const cancels: (() => void)[] = [];
-    control.kill = () => {
-      if (child.pid !== undefined)
-        cancels.push(terminateGroup(child.pid, KILL_GRACE_MS, systemClock, gone));
-    };
-    if (job.timeoutMs > 0)
-      cancels.push(
-        systemClock.setTimeout(() => {
-          timedOut = true;
-          control.kill?.();
-        }, job.timeoutMs),
-      );
+    const cancels = armKill(child, job.timeoutMs, control, () => {
+      timedOut = true;
+    });
     const out = lineSplitter((l) => {
       if (tally.stdout(l) !== null) poster?.changed();
     });

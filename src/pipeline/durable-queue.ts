@@ -27,9 +27,9 @@ export interface DurableQueueOptions extends Pick<
 
 export interface DurableQueue {
   /** Journals `change` for every target of its root, then queues it. */
-  add(change: Change): void;
+  readonly add: (change: Change) => void;
   /** Queues a full sync of `root` (not journalled: a restart catches up with a full sync anyway). */
-  addFull(root: string): void;
+  readonly addFull: (root: string) => void;
   /** Requeues what the previous run left unsynced; returns how many changes. */
   replay(): number;
   pendingCount(): number;
@@ -71,9 +71,9 @@ export async function openDurableQueue(
       journal.append(entries.map((e) => done(target.key, e.path, e.isDir)));
       o.onSynced?.(target, entries, seenAt);
     },
-    onFullSynced: (target) => {
+    onFullSynced: (target, seenAt) => {
       journal.append([done(target.key, JOURNAL_ROOT, true)]);
-      o.onFullSynced?.(target);
+      o.onFullSynced?.(target, seenAt);
     },
   });
   const add = (change: Change): void => {

@@ -29,7 +29,7 @@ export interface SyncServiceOptions {
 
 export interface SyncService {
   /** Runs one batch; never rejects for an rsync failure (the outcome says it). */
-  runBatch(batch: Batch): Promise<BatchOutcome>;
+  readonly runBatch: (batch: Batch) => Promise<BatchOutcome>;
   /** What the fail log holds (the timeToExecute re-run reads it; inherited entries are requeued at start). */
   readonly failLog: Pick<FailLogFile, 'outstanding' | 'inherited'>;
   /** Waits for the running rsync (`force`: kills them). */

@@ -21,45 +21,10 @@ import { PendingSet, type PendingChange } from './pending.js';
 import { SCHEDULER_POLICY, type SchedulerPolicy, wakeAt, wantsRun } from './policy.js';
 import { SeenTimes } from './seen.js';
 import { shard } from './shard.js';
+import type { SchedulerOptions } from './scheduler-options.js';
 import type { Batch, BatchOutcome, Change, Entry, EntryGroup, Target } from './types.js';
-import type { Clock } from '../util/clock.js';
 
-/** The daemon's view of the scheduler (see the class). */
-export interface SchedulerOptions {
-  /** Every root x remote. */
-  readonly targets: readonly Target[];
-  readonly clock: Clock;
-  /** Runs one batch; resolves with the outcome (never rejects for rsync failures). */
-  readonly runBatch: (batch: Batch) => Promise<BatchOutcome>;
-  /** -n: total concurrent runs across all targets. */
-  readonly maxInFlight: number;
-  /** config.daemon.quietMs: a path is ready this long after its last change. */
-  readonly quietMs: number;
-  /** Retry delay: initialMs * 2^(attempts-1), capped at capMs. */
-  readonly backoff: { readonly initialMs: number; readonly capMs: number };
-  /** Entries put back for a retry (`full`: the target's full sync, `entries` is then empty). */
-  readonly onRetry?: (
-    target: Target,
-    entries: readonly Entry[],
-    delayMs: number,
-    reason: string,
-    full: boolean,
-  ) => void;
-  /**
-   * Called with the entries that reached the target (the plugin hook) and, for the latency
-   * histogram, when each path they carried was first seen changing (clock ms).
-   */
-  readonly onSynced?: (
-    target: Target,
-    entries: readonly Entry[],
-    seenAt: readonly number[],
-  ) => void;
-  /** Called when a full sync of the target succeeded. */
-  readonly onFullSynced?: (target: Target) => void;
-  /** Tuning knobs; every one has a default in SCHEDULER_POLICY. */
-  readonly policy?: Partial<SchedulerPolicy>;
-}
-
+export type { SchedulerOptions } from './scheduler-options.js';
 export { SCHEDULER_POLICY, type SchedulerPolicy };
 
 /** The queue's path for the whole root (pending.ts: the ancestor of every path). Never leaves here. */
@@ -265,7 +230,8 @@ export class Scheduler {
     this.#pump();
     const full = synced.some((e) => e.path === ROOT);
     const paths = full ? synced.filter((e) => e.path !== ROOT) : synced;
-    if (full) this.#opts.onFullSynced?.(lane.target);
+    // A full sync carries everything it absorbed: the latencies go with it.
+    if (full) this.#opts.onFullSynced?.(lane.target, seenAt);
     if (paths.length > 0) this.#opts.onSynced?.(lane.target, paths, seenAt);
     for (const [delay, entries] of groups) {
       const retryFull = entries.some((e) => e.path === ROOT);

@@ -49,7 +49,7 @@ export interface RunOptions {
   /**
    * Called with the running totals of transferred files and bytes, at most every 500 ms while
    * rsync runs plus once at its end (when they changed), always before run() resolves. Bytes
-   * are counted only for full-sync argv (`%l` in FULL_OUT_FORMAT), else 0.
+   * are counted only for full-sync jobs (`%l` in FULL_OUT_FORMAT), else 0.
    */
   readonly onProgress?: (p: SyncProgress) => void;
 }
@@ -84,15 +84,12 @@ export function threadPlan(runs: number, cores: number): { threads: number; perT
   return { threads, perThread: Math.ceil(runs / threads) };
 }
 
-/** Creates the pool. `atomics: 'disabled'` so a worker's async work never freezes between tasks. */
-export function createPool(opts: PoolOptions): SyncPool {
+function startPiscina(opts: PoolOptions): Piscina<WorkerTask, RunResult> {
   if (!Number.isInteger(opts.threads) || opts.threads < 1) {
     throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
   }
-  const killGraceMs = opts.killGraceMs ?? KILL_GRACE_MS;
-  const clock = opts.clock ?? systemClock;
   const { threads, perThread } = threadPlan(opts.threads, availableParallelism());
-  const piscina = new Piscina<WorkerTask, RunResult>({
+  return new Piscina<WorkerTask, RunResult>({
     filename: opts.workerFile ?? RSYNC_WORKER_FILE,
     // A run is an rsync child the thread only feeds and reads, so one thread carries several runs
     // at once; a new thread (~0.2 s of CPU to boot an isolate) starts only when the warm one is
@@ -103,6 +100,13 @@ export function createPool(opts: PoolOptions): SyncPool {
     idleTimeout: 60_000,
     atomics: 'disabled',
   });
+}
+
+/** Creates the pool. `atomics: 'disabled'` so a worker's async work never freezes between tasks. */
+export function createPool(opts: PoolOptions): SyncPool {
+  const killGraceMs = opts.killGraceMs ?? KILL_GRACE_MS;
+  const clock = opts.clock ?? systemClock;
+  const piscina = startPiscina(opts);
   const active = new Set<Active>();
   let state: 'open' | 'draining' | 'killing' = 'open';
   const isOpen = (): boolean => state === 'open';

@@ -58,7 +58,7 @@ export interface OutputTally {
   /** Feeds one stdout line; returns the item it reported (or null). */
   stdout(line: string): Item | null;
   /** Feeds one stderr line. */
-  stderr(line: string): void;
+  readonly stderr: (line: string) => void;
   readonly items: number;
   readonly files: number;
   readonly bytes: number;

@@ -79,7 +79,7 @@ export interface WatchHandlers {
   onChange(change: Change, ev: FsEvent): void;
   /** Every event batch before filtering (metrics, debug lines). */
   onEvents?(events: readonly FsEvent[]): void;
-  onRescan(root: string, reason: RescanReason, detail: string): void;
+  readonly onRescan: (root: string, reason: RescanReason, detail: string) => void;
 }
 
 /**

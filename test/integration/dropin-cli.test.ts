@@ -142,7 +142,7 @@ test('-m socket: a <sersync><localpath> that does not exist and has no <remote> 
   assert.equal(await s.done, 0, s.output());
 });
 
-test('-m command with a <sersync><localpath> that does not exist: a warning, then exit 66 with the reason, no stack', async () => {
+test('-m command with a <sersync><localpath> that does not exist: a warning, then exit 72 (NO_ROOT) with the reason, no stack', async () => {
   const conf = join(tmp.path, 'mcommand.xml');
   writeFileSync(
     conf,
@@ -154,7 +154,7 @@ test('-m command with a <sersync><localpath> that does not exist: a warning, the
     }),
   );
   const s = start(CLI, ['-m', 'command', '-o', conf]);
-  assert.equal(await s.done, 66, s.output());
+  assert.equal(await s.done, 72, s.output());
   assert.match(s.output(), /warning: sersync\/localpath@watch: expected an existing directory/);
   assert.match(s.output(), /cannot start watching: .*not-there/);
   assert.doesNotMatch(s.output(), /internal error|\n\s+at /);

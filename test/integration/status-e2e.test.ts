@@ -26,11 +26,19 @@ function runs(text: string, result: string): number {
   );
 }
 
+/** A sample of the strictly parsed exposition (0 when absent). */
+function metric(text: string, name: string, labels: Record<string, string> = {}): number {
+  return sampleValue(parsePrometheusText(text), name, labels) ?? 0;
+}
+
 test('a running service reports health, status and metrics that follow its syncs', async () => {
   const tmp = tmpDir();
   const src = join(tmp.path, 'src');
   const dst = join(tmp.path, 'dst');
   mkdirSync(src);
+  // Pushed by `-r` (a full sync, whose out-format reports file lengths: the byte counter).
+  const seed = 'x'.repeat(1234);
+  writeFileSync(join(src, 'seed.txt'), seed);
   const rsyncd = await startRsyncd(join(tmp.path, 'rsyncd'), [{ name: 'mod', path: dst }]);
   const statusPort = await freePort();
   const svc = await startService(
@@ -41,6 +49,7 @@ test('a running service reports health, status and metrics that follow its syncs
       failLog: join(tmp.path, 'fail.sh'),
       statusPort,
     }),
+    ['-r'],
   );
   try {
     const before = await get(statusPort, '/metrics');
@@ -55,6 +64,22 @@ test('a running service reports health, status and metrics that follow its syncs
         what: 'the ok-run counter to grow',
       },
     );
+    // The run facts and the change-to-target latency are real values, not zeros.
+    const mod = { remote: '127.0.0.1::mod' };
+    await eventually(
+      async () => {
+        const text = (await get(statusPort, '/metrics')).body;
+        return (
+          metric(text, 'sersync_rsync_bytes_total', mod) >= seed.length &&
+          metric(text, 'sersync_rsync_items_total', mod) >= 2 &&
+          metric(text, 'sersync_sync_latency_seconds_count') >= 1
+        );
+      },
+      { what: 'bytes, items and the sync latency to move' },
+    );
+    const facts = (await get(statusPort, '/metrics')).body;
+    assert.ok(metric(facts, 'sersync_sync_latency_seconds_sum') > 0, facts);
+    assert.ok(metric(facts, 'sersync_rsync_run_duration_seconds_sum', mod) > 0, facts);
     const health = await get(statusPort, '/healthz');
     assert.equal(health.status, 200, health.body);
     const status = JSON.parse((await get(statusPort, '/status')).body) as {

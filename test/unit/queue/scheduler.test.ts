@@ -545,3 +545,29 @@ test('a change for an unknown root is a bug', () => {
     s.add(up('x', '/nope'));
   }, /Internal error/);
 });
+
+test('synced paths report when they were first seen; a full sync reports what it absorbed', async () => {
+  const seen: [string, readonly number[]][] = [];
+  const { s, clock, runs } = harness({
+    targets: [A],
+    onSynced: (_t, entries, at) => seen.push([entries.map((e) => e.path).join(), at]),
+    onFullSynced: (_t, at) => seen.push(['<full>', at]),
+  });
+  s.add(up('a'));
+  await clock.advance(5);
+  s.add(up('a')); // a later change of the same path: the first one counts
+  await clock.advance(20);
+  runs[0]!.done.resolve({ kind: 'ok' });
+  await drain();
+  s.add(up('b/c'));
+  await clock.advance(3);
+  s.addFull(R1);
+  await clock.advance(20);
+  assert.equal(runs[1]?.batch.kind, 'full');
+  runs[1]!.done.resolve({ kind: 'ok' });
+  await drain();
+  assert.deepEqual(seen, [
+    ['a', [0]],
+    ['<full>', [25]],
+  ]);
+});

@@ -6,7 +6,8 @@ import type { PathBatch, Target } from '../../../src/queue/types.js';
 import { coveringEntries } from '../../../src/queue/outcome.js';
 import { factsOf, verdictOf } from '../../helpers/outcome.js';
 import type { RunOutcome, RunResult, SyncJob } from '../../../src/sync/protocol.js';
-import { createBatchRunner, renameBasis, renameCandidates } from '../../../src/sync/runner.js';
+import { renameBasis, renameCandidates } from '../../../src/sync/batch-plan.js';
+import { createBatchRunner } from '../../../src/sync/runner.js';
 import { PoolClosedError } from '../../../src/sync/pool.js';
 import { makeConfig } from './config-fixture.js';
 
