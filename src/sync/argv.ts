@@ -1,7 +1,7 @@
 // rsync argv as data: the constant part of a (root, remote) pair is computed once (lsyncd
 // `_computed`), the per-run part is appended. Never a shell string. Pure.
 //
-// Forms (see docs, and /work/shared/rsync-notes.md for the verified behaviour):
+// Forms (docs/architecture.md "How a batch becomes one rsync run"):
 //   batch:  P -R [-r] --from0 --files-from=- DEL --out-format=%o %n T -- ./ DEST   (paths on stdin)
 //   full:   P -R -r [--delete] --out-format=%o %l %n T [--exclude=G]... -- ./ DEST
 //   replay: P -R -r DEL T -- ./p1 ./p2 ... DEST                                    (fail-log, run by hand)

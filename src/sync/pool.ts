@@ -1,5 +1,5 @@
 // The worker pool that runs rsync jobs: a thin piscina wrapper with a kill protocol, because
-// terminating a piscina thread does not kill the child it spawned (package-facts §2). Shell.
+// terminating a piscina thread does not kill the child it spawned (measured with piscina 5). Shell.
 //
 //   open ──close()──────────────▶ draining (queued + running jobs finish) ──▶ closed
 //     └───close({force:true})───▶ killing: every job gets 'kill' on its port; a running rsync

@@ -1,6 +1,7 @@
-// Recursive directory walk shared by both watcher backends (and the full-sync exclude walk):
-// readdir with d_type, lstat only for DT_UNKNOWN or when statWalk is set, excluded dirs not
-// entered, symlinks never followed. Shell (file system).
+// The recursive directory walk of both watcher backends and of the worker's full-sync exclude walk
+// (workers/rsync-worker.ts), all with the one exclude verdict (exclude-match.ts): readdir
+// with d_type, lstat only for DT_UNKNOWN or when statWalk (`<fileSystem xfs>`) is set, excluded
+// entries neither reported nor entered, symlinks never followed. Shell (file system).
 import { lstat, readdir } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
