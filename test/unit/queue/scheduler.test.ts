@@ -563,8 +563,9 @@ test('synced paths report when they were first seen; a full sync reports what it
   await clock.advance(3);
   s.addFull(R1);
   await clock.advance(20);
-  assert.equal(runs[1]?.batch.kind, 'full');
-  runs[1]!.done.resolve({ kind: 'ok' });
+  const full = runs[1];
+  assert.equal(full?.batch.kind, 'full');
+  full.done.resolve({ kind: 'ok' });
   await drain();
   assert.deepEqual(seen, [
     ['a', [0]],
