@@ -225,7 +225,7 @@ export class Scheduler {
       groups.set(delay, [...(groups.get(delay) ?? []), e]);
     }
     lane.pending.released(lane.isBusy);
-    const seenAt = synced.flatMap((e) => lane.seen.synced(e.path, e.isDir));
+    const seenAt = lane.seen.synced(synced);
     if (lane.pending.size === 0 && lane.runs.size === 0) lane.seen.clear();
     this.#pump();
     const full = synced.some((e) => e.path === ROOT);
