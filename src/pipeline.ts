@@ -25,7 +25,7 @@ import {
   type Probed,
 } from './pipeline/observe.js';
 import type { StartFailure } from './pipeline/start-failure.js';
-import { createSyncService } from './pipeline/sync-service.js';
+import { createSyncService, type SyncService } from './pipeline/sync-service.js';
 import { buildTargets, type SyncTargets } from './pipeline/targets.js';
 import type { DaemonMetrics } from './status/daemon-metrics.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -115,11 +115,7 @@ export async function startPipeline(
   metrics.setState('watching');
   const status = await startStatus(config, metrics, clock, logger);
 
-  startFeeding(queue, triggers, targets.roots, opts.fullSyncAtStart, logger);
-  // Entries already in the fail log (sersync2's before the switch, or ours) are queued again.
-  const inherited = sync.failLog.inherited(targets.all);
-  if (inherited.length > 0) logger.info(`fail log: ${inherited.length} path(s) queued again`);
-  for (const c of inherited) queue.add(c.change);
+  startFeeding(queue, triggers, sync.failLog, targets, opts.fullSyncAtStart, logger);
   const offTestHook = opts.testHooks ? overflowHook(watcher, logger) : () => undefined;
 
   return ok({
@@ -194,11 +190,12 @@ function watchHandlers(
   };
 }
 
-/** Once watching: what the last run left unsynced, the full syncs asked at start, the timers. */
+/** Once watching: what the last run left unsynced (journal, fail log), the full syncs asked at start, the timers. */
 function startFeeding(
   queue: DurableQueue,
   triggers: FullSyncTriggers,
-  roots: readonly string[],
+  failLog: SyncService['failLog'],
+  targets: SyncTargets,
   atStart: PipelineOptions['fullSyncAtStart'],
   logger: Logger,
 ): void {
@@ -207,7 +204,11 @@ function startFeeding(
     logger.info(
       `journal: ${replayed} change(s) left unsynced by the previous run were queued again`,
     );
-  if (atStart) for (const root of roots) triggers.request(root, atStart);
+  // Entries already in the fail log (sersync2's before the switch, or ours) are queued again.
+  const inherited = failLog.inherited(targets.all);
+  if (inherited.length > 0) logger.info(`fail log: ${inherited.length} path(s) queued again`);
+  for (const c of inherited) queue.add(c.change);
+  if (atStart) for (const root of targets.roots) triggers.request(root, atStart);
   triggers.arm();
 }
 
