@@ -1,5 +1,5 @@
 // A start-up failure the operator must tell apart, with its own exit code and one log line naming
-// the cause (docs/exit-codes.md): an unusable state directory (74). The config file itself is fine,
+// the cause (docs/exit-codes.md): a journal the pipeline cannot open (74). The config file itself is fine,
 // so it is neither 66 ("config file missing") nor 78. (A missing root is caught by the config check,
 // 78; the 72 of a root that vanishes before the watch is set is unit-tested with the pipeline.)
 import { test } from 'node:test';
@@ -40,15 +40,17 @@ function writeConf(dir: string, watch: string): string {
   return file;
 }
 
-test('a state directory that is a file: exit 74 (STATE_DIR), the directory named', async () => {
+test('a journal that is not a journal: exit 74 (STATE_DIR), the file named', async () => {
   const tmp = tmpDir();
   const src = join(tmp.path, 'src');
   mkdirSync(src);
-  mkdirSync(join(tmp.path, 'log'));
-  writeFileSync(join(tmp.path, 'log', 'sersync-state'), 'not a directory');
+  mkdirSync(join(tmp.path, 'log', 'sersync-state'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(tmp.path, 'log', 'sersync-state', 'journal'), 'not a journal\n', {
+    mode: 0o600,
+  });
   const r = await run(tmp.path, writeConf(tmp.path, src));
   assert.equal(r.code, ExitCode.STATE_DIR, r.output);
   assert.equal(r.code, 74);
-  assert.match(r.output, /state directory .*sersync-state/);
+  assert.match(r.output, /state directory .*sersync-state.*journal/);
   tmp.cleanup();
 });
