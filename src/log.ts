@@ -83,25 +83,6 @@ export interface Logger {
   readonly level: LogLevel;
 }
 
-/** A logger that records lines in memory: for tests. */
-export function memoryLogger(level: LogLevel = 'debug'): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const order: LogLevel[] = ['error', 'warn', 'info', 'debug'];
-  const at =
-    (l: LogLevel) =>
-    (m: string): void => {
-      if (order.indexOf(l) <= order.indexOf(level)) lines.push(`[${l}] ${m}`);
-    };
-  return {
-    lines,
-    level,
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-  };
-}
-
 /** Replacement for a redacted secret. */
 export const REDACTED = '***';
 

@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import type { Target } from '../../src/queue/types.js';
 import { createFailLogFile } from '../../src/retry/fail-log-file.js';
 import { parseFailLog } from '../../src/retry/fail-log.js';

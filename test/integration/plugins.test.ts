@@ -12,7 +12,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPlugin, type CreatePluginOptions } from '../../src/plugins/registry.js';
 import { toPluginEvent, type Plugin, type PluginEvent } from '../../src/plugins/plugin.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import type { CommandPluginConfig, PluginsConfig } from '../../src/config/types.js';
 import { eventually } from '../helpers/eventually.js';
 import { tmpDir } from '../helpers/tmp.js';

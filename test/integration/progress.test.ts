@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { batchArgv, prepareRemote } from '../../src/sync/argv.js';
 import { createPool, type SyncPool } from '../../src/sync/pool.js';
 import { createProgressBoard, type SyncProgress } from '../../src/sync/progress.js';

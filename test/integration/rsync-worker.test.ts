@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import type { Entry, PathBatch, Target } from '../../src/queue/types.js';
 import { factsOf, verdictOf } from '../helpers/outcome.js';
 import type { Config, RsyncConfig } from '../../src/config/types.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
 import { after, test } from 'node:test';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { createDaemonMetrics, type LiveFigures } from '../../src/status/daemon-metrics.js';
 import { createRegistry } from '../../src/status/metrics.js';
 import {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { eventually } from '../helpers/eventually.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { Recorder } from '../helpers/watch-recorder.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { InotifyWatcher } from '../../src/watch/inotify-watcher.js';
 import { loadInotifyBinding, type InotifyBinding } from '../../src/watch/native-binding.js';
 

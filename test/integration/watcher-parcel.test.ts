@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpDir } from '../helpers/tmp.js';
 import { Recorder } from '../helpers/watch-recorder.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { ParcelWatcher } from '../../src/watch/parcel-watcher.js';
 
 interface Ctx {

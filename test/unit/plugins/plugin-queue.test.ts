@@ -6,7 +6,7 @@ import {
   type CallResult,
   type PluginQueueOptions,
 } from '../../../src/plugins/plugin-queue.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
 import { ok, err } from '../../../src/util/result.js';
 import { FakeClock, flush } from './fixture.js';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkPlugin, createPlugin, pluginWatchRoots } from '../../../src/plugins/registry.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
 import { makeConfig, rule } from './fixture.js';
 import type { PluginsConfig } from '../../../src/config/types.js';
 

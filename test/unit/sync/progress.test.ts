@@ -2,7 +2,7 @@
 // an in-memory stream; no timers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
 import {
   createProgressBoard,
   describeProgress,

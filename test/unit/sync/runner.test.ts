@@ -1,7 +1,7 @@
 // Batch runner with a scripted pool: outcomes, fail-log bookkeeping, log lines (no processes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
 import type { PathBatch, Target } from '../../../src/queue/types.js';
 import { coveringEntries } from '../../../src/queue/outcome.js';
 import { factsOf, verdictOf } from '../../helpers/outcome.js';
