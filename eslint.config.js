@@ -1,5 +1,10 @@
-// ESLint flat config: typescript-eslint strict type-checked rules, plus the project's
-// dependency rule (pure folders never import I/O modules).
+// ESLint flat config: typescript-eslint strict type-checked rules, plus the project's own:
+// - purity: a file whose header (its first block of `//` lines) says "Pure" imports no I/O
+//   module and touches no process, timer or console; the list is computed from the headers;
+// - size: a file in src/ or workers/ is at most 300 lines, a function at most 80 (physical
+//   lines, blank lines and comments included: what an editor shows);
+// - import cycles are checked by scripts/check-cycles.js (eslint-plugin-import is not a dependency).
+import { readdirSync, readFileSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -11,6 +16,41 @@ const IO_MODULES = [
   'node:http',
   'node:timers',
 ];
+
+/** The first block of `//` comment lines of a source text. */
+export function headerOf(text) {
+  const lines = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('//')) break;
+    lines.push(line);
+  }
+  return lines.join('\n');
+}
+
+/** Files of src/ and workers/ whose header says "Pure" (capitalised: "Pure.", "Pure types", ...). */
+export function pureFiles(root = import.meta.dirname) {
+  return ['src', 'workers']
+    .flatMap((dir) =>
+      readdirSync(`${root}/${dir}`, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => `${dir}/${f}`),
+    )
+    .filter((f) => /\bPure\b/.test(headerOf(readFileSync(`${root}/${f}`, 'utf8'))))
+    .sort();
+}
+
+// ---- TEMPORARY exemption: removed when branch arch merges. ------------------------------------
+// Files owned by branch `arch`, being rewritten now, with the size violations they have today
+// (import cycles: the allowlist in scripts/check-cycles.js). Do not add to this list.
+const ARCH_EXEMPT_SIZE = [
+  'src/pipeline.ts', // 422 lines; startPipeline 243 lines
+  'src/queue/scheduler.ts', // 347 lines
+  'src/status/daemon-metrics.ts', // 338 lines; createDaemonMetrics 202 lines
+  'src/sync/pool.ts', // createPool 105 lines
+  'src/sync/runner.ts', // createBatchRunner 175 lines
+  'workers/rsync-worker.ts', // runRsync 97 lines, its inner arrow function 89 lines
+];
+// ---- end of TEMPORARY exemption -----------------------------------------------------------------
 
 export default tseslint.config(
   {
@@ -24,6 +64,7 @@ export default tseslint.config(
       // Plain JS run before the build (the install script and the prebuild tool).
       'scripts/install-native.js',
       'scripts/prebuild.js',
+      'scripts/check-cycles.js',
     ],
   },
   js.configs.recommended,
@@ -55,31 +96,24 @@ export default tseslint.config(
   },
   {
     // Pure core: no file system, processes, sockets or timers.
-    files: [
-      'src/queue/combine.ts',
-      'src/queue/pending.ts',
-      'src/queue/shard.ts',
-      'src/watch/filter.ts',
-      'src/sync/argv.ts',
-      'src/sync/exit-policy.ts',
-      'src/retry/fail-log.ts',
-      'src/config/validate.ts',
-      'src/config/xml.ts',
-      'src/config/issues.ts',
-      'src/util/result.ts',
-      'src/queue/path-trie.ts',
-      'src/queue/heap.ts',
-      'src/queue/outcome.ts',
-      'src/retry/journal-codec.ts',
-      'src/status/metrics.ts',
-      'src/status/report.ts',
-    ],
+    files: pureFiles(),
     rules: {
       'no-restricted-imports': [
         'error',
         { paths: IO_MODULES.map((name) => ({ name, message: 'Pure module: no I/O.' })) },
       ],
       'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'console'],
+    },
+  },
+  {
+    files: ['src/**/*.ts', 'workers/**/*.ts'],
+    ignores: ARCH_EXEMPT_SIZE,
+    rules: {
+      'max-lines': ['error', { max: 300, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': [
+        'error',
+        { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true },
+      ],
     },
   },
   {

@@ -1,6 +1,6 @@
 // Element tree -> validated, deeply frozen Config, collecting every issue in one pass: names first
 // (schema.ts), then each field (template default when absent), then the cross-field rules. The file
-// system is reached only through the injected FsProbe, so this stays pure and testable.
+// system is reached only through the injected FsProbe. Pure.
 import { posix } from 'node:path';
 import { deepFreeze } from '../util/deep-freeze.js';
 import { err, ok, type Result } from '../util/result.js';

@@ -40,7 +40,7 @@ const parser = new XMLParser({
   captureMetaData: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
-  // Values stay strings: parseAttributeValue turns passwd="0123" into 123 (package-facts §3).
+  // Values stay strings: parseAttributeValue turns passwd="0123" into 123 (a leading zero lost).
   parseAttributeValue: false,
   parseTagValue: false,
   ignoreDeclaration: true,

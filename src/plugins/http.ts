@@ -1,5 +1,5 @@
 // The http plugin (documented by sersync, never shipped): per event, a form POST of
-// watchroot / isdir / inotifyPath / mask to each configured URL (§7.3). Body building is pure;
+// watchroot / isdir / inotifyPath / mask to each configured URL (docs/plugins.md "http"). Body building is pure;
 // the sender is a shell (node:http).
 import { request } from 'node:http';
 import type { HttpPluginConfig } from '../config/types.js';

@@ -1,5 +1,5 @@
 // The refreshCDN plugin (ChinaCache-style purge API): the original's HEAD request, byte for byte,
-// per event (§7.4). URL/request building and redaction are pure; the sender is a shell (node:net).
+// per event (docs/plugins.md "refreshCDN"). URL/request building and redaction are pure; the sender is a shell (node:net).
 import { connect } from 'node:net';
 import type { RefreshCdnPluginConfig } from '../config/types.js';
 import { err, ok } from '../util/result.js';

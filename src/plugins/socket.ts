@@ -1,5 +1,5 @@
 // The socket plugin: per event and destination, a new TCP connection carrying exactly the
-// absolute path's UTF-8 bytes (no terminator, no operation), then close, as sersync 2.5.4 (§7.2).
+// absolute path's UTF-8 bytes (no terminator, no operation), then close, as sersync 2.5.4 (docs/plugins.md "socket").
 // Shell (node:net).
 import { connect } from 'node:net';
 import type { Clock } from '../util/clock.js';

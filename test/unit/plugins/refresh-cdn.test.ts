@@ -1,4 +1,4 @@
-// refreshCDN request building against the captures of sersync 2.5.4 (sersync-observed.md §9.3, reference §7.4).
+// refreshCDN request building against the captures of sersync 2.5.4 (docs/plugins.md "refreshCDN").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -1,4 +1,4 @@
-// File names that broke or hijacked the original's shell commands (sersync-observed §10.1), and more.
+// File names that broke or hijacked the original's shell commands (docs/compat.md, running rsync), and more.
 // `PWNED_*` files appear only if a name was ever run by a shell. Pure data.
 
 /** Names without '/' or NUL; each one is a valid file name. */
