@@ -45,96 +45,136 @@ export interface PluginQueue<T> {
 /** Minimum gap between two "dropped" log lines; the drops in between are counted in the next line. */
 const DROP_LOG_EVERY_MS = 1_000;
 
+/** The running totals of stats(), mutable here. */
+type Counts = { -readonly [K in Exclude<keyof PluginStats, 'queued' | 'running'>]: number };
+/** How a call ended: its result, or the queue's own verdicts. */
+type Outcome = CallResult | 'timeout' | 'closed' | { thrown: unknown };
+
+/** Counts drops and logs them at most once per DROP_LOG_EVERY_MS, summing the ones in between. */
+class DropLog<T> {
+  readonly #o: PluginQueueOptions<T>;
+  readonly #counts: Counts;
+  readonly #tag: string;
+  #last = Number.NEGATIVE_INFINITY;
+  #unreported = 0;
+
+  constructor(o: PluginQueueOptions<T>, counts: Counts, tag: string) {
+    this.#o = o;
+    this.#counts = counts;
+    this.#tag = tag;
+  }
+
+  dropped(why: string, item: T): void {
+    this.#counts.dropped++;
+    this.#unreported++;
+    const now = this.#o.clock.now();
+    if (now - this.#last < DROP_LOG_EVERY_MS) return;
+    const more =
+      this.#unreported > 1 ? ` (${this.#unreported - 1} more dropped since the last report)` : '';
+    this.#o.logger.warn(`${this.#tag}: ${why}, dropped ${this.#o.describe(item)}${more}`);
+    this.#last = now;
+    this.#unreported = 0;
+  }
+
+  /** The queue ran dry: report the drops not logged yet. */
+  idle(): void {
+    if (this.#unreported === 0) return;
+    this.#o.logger.warn(
+      `${this.#tag}: ${this.#unreported} more event(s) dropped since the last report`,
+    );
+    this.#unreported = 0;
+  }
+}
+
+/** Counts and logs how a call ended. */
+function settle<T>(o: PluginQueueOptions<T>, counts: Counts, item: T, r: Outcome): void {
+  const tag = `plugin ${o.name}`;
+  if (r === 'timeout') {
+    counts.timedOut++;
+    counts.failed++;
+    o.logger.warn(`${tag}: call timed out after ${o.timeoutMs} ms for ${o.describe(item)}`);
+  } else if (r === 'closed') {
+    counts.failed++;
+    o.logger.warn(`${tag}: closing, aborted the call for ${o.describe(item)}`);
+  } else if ('thrown' in r) {
+    counts.failed++;
+    const msg = r.thrown instanceof Error ? r.thrown.message : String(r.thrown);
+    o.logger.error(`${tag}: internal error for ${o.describe(item)}: ${msg}`);
+  } else if (r.ok) {
+    if (r.value === 'done') counts.succeeded++;
+    else counts.skipped++;
+  } else {
+    counts.failed++;
+    o.logger[r.error.level](`${tag}: ${r.error.message}`);
+  }
+}
+
+/**
+ * Starts one call with its timeout; `onEnd` runs exactly once, never synchronously: when the call
+ * settles, times out, or is aborted through the returned handle (the queue closing).
+ */
+function startCall<T>(
+  o: PluginQueueOptions<T>,
+  item: T,
+  onEnd: (r: Outcome) => void,
+): { readonly abort: () => void } {
+  const ac = new AbortController();
+  let done = false;
+  const finish = (r: Outcome): void => {
+    if (done) return;
+    done = true;
+    cancelTimer();
+    onEnd(r);
+  };
+  const cancelTimer = o.clock.setTimeout(() => {
+    finish('timeout');
+    ac.abort(new Error('plugin call timed out'));
+  }, o.timeoutMs);
+  let p: Promise<CallResult>;
+  try {
+    p = o.run(item, ac.signal);
+  } catch (e) {
+    p = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+  p.then(finish, (e: unknown) => {
+    finish({ thrown: e });
+  });
+  return {
+    abort: () => {
+      finish('closed');
+      ac.abort(new Error('plugin closing'));
+    },
+  };
+}
+
 /** Creates a queue; nothing runs until the first push. No ordering guarantee beyond FIFO of what is kept. */
 export function createPluginQueue<T>(o: PluginQueueOptions<T>): PluginQueue<T> {
   const items: T[] = [];
-  const counts = { succeeded: 0, failed: 0, timedOut: 0, dropped: 0, skipped: 0 };
+  const counts: Counts = { succeeded: 0, failed: 0, timedOut: 0, dropped: 0, skipped: 0 };
   let running = false;
   let current: { readonly abort: () => void } | undefined;
   let closing = false;
-  let lastDropLog = Number.NEGATIVE_INFINITY;
-  let unreportedDrops = 0;
   let idleWaiters: (() => void)[] = [];
   let closed: Promise<void> | undefined;
   const tag = `plugin ${o.name}`;
-
-  const dropped = (why: string, item: T): void => {
-    counts.dropped++;
-    unreportedDrops++;
-    const now = o.clock.now();
-    if (now - lastDropLog < DROP_LOG_EVERY_MS) return;
-    const more =
-      unreportedDrops > 1 ? ` (${unreportedDrops - 1} more dropped since the last report)` : '';
-    o.logger.warn(`${tag}: ${why}, dropped ${o.describe(item)}${more}`);
-    lastDropLog = now;
-    unreportedDrops = 0;
-  };
-
-  type Outcome = CallResult | 'timeout' | 'closed' | { thrown: unknown };
-  const settle = (item: T, r: Outcome): void => {
-    if (r === 'timeout') {
-      counts.timedOut++;
-      counts.failed++;
-      o.logger.warn(`${tag}: call timed out after ${o.timeoutMs} ms for ${o.describe(item)}`);
-    } else if (r === 'closed') {
-      counts.failed++;
-      o.logger.warn(`${tag}: closing, aborted the call for ${o.describe(item)}`);
-    } else if ('thrown' in r) {
-      counts.failed++;
-      const msg = r.thrown instanceof Error ? r.thrown.message : String(r.thrown);
-      o.logger.error(`${tag}: internal error for ${o.describe(item)}: ${msg}`);
-    } else if (r.ok) {
-      if (r.value === 'done') counts.succeeded++;
-      else counts.skipped++;
-    } else {
-      counts.failed++;
-      o.logger[r.error.level](`${tag}: ${r.error.message}`);
-    }
-  };
+  const drops = new DropLog(o, counts, tag);
 
   const pump = (): void => {
     if (running) return;
     const item = items.shift();
     if (item === undefined) {
-      if (unreportedDrops > 0) {
-        o.logger.warn(`${tag}: ${unreportedDrops} more event(s) dropped since the last report`);
-        unreportedDrops = 0;
-      }
+      drops.idle();
       const waiters = idleWaiters;
       idleWaiters = [];
       for (const w of waiters) w();
       return;
     }
     running = true;
-    const ac = new AbortController();
-    let done = false;
-    const finish = (r: Outcome): void => {
-      if (done) return;
-      done = true;
-      cancelTimer();
+    current = startCall(o, item, (r) => {
       current = undefined;
-      settle(item, r);
+      settle(o, counts, item, r);
       running = false;
       pump();
-    };
-    const cancelTimer = o.clock.setTimeout(() => {
-      finish('timeout');
-      ac.abort(new Error('plugin call timed out'));
-    }, o.timeoutMs);
-    current = {
-      abort: () => {
-        finish('closed');
-        ac.abort(new Error('plugin closing'));
-      },
-    };
-    let p: Promise<CallResult>;
-    try {
-      p = o.run(item, ac.signal);
-    } catch (e) {
-      p = Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-    p.then(finish, (e: unknown) => {
-      finish({ thrown: e });
     });
   };
 
@@ -147,15 +187,15 @@ export function createPluginQueue<T>(o: PluginQueueOptions<T>): PluginQueue<T> {
   return {
     push(item) {
       if (closing) {
-        dropped('closing', item);
+        drops.dropped('closing', item);
         return;
       }
       if (items.length >= o.capacity) {
         const oldest = items.shift();
-        if (oldest !== undefined) dropped(`queue full (capacity ${o.capacity})`, oldest);
+        if (oldest !== undefined) drops.dropped(`queue full (capacity ${o.capacity})`, oldest);
       }
       if (o.capacity > 0) items.push(item);
-      else dropped('queue capacity is 0', item);
+      else drops.dropped('queue capacity is 0', item);
       // Start on a microtask so push() never runs plugin code (spawn, connect) in the caller's frame.
       if (!running) queueMicrotask(pump);
     },
