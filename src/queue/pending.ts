@@ -10,12 +10,22 @@
 // "Busy" only changes from true to false (when a run settles), because nothing that overlaps a
 // queued path can be dispatched while it is queued; so held slots are re-checked only on release.
 // A removal is also not ready while removals keep arriving in its directory (capped by maxHoldMs):
-// `rm -rf d` unlinks every file before d itself, and d's removal then swallows them all, instead
-// of the files leaving in runs of their own while the unlinking goes on.
-import { absorbDescendant, combine, keptRenamedFrom, type SlotState } from './combine.js';
+// see removal-windows.ts.
+import { absorbDescendant, combine, keptRenamedFrom } from './combine.js';
 import { VersionedHeap } from './heap.js';
 import { PathTrie } from './path-trie.js';
+import { RemovalWindows } from './removal-windows.js';
+import {
+  entryOf,
+  readyAt,
+  type PendingOptions,
+  type Mutable,
+  type Slot,
+  type State,
+} from './slot.js';
 import type { Entry, Op } from './types.js';
+
+export type { PendingOptions } from './slot.js';
 
 /** What `add` accepts: a Change without its root ('' = the whole root, a full sync). */
 export interface PendingChange {
@@ -29,37 +39,6 @@ export interface PendingChange {
   /** A close_write: see `Change.closed`. */
   readonly closed?: boolean;
 }
-
-export interface PendingOptions {
-  /** A path is ready this long after its last change (the coalescing window). */
-  readonly quietMs: number;
-  /** ...but never later than this long after its first change, so a constantly written file still syncs. */
-  readonly maxHoldMs: number;
-  /** The quiet window of a path whose last change was a close_write (at most quietMs). */
-  readonly closedQuietMs: number;
-}
-
-type State = 'waiting' | 'ready' | 'held' | 'gone';
-
-interface Slot extends SlotState {
-  readonly path: string;
-  /** The rename hint of a directory upsert (undefined otherwise). */
-  renamedFrom: string | undefined;
-  attempts: number;
-  first: number;
-  last: number;
-  notBefore: number;
-  /** Its last change was a close_write of this very path (the shorter quiet window applies). */
-  closed: boolean;
-  state: State;
-  /** Bumped whenever the slot's heap records become stale. */
-  version: number;
-  /** The readyAt of its live waiting-heap record (to skip re-pushing an unchanged key). */
-  queuedAt: number;
-  readonly seq: number;
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const NEVER_BUSY = (): boolean => false;
 
@@ -76,12 +55,11 @@ export class PendingSet {
   readonly #held = new Set<Mutable<Slot>>();
   #readyCount = 0;
   #seq = 0;
-  /** Directory -> its current window of removals: first and last arrival (swept when stale). */
-  readonly #removedIn = new Map<string, { first: number; last: number }>();
-  #sweepAt = 0;
+  readonly #removals: RemovalWindows;
 
   constructor(opts: PendingOptions) {
     this.#opts = opts;
+    this.#removals = new RemovalWindows(opts.quietMs, opts.maxHoldMs);
   }
 
   /** Number of queued paths (waiting, ready and held). */
@@ -102,7 +80,7 @@ export class PendingSet {
   }
 
   #addOne(change: PendingChange, now: number, isBusy: (path: string) => boolean): void {
-    if (change.op === 'remove') this.#noteRemoval(change.path, now);
+    if (change.op === 'remove') this.#removals.note(change.path, now);
     const ancestor = this.#trie.nearestAncestor(change.path);
     if (ancestor !== undefined) {
       Object.assign(ancestor, absorbDescendant(ancestor, change.op));
@@ -289,20 +267,7 @@ export class PendingSet {
       // Later than its key: more removals arrived in its directory since it was queued.
       this.#setState(top, this.#readyAt(top) > now ? 'waiting' : 'ready');
     }
-    if (now >= this.#sweepAt) {
-      this.#sweepAt = now + this.#opts.maxHoldMs;
-      for (const [dir, w] of this.#removedIn)
-        if (w.last + this.#opts.maxHoldMs <= now) this.#removedIn.delete(dir);
-    }
-  }
-
-  #noteRemoval(path: string, now: number): void {
-    const dir = dirOf(path);
-    const w = this.#removedIn.get(dir);
-    // A window closes maxHoldMs after it opened (its removals then go); later ones open the next.
-    if (w === undefined || now >= w.first + this.#opts.maxHoldMs)
-      this.#removedIn.set(dir, { first: now, last: now });
-    else w.last = now;
+    this.#removals.sweep(now);
   }
 
   /**
@@ -311,28 +276,6 @@ export class PendingSet {
    */
   #readyAt(s: Slot): number {
     const own = readyAt(s, this.#opts);
-    if (s.op !== 'remove') return own;
-    const w = this.#removedIn.get(dirOf(s.path));
-    if (w === undefined || s.last < w.first || w.last <= s.last) return own;
-    return Math.max(own, Math.min(w.last + this.#opts.quietMs, w.first + this.#opts.maxHoldMs));
+    return s.op === 'remove' ? this.#removals.readyAt(s.path, s.last, own) : own;
   }
-}
-
-function dirOf(path: string): string {
-  const cut = path.lastIndexOf('/');
-  return cut < 0 ? '' : path.slice(0, cut);
-}
-
-function entryOf(s: Slot): Entry {
-  const e = { path: s.path, op: s.op, isDir: s.isDir, attempts: s.attempts };
-  return s.renamedFrom === undefined ? e : { ...e, renamedFrom: s.renamedFrom };
-}
-
-/**
- * When a slot becomes ready: quiet window after its last change (the short one after a close_write),
- * capped by maxHold, not before notBefore.
- */
-function readyAt(s: Slot, o: PendingOptions): number {
-  const quiet = s.closed ? Math.min(o.closedQuietMs, o.quietMs) : o.quietMs;
-  return Math.max(s.notBefore, Math.min(s.last + quiet, s.first + o.maxHoldMs));
 }
