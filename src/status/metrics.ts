@@ -1,5 +1,6 @@
 // A tiny metrics registry (counters, gauges, histograms with labels) and its Prometheus text
-// exposition (format 0.0.4). Pure: no I/O, no clock, no dependency.
+// exposition (format 0.0.4, metrics-text.ts). Pure: no I/O, no clock, no dependency.
+import { renderFamily, type Family, type Kind } from './metrics-text.js';
 
 /** Label values of one series, keyed by the metric's declared label names. */
 export type Labels<L extends string> = Readonly<Record<L, string>>;
@@ -59,167 +60,159 @@ export interface MetricsRegistry {
 /** The Content-Type of `render()`'s output. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+export { escapeHelp, escapeLabelValue, formatValue } from './metrics-text.js';
+
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-type Kind = 'counter' | 'gauge' | 'histogram';
+type AnyLabels = Readonly<Record<string, string>>;
 
-interface Family {
-  readonly name: string;
-  readonly help: string;
-  readonly kind: Kind;
-  readonly labelNames: readonly string[];
-  readonly buckets: readonly number[];
-  /** Series key (label values joined by NUL) -> values: [value] or [bucket counts…, sum, count]. */
-  readonly series: Map<string, { readonly labels: readonly string[]; values: number[] }>;
+/** A new family in `families`; bad or repeated names are a bug and throw. */
+function declare(
+  families: Map<string, Family>,
+  name: string,
+  help: string,
+  kind: Kind,
+  labelNames: readonly string[],
+  buckets: readonly number[],
+): Family {
+  if (!METRIC_NAME.test(name))
+    throw new Error(`Internal error: invalid metric name ${JSON.stringify(name)}`);
+  if (families.has(name)) throw new Error(`Internal error: metric ${name} declared twice`);
+  for (const l of labelNames) {
+    if (!LABEL_NAME.test(l) || l.startsWith('__') || (kind === 'histogram' && l === 'le')) {
+      throw new Error(`Internal error: invalid label name ${JSON.stringify(l)} on ${name}`);
+    }
+  }
+  if (new Set(labelNames).size !== labelNames.length)
+    throw new Error(`Internal error: duplicate label on ${name}`);
+  const f: Family = {
+    name,
+    help,
+    kind,
+    labelNames: [...labelNames],
+    buckets: [...buckets],
+    series: new Map(),
+  };
+  families.set(name, f);
+  return f;
+}
+
+/** The values of one series, or undefined when it was never touched. Wrong label names are a bug. */
+function find(
+  f: Family,
+  labels: AnyLabels,
+): { key: string; values: string[]; slot: number[] | undefined } {
+  const keys = Object.keys(labels);
+  if (
+    keys.length !== f.labelNames.length ||
+    !f.labelNames.every((n) => typeof labels[n] === 'string')
+  ) {
+    throw new Error(
+      `Internal error: ${f.name} takes labels {${f.labelNames.join(',')}}, got {${keys.join(',')}}`,
+    );
+  }
+  const values = f.labelNames.map((n) => labels[n] ?? '');
+  const key = values.join('\u0000');
+  return { key, values, slot: f.series.get(key)?.values };
+}
+
+/** The values of one series, created at 0 when new. */
+function slot(f: Family, labels: AnyLabels): number[] {
+  const found = find(f, labels);
+  if (found.slot !== undefined) return found.slot;
+  const values = new Array<number>(f.kind === 'histogram' ? f.buckets.length + 2 : 1).fill(0);
+  f.series.set(found.key, { labels: found.values, values });
+  return values;
+}
+
+function finite(name: string, v: number): void {
+  if (!Number.isFinite(v)) throw new Error(`Internal error: ${name} given a non-finite value ${v}`);
+}
+
+function counterOf<L extends string>(f: Family): Counter<L> {
+  if (f.labelNames.length === 0) slot(f, {});
+  const name = f.name;
+  return {
+    name,
+    inc(labels, by = 1) {
+      finite(name, by);
+      if (by < 0) throw new Error(`Internal error: counter ${name} decremented by ${by}`);
+      const v = slot(f, labels);
+      v[0] = (v[0] ?? 0) + by;
+    },
+    get: (labels) => find(f, labels).slot?.[0] ?? 0,
+  };
+}
+
+function gaugeOf<L extends string>(f: Family): Gauge<L> {
+  if (f.labelNames.length === 0) slot(f, {});
+  const name = f.name;
+  return {
+    name,
+    set(labels, value) {
+      finite(name, value);
+      slot(f, labels)[0] = value;
+    },
+    inc(labels, by = 1) {
+      finite(name, by);
+      const v = slot(f, labels);
+      v[0] = (v[0] ?? 0) + by;
+    },
+    get: (labels) => find(f, labels).slot?.[0] ?? 0,
+    reset() {
+      f.series.clear();
+      if (f.labelNames.length === 0) slot(f, {});
+    },
+  };
+}
+
+function checkBuckets(name: string, buckets: readonly number[]): void {
+  if (
+    buckets.length === 0 ||
+    buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= (buckets[i - 1] ?? b)))
+  ) {
+    throw new Error(`Internal error: histogram ${name} needs finite, strictly ascending buckets`);
+  }
+}
+
+function histogramOf<L extends string>(f: Family): Histogram<L> {
+  if (f.labelNames.length === 0) slot(f, {});
+  const name = f.name;
+  return {
+    name,
+    buckets: f.buckets,
+    observe(labels, value) {
+      finite(name, value);
+      const v = slot(f, labels);
+      // Stored per bucket (not cumulative); render() accumulates.
+      const i = f.buckets.findIndex((b) => value <= b);
+      const at = i < 0 ? f.buckets.length : i;
+      if (at < f.buckets.length) v[at] = (v[at] ?? 0) + 1;
+      const n = f.buckets.length;
+      v[n] = (v[n] ?? 0) + value;
+      v[n + 1] = (v[n + 1] ?? 0) + 1;
+    },
+    get(labels) {
+      const v = find(f, labels).slot;
+      const n = f.buckets.length;
+      return { sum: v?.[n] ?? 0, count: v?.[n + 1] ?? 0 };
+    },
+  };
 }
 
 /** Creates an empty registry. */
 export function createRegistry(): MetricsRegistry {
   const families = new Map<string, Family>();
   const hooks: (() => void)[] = [];
-
-  const declare = (
-    name: string,
-    help: string,
-    kind: Kind,
-    labelNames: readonly string[],
-    buckets: readonly number[],
-  ): Family => {
-    if (!METRIC_NAME.test(name))
-      throw new Error(`Internal error: invalid metric name ${JSON.stringify(name)}`);
-    if (families.has(name)) throw new Error(`Internal error: metric ${name} declared twice`);
-    for (const l of labelNames) {
-      if (!LABEL_NAME.test(l) || l.startsWith('__') || (kind === 'histogram' && l === 'le')) {
-        throw new Error(`Internal error: invalid label name ${JSON.stringify(l)} on ${name}`);
-      }
-    }
-    if (new Set(labelNames).size !== labelNames.length)
-      throw new Error(`Internal error: duplicate label on ${name}`);
-    const f: Family = {
-      name,
-      help,
-      kind,
-      labelNames: [...labelNames],
-      buckets: [...buckets],
-      series: new Map(),
-    };
-    families.set(name, f);
-    return f;
-  };
-
-  /** The values of one series, or undefined when it was never touched. Wrong label names are a bug. */
-  const find = (
-    f: Family,
-    labels: Readonly<Record<string, string>>,
-  ): { key: string; values: string[]; slot: number[] | undefined } => {
-    const keys = Object.keys(labels);
-    if (
-      keys.length !== f.labelNames.length ||
-      !f.labelNames.every((n) => typeof labels[n] === 'string')
-    ) {
-      throw new Error(
-        `Internal error: ${f.name} takes labels {${f.labelNames.join(',')}}, got {${keys.join(',')}}`,
-      );
-    }
-    const values = f.labelNames.map((n) => labels[n] ?? '');
-    const key = values.join('\u0000');
-    return { key, values, slot: f.series.get(key)?.values };
-  };
-  /** The values of one series, created at 0 when new. */
-  const slot = (f: Family, labels: Readonly<Record<string, string>>): number[] => {
-    const found = find(f, labels);
-    if (found.slot !== undefined) return found.slot;
-    const values = new Array<number>(f.kind === 'histogram' ? f.buckets.length + 2 : 1).fill(0);
-    f.series.set(found.key, { labels: found.values, values });
-    return values;
-  };
-
-  const finite = (name: string, v: number): void => {
-    if (!Number.isFinite(v))
-      throw new Error(`Internal error: ${name} given a non-finite value ${v}`);
-  };
-
   return {
-    counter<L extends string = never>(
-      name: string,
-      help: string,
-      labelNames: readonly L[] = [],
-    ): Counter<L> {
-      const f = declare(name, help, 'counter', labelNames, []);
-      if (labelNames.length === 0) slot(f, {});
-      return {
-        name,
-        inc(labels, by = 1) {
-          finite(name, by);
-          if (by < 0) throw new Error(`Internal error: counter ${name} decremented by ${by}`);
-          const v = slot(f, labels);
-          v[0] = (v[0] ?? 0) + by;
-        },
-        get: (labels) => find(f, labels).slot?.[0] ?? 0,
-      };
-    },
-    gauge<L extends string = never>(
-      name: string,
-      help: string,
-      labelNames: readonly L[] = [],
-    ): Gauge<L> {
-      const f = declare(name, help, 'gauge', labelNames, []);
-      if (labelNames.length === 0) slot(f, {});
-      return {
-        name,
-        set(labels, value) {
-          finite(name, value);
-          slot(f, labels)[0] = value;
-        },
-        inc(labels, by = 1) {
-          finite(name, by);
-          const v = slot(f, labels);
-          v[0] = (v[0] ?? 0) + by;
-        },
-        get: (labels) => find(f, labels).slot?.[0] ?? 0,
-        reset() {
-          f.series.clear();
-          if (labelNames.length === 0) slot(f, {});
-        },
-      };
-    },
-    histogram<L extends string = never>(
-      name: string,
-      help: string,
-      buckets: readonly number[],
-      labelNames: readonly L[] = [],
-    ): Histogram<L> {
-      if (
-        buckets.length === 0 ||
-        buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= (buckets[i - 1] ?? b)))
-      ) {
-        throw new Error(
-          `Internal error: histogram ${name} needs finite, strictly ascending buckets`,
-        );
-      }
-      const f = declare(name, help, 'histogram', labelNames, buckets);
-      if (labelNames.length === 0) slot(f, {});
-      return {
-        name,
-        buckets: f.buckets,
-        observe(labels, value) {
-          finite(name, value);
-          const v = slot(f, labels);
-          // Stored per bucket (not cumulative); render() accumulates.
-          const i = f.buckets.findIndex((b) => value <= b);
-          const at = i < 0 ? f.buckets.length : i;
-          if (at < f.buckets.length) v[at] = (v[at] ?? 0) + 1;
-          const n = f.buckets.length;
-          v[n] = (v[n] ?? 0) + value;
-          v[n + 1] = (v[n + 1] ?? 0) + 1;
-        },
-        get(labels) {
-          const v = find(f, labels).slot;
-          const n = f.buckets.length;
-          return { sum: v?.[n] ?? 0, count: v?.[n + 1] ?? 0 };
-        },
-      };
+    counter: (name, help, labelNames = []) =>
+      counterOf(declare(families, name, help, 'counter', labelNames, [])),
+    gauge: (name, help, labelNames = []) =>
+      gaugeOf(declare(families, name, help, 'gauge', labelNames, [])),
+    histogram(name, help, buckets, labelNames = []) {
+      checkBuckets(name, buckets);
+      return histogramOf(declare(families, name, help, 'histogram', labelNames, buckets));
     },
     onCollect(hook) {
       hooks.push(hook);
@@ -229,65 +222,4 @@ export function createRegistry(): MetricsRegistry {
       return [...families.values()].map(renderFamily).join('');
     },
   };
-}
-
-/** Renders a number the way Prometheus parses it (`+Inf`, `-Inf`, `NaN`, shortest decimal otherwise). */
-export function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
-}
-
-/** Escapes a label value: backslash, double quote and line feed. */
-export function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-/** Escapes HELP text: backslash and line feed. */
-export function escapeHelp(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-function labelText(
-  names: readonly string[],
-  values: readonly string[],
-  extra?: readonly [string, string],
-): string {
-  const pairs = names.map((n, i) => `${n}="${escapeLabelValue(values[i] ?? '')}"`);
-  if (extra) pairs.push(`${extra[0]}="${escapeLabelValue(extra[1])}"`);
-  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
-}
-
-function renderFamily(f: Family): string {
-  const out = [`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.kind}`];
-  const series = [...f.series.values()].sort((a, b) => cmp(a.labels, b.labels));
-  for (const s of series) {
-    if (f.kind !== 'histogram') {
-      out.push(`${f.name}${labelText(f.labelNames, s.labels)} ${formatValue(s.values[0] ?? 0)}`);
-      continue;
-    }
-    const n = f.buckets.length;
-    let cumulative = 0;
-    f.buckets.forEach((b, i) => {
-      cumulative += s.values[i] ?? 0;
-      out.push(
-        `${f.name}_bucket${labelText(f.labelNames, s.labels, ['le', formatValue(b)])} ${cumulative}`,
-      );
-    });
-    const count = s.values[n + 1] ?? 0;
-    out.push(`${f.name}_bucket${labelText(f.labelNames, s.labels, ['le', '+Inf'])} ${count}`);
-    out.push(`${f.name}_sum${labelText(f.labelNames, s.labels)} ${formatValue(s.values[n] ?? 0)}`);
-    out.push(`${f.name}_count${labelText(f.labelNames, s.labels)} ${count}`);
-  }
-  return `${out.join('\n')}\n`;
-}
-
-function cmp(a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] ?? '';
-    const y = b[i] ?? '';
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
 }
