@@ -10,6 +10,7 @@
 //            passed since that sync started or last logged; finish() writes nothing (the runner
 //            logs the result line)
 import type { Logger } from '../log.js';
+import { terminalLine } from '../util/terminal-line.js';
 import { systemClock, type Clock } from '../util/clock.js';
 
 /**
@@ -69,18 +70,7 @@ export function describeProgress(root: string, remote: string, p: SyncProgress):
   return `full sync of ${root} -> ${remote}: ${p.files} ${p.files === 1 ? 'file' : 'files'}, ${formatSize(p.bytes)}`;
 }
 
-/**
- * The terminal progress line currently on screen, if any: the logger clears it before writing a
- * line to the same terminal, so a log line never ends up glued to it. The next update draws it
- * again below the log line; a sync whose result was just logged leaves no stale line behind.
- */
-export const terminalLine = {
-  clear: (): void => {
-    active?.();
-  },
-};
-
-let active: (() => void) | undefined;
+export { terminalLine } from '../util/terminal-line.js';
 
 interface Row {
   readonly root: string;
@@ -116,7 +106,7 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
       const row: Row = { root, remote, progress: { files: 0, bytes: 0 }, lastLogAt: clock.now() };
       let done = false;
       rows.add(row);
-      if (tty) active = clear;
+      if (tty) terminalLine.set(clear);
       return {
         update: (p) => {
           if (done) return;
@@ -137,7 +127,7 @@ export function createProgressBoard(opts: ProgressBoardOptions): ProgressBoard {
           // On a terminal the last state stays visible: the line is ended once no sync is left.
           if (tty && drawn && rows.size === 1) draw(true);
           rows.delete(row);
-          if (rows.size === 0 && active === clear) active = undefined;
+          if (rows.size === 0 && terminalLine.is(clear)) terminalLine.set(undefined);
         },
       };
     },

@@ -1,7 +1,7 @@
 // createSystemdNotifier / watchdogIntervalMs with a recording sender. No socket, no timers fired.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
 import { createSystemdNotifier, watchdogIntervalMs } from '../../../src/systemd/notify.js';
 import { err, ok } from '../../../src/util/result.js';
 
