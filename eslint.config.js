@@ -50,6 +50,12 @@ const ARCH_EXEMPT_SIZE = [
   'src/sync/runner.ts', // createBatchRunner 175 lines
   'workers/rsync-worker.ts', // runRsync 97 lines, its inner arrow function 89 lines
 ];
+// ---- TEMPORARY exemption: arrived on main at 21:05 with the safety work, split pending. ----------
+// Listed so that lint stays green on the merge; the owner of each splits it and removes the line.
+const NEW_ON_MAIN_EXEMPT_FUNCTION_SIZE = [
+  'src/cli.ts', // main() 84 lines
+  'src/retry/fail-log-file.ts', // createFailLogFile 148 lines
+];
 // ---- end of TEMPORARY exemption -----------------------------------------------------------------
 
 export default tseslint.config(
@@ -115,6 +121,10 @@ export default tseslint.config(
         { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true },
       ],
     },
+  },
+  {
+    files: NEW_ON_MAIN_EXEMPT_FUNCTION_SIZE,
+    rules: { 'max-lines-per-function': 'off' },
   },
   {
     files: ['test/**/*.ts', 'scripts/**/*.ts'],

@@ -1,5 +1,6 @@
 // Where an instance keeps its state and its -d log by default: outside world-writable directories,
-// one directory per config file (docs/security.md). Pure: the caller passes uid and environment.
+// one directory per config file (docs/security.md). defaultLocations computes them from the uid
+// and environment it is given; processLocations reads those of this process. Shell.
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { posix } from 'node:path';
