@@ -7,11 +7,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-// ---- TEMPORARY exemption: removed when branch arch merges. ------------------------------------
-// Imports between files owned by branch `arch` (being rewritten now) that close a cycle today.
-// An edge listed here is ignored; any other cycle fails. Do not add to this list.
-export const ARCH_ALLOWED_EDGES = ['src/plugin-mode.ts -> src/daemon.ts'];
-// ---- end of TEMPORARY exemption -----------------------------------------------------------------
 
 const STATEMENT = [
   // import x from '…', import type { X } from '…', export { x } from '…', export * from '…'
@@ -104,11 +99,8 @@ export function readSources(root, dirs = ['src', 'workers']) {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..');
   const graph = importGraph(readSources(root));
-  const edges = new Set([...graph].flatMap(([a, bs]) => bs.map((b) => `${a} -> ${b}`)));
-  const stale = ARCH_ALLOWED_EDGES.filter((e) => !edges.has(e));
-  for (const e of stale) console.error(`check-cycles: allowed edge no longer exists: ${e}`);
-  const cycles = findCycles(graph, ARCH_ALLOWED_EDGES);
+  const cycles = findCycles(graph);
   for (const c of cycles) console.error(`check-cycles: import cycle: ${c.join(', ')}`);
-  if (cycles.length > 0 || stale.length > 0) process.exit(1);
+  if (cycles.length > 0) process.exit(1);
   console.log(`check-cycles: ${graph.size} files, no import cycle`);
 }

@@ -3,27 +3,18 @@
 // Pure: time comes in as `now` arguments, live figures through an injected `probe`.
 import type { BatchOutcome } from '../queue/types.js';
 import { FS_EVENT_KINDS, type FsEvent, type RescanReason } from '../watch/fs-event.js';
-import {
-  createRegistry,
-  type Counter,
-  type Gauge,
-  type Histogram,
-  type MetricsRegistry,
-} from './metrics.js';
+import { declareMetrics, type MetricSet } from './daemon-metric-set.js';
+import type { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js';
+import { createRemoteBook, type RemoteRef } from './remote-book.js';
 import {
   assessHealth,
   type Health,
-  type RemoteStatus,
   type ServiceState,
   type StatusReport,
   type StatusSource,
 } from './report.js';
 
-/** One remote of one root, as the daemon names it (`remoteLabel()` in daemon-support.ts). */
-export interface RemoteRef {
-  readonly label: string;
-  readonly root: string;
-}
+export type { RemoteRef } from './remote-book.js';
 
 /** Figures read at scrape time (the daemon's closure over its scheduler, watcher and fail log). */
 export interface LiveFigures {
@@ -55,10 +46,7 @@ export interface RunDetail {
   readonly bytes?: number;
 }
 
-/** Buckets of the write→synced latency, seconds: sub-second is the goal, minutes mean retries. */
-export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] as const;
-/** Buckets of one rsync run's duration, seconds. */
-export const RUN_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] as const;
+export { LATENCY_BUCKETS, RUN_BUCKETS } from './daemon-metric-set.js';
 
 const RESCAN_REASONS: Readonly<Record<RescanReason, true>> = {
   overflow: true,
@@ -115,120 +103,20 @@ export interface DaemonMetrics {
   source(now: () => number): StatusSource;
 }
 
-interface RemoteState {
-  readonly ref: RemoteRef;
-  failures: number;
-  consecutiveFailures: number;
-  lastSuccessAt: number | null;
-  lastFailureAt: number | null;
-  failingSince: number | null;
-  lastError: string | null;
-}
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-const key = (r: RemoteRef): string => `${r.root}\u0000${r.label}`;
-/** One line, bounded: a status field and a health reason must stay readable. */
-const oneLine = (s: string): string => {
-  const line = s.replace(/\s+/g, ' ').trim();
-  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
-};
-
 /** Declares every daemon metric in a fresh registry and returns the feeding helpers. */
 export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
-  const registry = createRegistry();
-  const eventsTotal = registry.counter(
-    'sersync_events_total',
-    'Watcher events received, by kind (before filtering).',
-    ['kind'],
-  );
-  const rsyncRunsTotal = registry.counter(
-    'sersync_rsync_runs_total',
-    'rsync runs finished, by remote and result (ok, partial, failed).',
-    ['remote', 'result'],
-  );
-  const rsyncItemsTotal = registry.counter(
-    'sersync_rsync_items_total',
-    'Items rsync reported sent or deleted, by remote.',
-    ['remote'],
-  );
-  const rsyncBytesTotal = registry.counter(
-    'sersync_rsync_bytes_total',
-    'File bytes sent by rsync, by remote (0 until the runner reports bytes).',
-    ['remote'],
-  );
-  const rsyncRunSeconds = registry.histogram(
-    'sersync_rsync_run_duration_seconds',
-    'Wall time of one rsync run, by remote.',
-    RUN_BUCKETS,
-    ['remote'],
-  );
-  const queueDepth = registry.gauge(
-    'sersync_queue_pending_paths',
-    'Paths waiting to be synced (queued or waiting for a retry).',
-  );
-  const inFlight = registry.gauge('sersync_rsync_in_flight', 'rsync runs in progress.');
-  const syncLatencySeconds = registry.histogram(
-    'sersync_sync_latency_seconds',
-    'Time from the first unsynced change of a path to its successful sync.',
-    LATENCY_BUCKETS,
-  );
-  const retriesTotal = registry.counter(
-    'sersync_retries_total',
-    'Paths requeued for a retry after a failed or partial rsync run, by remote.',
-    ['remote'],
-  );
-  const overflowsTotal = registry.counter(
-    'sersync_overflows_total',
-    'Watcher losses (event queue overflow, watch limit, lost root) that forced a full sync, by reason.',
-    ['reason'],
-  );
-  const watches = registry.gauge('sersync_watches', 'Directories currently watched.');
-  const failLogBytes = registry.gauge(
-    'sersync_fail_log_bytes',
-    'Size of the fail-log file in bytes.',
-  );
-  const watching = registry.gauge(
-    'sersync_watching',
-    '1 while every root is watched and changes are synced, else 0.',
-  );
-  const remoteUp = registry.gauge(
-    'sersync_remote_up',
-    '1 when the last rsync run to the remote succeeded (or none ran yet), 0 while it fails.',
-    ['remote'],
-  );
-  const lastSuccess = registry.gauge(
-    'sersync_remote_last_success_timestamp_seconds',
-    'Unix time of the last successful rsync run to the remote.',
-    ['remote'],
-  );
-  const startTime = registry.gauge('sersync_start_time_seconds', 'Unix time the service started.');
-
+  const m = declareMetrics();
   let state: ServiceState = 'starting';
-  const remotes = new Map<string, RemoteState>();
-  const remoteState = (ref: RemoteRef): RemoteState => {
-    let s = remotes.get(key(ref));
-    if (s === undefined) {
-      s = {
-        ref: { label: ref.label, root: ref.root },
-        failures: 0,
-        consecutiveFailures: 0,
-        lastSuccessAt: null,
-        lastFailureAt: null,
-        failingSince: null,
-        lastError: null,
-      };
-      remotes.set(key(ref), s);
-      for (const result of Object.keys(RUN_RESULTS))
-        rsyncRunsTotal.inc({ remote: ref.label, result }, 0);
-      for (const c of [rsyncItemsTotal, rsyncBytesTotal, retriesTotal])
-        c.inc({ remote: ref.label }, 0);
-    }
-    return s;
-  };
-  for (const kind of FS_EVENT_KINDS) eventsTotal.inc({ kind }, 0);
-  for (const reason of Object.keys(RESCAN_REASONS)) overflowsTotal.inc({ reason }, 0);
-  for (const r of opts.remotes) remoteState(r);
-  startTime.set({}, Math.floor(opts.startedAt / 1000));
+  const book = createRemoteBook((ref) => {
+    for (const result of Object.keys(RUN_RESULTS))
+      m.rsyncRunsTotal.inc({ remote: ref.label, result }, 0);
+    for (const c of [m.rsyncItemsTotal, m.rsyncBytesTotal, m.retriesTotal])
+      c.inc({ remote: ref.label }, 0);
+  });
+  for (const kind of FS_EVENT_KINDS) m.eventsTotal.inc({ kind }, 0);
+  for (const reason of Object.keys(RESCAN_REASONS)) m.overflowsTotal.inc({ reason }, 0);
+  for (const r of opts.remotes) book.get(r);
+  m.startTime.set({}, Math.floor(opts.startedAt / 1000));
 
   const status = (): StatusReport => {
     const live = opts.probe();
@@ -240,53 +128,17 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
       watchCount: live.watchCount,
       pending: live.pending,
       inFlight: live.inFlight,
-      remotes: [...remotes.values()].map((s): RemoteStatus => ({
-        label: s.ref.label,
-        root: s.ref.root,
-        failures: s.failures,
-        consecutiveFailures: s.consecutiveFailures,
-        lastSuccessAt: iso(s.lastSuccessAt),
-        lastFailureAt: iso(s.lastFailureAt),
-        failingSince: iso(s.failingSince),
-        lastError: s.lastError,
-      })),
+      remotes: book.statuses(),
       failLogBytes: live.failLogBytes,
     };
   };
-
-  registry.onCollect(() => {
-    const live = opts.probe();
-    queueDepth.set({}, live.pending);
-    inFlight.set({}, live.inFlight);
-    watches.set({}, live.watchCount);
-    failLogBytes.set({}, live.failLogBytes);
-    watching.set({}, state === 'watching' ? 1 : 0);
-    // Two roots may push to the same remote label: the label is up only when both are.
-    const up = new Map<string, number>();
-    const last = new Map<string, number>();
-    for (const s of remotes.values()) {
-      const l = s.ref.label;
-      up.set(l, Math.min(up.get(l) ?? 1, s.consecutiveFailures === 0 ? 1 : 0));
-      if (s.lastSuccessAt !== null) last.set(l, Math.max(last.get(l) ?? 0, s.lastSuccessAt / 1000));
-    }
-    remoteUp.reset();
-    lastSuccess.reset();
-    for (const [remote, v] of up) remoteUp.set({ remote }, v);
-    for (const [remote, v] of last) lastSuccess.set({ remote }, v);
+  m.registry.onCollect(() => {
+    collectLive(m, opts.probe(), state);
+    book.collect(m.remoteUp, m.lastSuccess);
   });
 
   const dm: DaemonMetrics = {
-    registry,
-    eventsTotal,
-    rsyncRunsTotal,
-    rsyncItemsTotal,
-    rsyncBytesTotal,
-    rsyncRunSeconds,
-    queueDepth,
-    inFlight,
-    syncLatencySeconds,
-    retriesTotal,
-    overflowsTotal,
+    ...m,
     setState(s) {
       state = s;
     },
@@ -294,45 +146,40 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
       // Counted per kind first: one labelled increment per kind and batch, not per event.
       const counts = new Map<FsEvent['kind'], number>();
       for (const ev of events) counts.set(ev.kind, (counts.get(ev.kind) ?? 0) + 1);
-      for (const [kind, n] of counts) eventsTotal.inc({ kind }, n);
+      for (const [kind, n] of counts) m.eventsTotal.inc({ kind }, n);
     },
     recordRun(remote, outcome, now, detail = {}) {
-      const s = remoteState(remote);
-      rsyncRunsTotal.inc({ remote: remote.label, result: outcome.kind });
-      if (detail.items !== undefined) rsyncItemsTotal.inc({ remote: remote.label }, detail.items);
-      if (detail.bytes !== undefined) rsyncBytesTotal.inc({ remote: remote.label }, detail.bytes);
-      if (detail.durationMs !== undefined)
-        rsyncRunSeconds.observe({ remote: remote.label }, detail.durationMs / 1000);
-      if (outcome.kind === 'ok') {
-        s.consecutiveFailures = 0;
-        s.failingSince = null;
-        s.lastSuccessAt = now;
-        return;
-      }
-      s.failures++;
-      s.consecutiveFailures++;
-      s.failingSince ??= now;
-      s.lastFailureAt = now;
-      s.lastError = oneLine(
-        outcome.kind === 'failed'
-          ? outcome.reason
-          : `partial: ${outcome.failedPaths.length} path(s) failed`,
-      );
+      book.get(remote);
+      const l = { remote: remote.label };
+      m.rsyncRunsTotal.inc({ ...l, result: outcome.kind });
+      if (detail.items !== undefined) m.rsyncItemsTotal.inc(l, detail.items);
+      if (detail.bytes !== undefined) m.rsyncBytesTotal.inc(l, detail.bytes);
+      if (detail.durationMs !== undefined) m.rsyncRunSeconds.observe(l, detail.durationMs / 1000);
+      book.recordRun(remote, outcome, now);
     },
     recordRetry(remote, paths) {
-      remoteState(remote);
-      retriesTotal.inc({ remote: remote.label }, paths);
+      book.get(remote);
+      m.retriesTotal.inc({ remote: remote.label }, paths);
     },
     recordRescan(reason) {
-      overflowsTotal.inc({ reason });
+      m.overflowsTotal.inc({ reason });
     },
     recordSynced(changedAt, now) {
-      for (const t of changedAt) syncLatencySeconds.observe({}, Math.max(0, now - t) / 1000);
+      for (const t of changedAt) m.syncLatencySeconds.observe({}, Math.max(0, now - t) / 1000);
     },
     status,
     health: (now) =>
       assessHealth(status(), now, opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }),
-    source: (now) => ({ status, health: () => dm.health(now()), metrics: registry }),
+    source: (now) => ({ status, health: () => dm.health(now()), metrics: m.registry }),
   };
   return dm;
+}
+
+/** Copies the figures read at scrape time into their gauges. */
+function collectLive(m: MetricSet, live: LiveFigures, state: ServiceState): void {
+  m.queueDepth.set({}, live.pending);
+  m.inFlight.set({}, live.inFlight);
+  m.watches.set({}, live.watchCount);
+  m.failLogBytes.set({}, live.failLogBytes);
+  m.watching.set({}, state === 'watching' ? 1 : 0);
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../../src/config/types.js';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
 import { startPipeline, type PipelineDeps } from '../../../src/pipeline.js';
 import type { SyncService } from '../../../src/pipeline/sync-service.js';
 import type { Batch, BatchOutcome } from '../../../src/queue/types.js';
