@@ -7,7 +7,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-
 const STATEMENT = [
   // import x from '…', import type { X } from '…', export { x } from '…', export * from '…'
   /^[ \t]*(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"\n]+)['"]/gm,
