@@ -199,7 +199,7 @@ const unquoteDouble = (s: string): string => s.replace(/\\([$`"\\])/g, '$1');
 const ORIGINAL_TAIL = /^(?: --password-file=\S+)?(?: >\/dev\/null 2>&1 )?\s*$/;
 
 /**
- * Reads one command the original wrote (sersync-reference.md §4, sersync-observed.md §6):
+ * Reads one command the original wrote (its fail-log format, docs/compat.md "fail log"):
  * `cd W && rsync P -R … "./rel" DEST [--password-file=F] [>/dev/null 2>&1 ]` or the delete form
  * `cd W && rsync P -R [--delete] ./ … --include="a/" --include="a/b" [--include="a/b/***"] --exclude=* DEST …`.
  * A full sync (`./` without includes), or anything else, is undefined. The original did not

@@ -90,7 +90,7 @@ TimeoutStartSec=15min
 # 64 bad flags, 66 config file missing, 69 rsync missing, 73 pid/log file, 78 config errors.
 Restart=on-failure
 RestartSec=5s
-RestartPreventExitStatus=64 66 69 73 78
+RestartPreventExitStatus=64 66 69 73 74 78 79
 
 # SIGTERM to sersync only: the running rsync may finish (up to 30 s), then it exits.
 KillMode=mixed
