@@ -13,18 +13,28 @@ export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300
 /** Buckets of one rsync run's duration, seconds. */
 export const RUN_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] as const;
 
-/** The daemon's metrics, by what they count (see DaemonMetrics for each one's meaning). */
+/** The daemon's metrics; the last six are gauges set from the live figures at scrape time. */
 export interface MetricSet {
   readonly registry: MetricsRegistry;
+  /** `sersync_events_total{kind}`: watcher events received, by sersync `<inotify>` kind, before filtering. */
   readonly eventsTotal: Counter<'kind'>;
+  /** `sersync_rsync_runs_total{remote,result}`: rsync runs finished; result is ok, partial or failed. */
   readonly rsyncRunsTotal: Counter<'remote' | 'result'>;
+  /** `sersync_rsync_items_total{remote}`: items rsync reported transferred or deleted. */
   readonly rsyncItemsTotal: Counter<'remote'>;
+  /** `sersync_rsync_bytes_total{remote}`: file bytes sent; stays 0 while the runner does not report bytes. */
   readonly rsyncBytesTotal: Counter<'remote'>;
+  /** `sersync_rsync_run_duration_seconds{remote}`: wall time of one rsync run. */
   readonly rsyncRunSeconds: Histogram<'remote'>;
+  /** `sersync_queue_pending_paths`: paths waiting to be synced (queued or waiting for a retry). Read at scrape. */
   readonly queueDepth: Gauge;
+  /** `sersync_rsync_in_flight`: rsync runs in progress. Read at scrape. */
   readonly inFlight: Gauge;
+  /** `sersync_sync_latency_seconds`: time from a path's first unsynced change to its successful sync. */
   readonly syncLatencySeconds: Histogram;
+  /** `sersync_retries_total{remote}`: paths put back for a retry after a failed or partial run. */
   readonly retriesTotal: Counter<'remote'>;
+  /** `sersync_overflows_total{reason}`: watcher losses (queue overflow, watch limit…) that forced a full sync. */
   readonly overflowsTotal: Counter<'reason'>;
   readonly watches: Gauge;
   readonly failLogBytes: Gauge;

@@ -4,7 +4,6 @@
 import type { BatchOutcome } from '../queue/types.js';
 import { FS_EVENT_KINDS, type FsEvent, type RescanReason } from '../watch/fs-event.js';
 import { declareMetrics, type MetricSet } from './daemon-metric-set.js';
-import type { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js';
 import { createRemoteBook, type RemoteRef } from './remote-book.js';
 import {
   assessHealth,
@@ -61,29 +60,7 @@ const RUN_RESULTS: Readonly<Record<BatchOutcome['kind'], true>> = {
 };
 
 /** The metrics the daemon feeds, plus the status/health view built from them. */
-export interface DaemonMetrics {
-  readonly registry: MetricsRegistry;
-  /** `sersync_events_total{kind}`: watcher events received, by sersync `<inotify>` kind, before filtering. */
-  readonly eventsTotal: Counter<'kind'>;
-  /** `sersync_rsync_runs_total{remote,result}`: rsync runs finished; result is ok, partial or failed. */
-  readonly rsyncRunsTotal: Counter<'remote' | 'result'>;
-  /** `sersync_rsync_items_total{remote}`: items rsync reported transferred or deleted. */
-  readonly rsyncItemsTotal: Counter<'remote'>;
-  /** `sersync_rsync_bytes_total{remote}`: file bytes sent; stays 0 while the runner does not report bytes. */
-  readonly rsyncBytesTotal: Counter<'remote'>;
-  /** `sersync_rsync_run_duration_seconds{remote}`: wall time of one rsync run. */
-  readonly rsyncRunSeconds: Histogram<'remote'>;
-  /** `sersync_queue_pending_paths`: paths waiting to be synced (queued or waiting for a retry). Read at scrape. */
-  readonly queueDepth: Gauge;
-  /** `sersync_rsync_in_flight`: rsync runs in progress. Read at scrape. */
-  readonly inFlight: Gauge;
-  /** `sersync_sync_latency_seconds`: time from a path's first unsynced change to its successful sync. */
-  readonly syncLatencySeconds: Histogram;
-  /** `sersync_retries_total{remote}`: paths put back for a retry after a failed or partial run. */
-  readonly retriesTotal: Counter<'remote'>;
-  /** `sersync_overflows_total{reason}`: watcher losses (queue overflow, watch limit…) that forced a full sync. */
-  readonly overflowsTotal: Counter<'reason'>;
-
+export interface DaemonMetrics extends MetricSet {
   setState(state: ServiceState): void;
   /** Counts a batch of watcher events by kind. */
   recordEvents(events: readonly Pick<FsEvent, 'kind'>[]): void;
