@@ -46,6 +46,7 @@ export async function openDurableQueue(
   o: DurableQueueOptions,
 ): Promise<Result<DurableQueue, { kind: 'state-dir'; message: string }>> {
   const opened = await openJournal(o.stateDir, {
+    clock: o.clock,
     onError: (e) => {
       o.logger.error(`journal in ${o.stateDir}: ${e.message}`);
     },
