@@ -127,6 +127,17 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const childCwd = daemonChildCwd(process.env);
   const cwd = childCwd ?? process.cwd();
+  const config = await prepare(options, cwd);
+  if (typeof config === 'number') return config;
+  if (options.daemon && childCwd === undefined) return startInBackground(config, cwd);
+  return runHere(config, options, childCwd !== undefined);
+}
+
+/**
+ * Everything before the service starts: the config loaded and its locations checked, `--check`
+ * and `--systemd-unit` answered (exit code), rsync found. The config to run, or the exit code.
+ */
+async function prepare(options: CliOptions, cwd: string): Promise<Config | ExitCode> {
   const file = options.configFile; // as the user wrote it: messages name it that way
   const loaded = await load(file, cwd, options.module);
   if (typeof loaded === 'number') return loaded;
@@ -149,7 +160,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.UNAVAILABLE;
     }
   }
-  if (options.daemon && childCwd === undefined) return startInBackground(config, cwd);
+  return config;
+}
+
+/** In this process (foreground, or the `-d` child): state dir and pid file held, logger open, daemon run. */
+async function runHere(config: Config, options: CliOptions, inChild: boolean): Promise<number> {
   if (options.module === undefined) {
     const state = holdStateDir(config); // one instance per state directory (exit 73)
     if (!state.ok) {
@@ -157,19 +172,29 @@ async function main(argv: readonly string[]): Promise<number> {
       return state.error.exitCode;
     }
   }
-  if (childCwd !== undefined) {
+  if (inChild) {
     const pid = holdPidFile(config.daemon.pidFile);
     if (!pid.ok) {
       complain(describeDaemonFailure(pid.error));
       return ExitCode.CANT_CREATE;
     }
   }
-  const logger = openLogger(config, options, childCwd !== undefined);
+  const logger = openLogger(config, options, inChild);
   if (logger === undefined) return ExitCode.CANT_CREATE;
+  return serve(config, options, logger, inChild);
+}
+
+/** Runs the daemon with SIGUSR1 (log reopen) and systemd notifications; closes the logger at the end. */
+async function serve(
+  config: Config,
+  options: CliOptions,
+  logger: ClosableLogger,
+  inChild: boolean,
+): Promise<number> {
   // Also in the foreground: without a listener, SIGUSR1 would open Node's inspector on 127.0.0.1.
   const onUsr1 = (): void => {
     if (logger.reopen()) logger.info(`SIGUSR1: reopened the log file ${config.daemon.logFile}`);
-    else if (childCwd === undefined) logger.debug('SIGUSR1: logging to stdout, nothing to reopen');
+    else if (!inChild) logger.debug('SIGUSR1: logging to stdout, nothing to reopen');
   };
   process.on('SIGUSR1', onUsr1);
   const systemd = createSystemdNotifier(process.env, logger);
@@ -181,7 +206,7 @@ async function main(argv: readonly string[]): Promise<number> {
       logger,
       onReady: () => {
         systemd.ready();
-        if (childCwd !== undefined) notifyParentReady();
+        if (inChild) notifyParentReady();
       },
       onStopping: () => {
         systemd.stopping();
