@@ -19,6 +19,7 @@ import {
 import { ExitCode } from './exit-codes.js';
 import { collectSecrets, createLogger, fdIsJournal, type ClosableLogger } from './log.js';
 import { checkRsync } from './rsync-check.js';
+import { importLegacyState } from './state/import-legacy.js';
 import { holdStateDir, refusedLocations } from './state/state-dir.js';
 import { createSystemdNotifier } from './systemd/notify.js';
 import { unitForThisInstall } from './systemd/print-unit.js';
@@ -181,6 +182,7 @@ async function runHere(config: Config, options: CliOptions, inChild: boolean): P
   }
   const logger = openLogger(config, options, inChild);
   if (logger === undefined) return ExitCode.CANT_CREATE;
+  if (options.module === undefined) importLegacyState(config, logger); // after an upgrade
   return serve(config, options, logger, inChild);
 }
 

@@ -12,6 +12,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   realpathSync,
   renameSync,
   statSync,
@@ -189,5 +190,29 @@ export function unsafeLocation(path: string): string | undefined {
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;
+  }
+}
+
+/**
+ * Reads `path` if it is a regular file we own with one link, never through a symlink at the last
+ * component (O_NOFOLLOW; O_NONBLOCK so that a planted FIFO cannot hang us). ok(undefined) when it
+ * does not exist; err(why) when it is not ours to trust.
+ */
+export function readOwnedFile(path: string): Result<Buffer | undefined, string> {
+  let fd: number;
+  try {
+    fd = openSync(path, O_RDONLY | O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if (code(e) === 'ENOENT') return ok(undefined);
+    if (code(e) === 'ELOOP') return err('is a symbolic link');
+    return err(`cannot be opened: ${message(e)}`);
+  }
+  try {
+    const why = notOurs(fstatSync(fd));
+    return why === undefined ? ok(readFileSync(fd)) : err(why);
+  } catch (e) {
+    return err(`cannot be read: ${message(e)}`);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -12,9 +12,11 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { openJournal } from '../../src/retry/journal.js';
 import { processLocations } from '../../src/state/locations.js';
 import { eventually } from '../helpers/eventually.js';
 import { startRsyncd, type Rsyncd } from '../helpers/rsyncd.js';
@@ -298,4 +300,77 @@ test('the fail log sersync 2.5.4 left is read at start: its paths reach the targ
   });
   assert.equal(statSync(failLog).mode & 0o777, 0o600);
   assert.equal(await s.stop(), 0, s.output());
+});
+
+/** A journal in `dir` (created 0700, as earlier releases did) with `path` of the first target pending. */
+async function oldJournal(dir: string, src: string, path: string): Promise<void> {
+  const j = await openJournal(dir);
+  assert.ok(j.ok, j.ok ? '' : j.error.message);
+  j.value.append([
+    { kind: 'pending', targetKey: `${src}\u00000`, path, op: 'upsert', isDir: false },
+  ]);
+  await j.value.close();
+}
+
+test('after an upgrade the journal of the old default state dir (<fail log dir>/sersync-state) is replayed; the old dir stays', async () => {
+  const dir = join(tmp.path, 'upgrade');
+  mkdirSync(dir);
+  const xml = conf(dir, { stateDir: false });
+  const src = join(dir, 'src');
+  writeFileSync(join(src, 'pending-before-upgrade.txt'), 'p');
+  const old = join(dir, 'sersync-state');
+  await oldJournal(old, src, 'pending-before-upgrade.txt'); // no ran-before: no catch-up either
+  const fresh = processLocations(join(dir, 'confxml.xml')).stateDir;
+  defaultStates.push(fresh);
+  const s = await start(dir, xml);
+  assert.match(
+    s.output(),
+    new RegExp(
+      `state: imported the journal from the old state directory ${old} into ${fresh} \\(upgrade\\); ${old} is left in place`,
+    ),
+  );
+  assert.match(
+    s.output(),
+    /journal: 1 change\(s\) left unsynced by the previous run were queued again/,
+  );
+  await eventually(() => existsSync(join(tmp.path, 'dst-one', 'pending-before-upgrade.txt')), {
+    what: 'the path pending in the old journal synced',
+  }).catch((e: unknown) => {
+    throw new Error(`${String(e)}\n${s.output()}`);
+  });
+  assert.equal(statSync(join(fresh, 'journal')).mode & 0o777, 0o600);
+  assert.ok(existsSync(join(old, 'journal')), 'the old directory is left in place');
+  assert.equal(await s.stop(), 0, s.output());
+});
+
+test('an old default state dir that is a link (or group-writable) is ignored with a warning, nothing imported', async () => {
+  const dir = join(tmp.path, 'upgrade-planted');
+  mkdirSync(dir);
+  const src = join(dir, 'src');
+  const elsewhere = join(tmp.path, 'planted-state');
+  await oldJournal(elsewhere, src, 'planted.txt');
+  symlinkSync(elsewhere, join(dir, 'sersync-state'));
+  const fresh = processLocations(join(dir, 'confxml.xml')).stateDir;
+  defaultStates.push(fresh);
+  const s = await start(dir, conf(dir, { stateDir: false }));
+  assert.match(
+    s.output(),
+    new RegExp(
+      `state: ignored the old state directory ${dir}/sersync-state: it is a symbolic link \\(it may have been planted`,
+    ),
+  );
+  assert.doesNotMatch(s.output(), /queued again|state: imported/);
+  assert.equal(await s.stop(), 0, s.output());
+  rmSync(fresh, { recursive: true, force: true }); // a fresh start again
+  rmSync(join(dir, 'sersync-state'));
+  mkdirSync(join(dir, 'sersync-state'));
+  await oldJournal(join(dir, 'sersync-state'), src, 'planted.txt');
+  chmodSync(join(dir, 'sersync-state'), 0o770);
+  const again = await start(dir, conf(dir, { stateDir: false }));
+  assert.match(
+    again.output(),
+    /ignored the old state directory .*: it is writable by other users \(mode 770\)/,
+  );
+  assert.doesNotMatch(again.output(), /queued again|state: imported/);
+  assert.equal(await again.stop(), 0, again.output());
 });
