@@ -13,6 +13,12 @@ export interface RsyncdModule {
   auth?: { user: string; password: string };
 }
 
+/** Daemon options: `uid`/`gid` the daemon switches to (default: the caller's ids when root). */
+export interface RsyncdOptions {
+  uid?: string;
+  gid?: string;
+}
+
 export interface Rsyncd {
   port: number;
   logFile: string;
@@ -67,7 +73,11 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** Writes rsyncd.conf under `dir` and starts the daemon; resolves when it accepts connections. */
-export async function startRsyncd(dir: string, modules: RsyncdModule[]): Promise<Rsyncd> {
+export async function startRsyncd(
+  dir: string,
+  modules: RsyncdModule[],
+  opts: RsyncdOptions = {},
+): Promise<Rsyncd> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const logFile = join(dir, 'rsyncd.log');
@@ -81,7 +91,11 @@ export async function startRsyncd(dir: string, modules: RsyncdModule[]): Promise
     // Without chroot rsyncd munges symlinks by default; a sync target must hold them as they are.
     'munge symlinks = no',
     // As root the daemon would switch to nobody and fail to write the module; keep the caller's ids.
-    ...(process.getuid?.() === 0 ? ['uid = root', 'gid = root'] : []),
+    ...(opts.uid !== undefined
+      ? [`uid = ${opts.uid}`, `gid = ${opts.gid ?? 'nogroup'}`]
+      : process.getuid?.() === 0
+        ? ['uid = root', 'gid = root']
+        : []),
     '',
   ];
   for (const m of modules) {

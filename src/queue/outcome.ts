@@ -20,8 +20,11 @@ export function split(
       return { synced: [], failed: [...entries], reason: outcome.reason };
     case 'partial': {
       const reason = `partial transfer: ${outcome.failedPaths.length} path(s) failed`;
-      const { covered, stray } = coveringEntries(entries, outcome.failedPaths);
+      const { covered, stray, outside } = coveringEntries(entries, outcome.failedPaths);
       // A failed path we cannot place: nothing can be assumed, retry everything (never drop).
+      // Only "." or implied parents named: every entry arrived (the runner reports it as a warning).
+      if (stray.length === 0 && covered.length === 0 && outside.length > 0)
+        return { synced: [...entries], failed: [], reason: '' };
       if (stray.length > 0 || covered.length === 0)
         return { synced: [], failed: [...entries], reason };
       const hit = new Set(covered);
@@ -39,26 +42,53 @@ export function split(
 /**
  * THE mapping of failed paths (as rsync names them) to the entries that cover them: the entry that
  * is the path or its nearest listed ancestor ('' covers everything). Used by the runner (for the
- * fail log) and by `split` (for the retry), so both agree. `stray`: paths no entry covers.
+ * fail log) and by `split` (for the retry), so both agree. `outside`: paths outside the batch
+ * that rsync touched only as the transfer's root (".") or as an implied parent directory of a
+ * listed path (`-R`); a problem there (rsync cannot set the times of ".") says nothing about the
+ * entries. `stray`: any other path no entry covers.
  */
 export function coveringEntries(
   entries: readonly Entry[],
   paths: readonly string[],
-): { covered: Entry[]; stray: string[] } {
+): { covered: Entry[]; stray: string[]; outside: string[] } {
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const covered = new Set<Entry>();
   const stray: string[] = [];
+  const outside: string[] = [];
+  let parents: Set<string> | undefined;
   for (const p of paths) {
     const e = coveringEntry(p, byPath);
-    if (e === undefined) stray.push(p);
-    else covered.add(e);
+    if (e !== undefined) covered.add(e);
+    else if ((parents ??= impliedParents(entries)).has(normalise(p))) outside.push(p);
+    else stray.push(p);
   }
-  return { covered: [...covered], stray };
+  return { covered: [...covered], stray, outside };
+}
+
+/** `path` as entries name it: no leading `./` or `/`, no trailing `/`, the root as ''. */
+function normalise(path: string): string {
+  const p = path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  return p === '.' ? '' : p;
+}
+
+/** The root ('') and every proper ancestor directory of the entries' paths. */
+function impliedParents(entries: readonly Entry[]): Set<string> {
+  const out = new Set<string>(['']);
+  for (const e of entries) {
+    let cut = e.path.lastIndexOf('/');
+    while (cut > 0) {
+      const dir = e.path.slice(0, cut);
+      if (out.has(dir)) break;
+      out.add(dir);
+      cut = dir.lastIndexOf('/');
+    }
+  }
+  return out;
 }
 
 /** The entry whose path is `path` or one of its ancestors ('' covers everything). */
 function coveringEntry(path: string, byPath: ReadonlyMap<string, Entry>): Entry | undefined {
-  let p = path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  let p = normalise(path);
   for (;;) {
     const e = byPath.get(p);
     if (e !== undefined) return e;

@@ -87,13 +87,14 @@ export interface RunFacts {
 
 /**
  * What the sync side reports back for a batch.
- * - `ok`: every entry reached the target.
+ * - `ok`: every entry reached the target; `warning`: rsync exited 23/24 naming only paths outside
+ *   the batch ("." or an implied parent directory it could not set the attributes of).
  * - `partial`: the listed paths failed (retry them), the rest reached the target.
  * - `failed`: nothing can be assumed; retry every entry.
  * `run`: the facts of the rsync run behind it (absent when no rsync ran).
  */
 export type BatchOutcome = (
-  | { readonly kind: 'ok' }
+  | { readonly kind: 'ok'; readonly warning?: string }
   | { readonly kind: 'partial'; readonly failedPaths: readonly string[] }
   | { readonly kind: 'failed'; readonly reason: string }
 ) & { readonly run?: RunFacts };

@@ -18,6 +18,7 @@ interface RemoteState {
   lastFailureAt: number | null;
   failingSince: number | null;
   lastError: string | null;
+  lastWarning: string | null;
 }
 
 export interface RemoteBook {
@@ -53,6 +54,7 @@ export function createRemoteBook(onNew: (ref: RemoteRef) => void): RemoteBook {
         lastFailureAt: null,
         failingSince: null,
         lastError: null,
+        lastWarning: null,
       };
       remotes.set(key(ref), s);
       onNew(ref);
@@ -69,6 +71,7 @@ export function createRemoteBook(onNew: (ref: RemoteRef) => void): RemoteBook {
         s.consecutiveFailures = 0;
         s.failingSince = null;
         s.lastSuccessAt = now;
+        if (outcome.warning !== undefined) s.lastWarning = oneLine(outcome.warning);
         return;
       }
       s.failures++;
@@ -91,6 +94,7 @@ export function createRemoteBook(onNew: (ref: RemoteRef) => void): RemoteBook {
         lastFailureAt: iso(s.lastFailureAt),
         failingSince: iso(s.failingSince),
         lastError: s.lastError,
+        lastWarning: s.lastWarning,
       })),
     collect(upGauge, lastGauge) {
       // Two roots may push to the same remote label: the label is up only when both are.

@@ -22,6 +22,11 @@ export interface RemoteStatus {
   readonly failingSince: string | null;
   /** One line about the last failure (exit code and rsync's message), or null. */
   readonly lastError: string | null;
+  /**
+   * One line about the last run that reached the target with a warning (rsync exit 23/24 naming
+   * only "." or an implied parent directory), or null. Kept until a newer warning replaces it.
+   */
+  readonly lastWarning: string | null;
 }
 
 /** GET /status. Field meanings are in docs/status.md. */

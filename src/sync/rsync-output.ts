@@ -1,11 +1,14 @@
 // Reading rsync's output: item lines of `--out-format` (`%o %n`, or `%o %l %n` for full syncs),
-// split into lines across chunks, tallied, and the paths named in error lines. Pure.
+// split into lines across chunks, tallied, and the paths named in error lines (the transfer's
+// root as `.`). Pure.
 import { failedPathOf } from './exit-policy.js';
 
 /** An out-format item line: `%o %n`, or `%o %l %n` (FULL_OUT_FORMAT). Directories end in `/`. */
 const ITEM = /^(send|recv|del\.) /;
 const ITEM_WITH_LENGTH = /^(send|recv|del\.) (\d+) (.*)$/;
 const MAX_FAILED_PATHS = 10_000;
+/** An error line that quotes a path: when the path is the transfer's root it is named `.`. */
+const QUOTED_PATH = /^rsync: .*?"(.*)"/;
 
 /** One parsed item line. */
 export interface Item {
@@ -53,6 +56,14 @@ export function lineSplitter(onLine: (line: string) => void): {
   };
 }
 
+/**
+ * The path an rsync error line names (relative to `cwd`), `.` for the transfer's root (which
+ * failedPathOf leaves out), so "a problem with the root only" differs from "no path named".
+ */
+export function namedPath(line: string, cwd: string): string | undefined {
+  return failedPathOf(line, cwd) ?? (QUOTED_PATH.test(line) ? '.' : undefined);
+}
+
 /** The facts of one run read from its output lines: items, transferred files and bytes, failed paths. */
 export interface OutputTally {
   /** Feeds one stdout line; returns the item it reported (or null). */
@@ -72,7 +83,7 @@ export function outputTally(cwd: string, withLength: boolean): OutputTally {
   let bytes = 0;
   const failed = new Set<string>();
   const onError = (line: string): void => {
-    const p = failedPathOf(line, cwd);
+    const p = namedPath(line, cwd);
     if (p !== undefined && failed.size < MAX_FAILED_PATHS) failed.add(p);
   };
   return {

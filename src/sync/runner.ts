@@ -4,6 +4,7 @@
 //   batch ─▶ job (argv, NUL list, exclude walk) ─▶ pool.run ─▶ classify
 //     ok      ─▶ resolve paths in the fail log            ─▶ {kind:'ok'}
 //     partial ─▶ record named paths (all if none named)    ─▶ {kind:'partial', failedPaths}
+//       only "." / implied parents named ─▶ resolve all     ─▶ {kind:'ok', warning} (logged once)
 //     retry / fatal / pool error ─▶ record every path      ─▶ {kind:'failed', reason}
 //   A renamed directory whose old path is removed by the same batch first gets its own run with
 //   the target's old copy as basis (renameArgv); if that run succeeds it leaves the batch, else the
@@ -14,7 +15,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { coveringEntries } from '../queue/outcome.js';
 import type { BatchOutcome, Entry, PathBatch, RunFacts, Target } from '../queue/types.js';
 import type { FailLogSink } from '../retry/fail-log-file.js';
 import { renderCommand, type FailLogCommand } from '../retry/fail-log.js';
@@ -34,11 +34,12 @@ import {
   renameCandidates,
   withFacts,
 } from './batch-plan.js';
-import { classify, describeOutcome, waitStatus } from './exit-policy.js';
+import { classify, describeOutcome } from './exit-policy.js';
 import type { RunOptions, SyncPool } from './pool.js';
 import type { ExcludeWalk, RunResult, SyncJob } from './protocol.js';
-import { unreachable } from '../util/unreachable.js';
 import { plural } from '../util/plural.js';
+import { createWarningLog, outsideWarning, type WarningLog } from './outside-warnings.js';
+import { outsideOnly, settle } from './settle.js';
 
 export interface BatchRunnerDeps {
   readonly config: Config;
@@ -83,6 +84,8 @@ interface Ctx {
   /** The `<filter>` rules the worker walks with, for `dirs` (none: no walk). */
   readonly excludeWalk: (dirs: readonly string[]) => { excludeWalk?: ExcludeWalk };
   readonly hasExcludes: boolean;
+  /** The outside-the-batch problems logged per destination, so each is logged once. */
+  readonly warnings: WarningLog;
 }
 
 /** Builds the runner. Each (root, remote) argv prefix is computed once, on first use. */
@@ -96,6 +99,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     prep,
     nextId: () => id++,
     hasExcludes: rules.length > 0,
+    warnings: createWarningLog(deps.logger),
     excludeWalk: (dirs) =>
       rules.length > 0 && dirs.length > 0
         ? { excludeWalk: { dirs, rules, statWalk: config.xfs } }
@@ -120,6 +124,7 @@ async function execute(
   what: string,
   detail = '',
   runOpts?: RunOptions,
+  quietIf?: (r: RunResult) => boolean,
 ): Promise<RunResult | { error: string }> {
   const { logger } = ctx;
   // <debug start="true"> shows every command (like the original); otherwise only at debug level.
@@ -136,6 +141,13 @@ async function execute(
   }
   const verdict = classify(r.outcome);
   const line = `rsync -> ${p.destination}: ${what}, ${describeOutcome(r.outcome)}, ${r.durationMs} ms${detail}`;
+  if (quietIf?.(r) === true) {
+    // Everything arrived; the problem outside the batch is logged once by the warning log.
+    logger.info(`${line} (arrived; rsync named only paths outside the batch)`);
+    for (const l of r.stderrTail.split('\n'))
+      if (l.trim() !== '') logger.debug(`rsync stderr (${p.destination}): ${l}`);
+    return r;
+  }
   if (verdict.verdict === 'ok') logger.info(line);
   else if (verdict.verdict === 'fatal') logger.error(`${line} (${verdict.meaning})`);
   else logger.warn(`${line} (${verdict.meaning})`);
@@ -208,51 +220,23 @@ async function runPaths(ctx: Ctx, batch: PathBatch): Promise<BatchOutcome> {
     job,
     plural(paths.length, 'path', 'paths'),
     describePaths(entries),
+    undefined,
+    (run) => outsideOnly(entries, run) !== undefined,
   );
   if ('error' in r) {
     ctx.failLog.record(target, paths, -1);
     return withFacts({ kind: 'failed', reason: r.error }, facts);
   }
   facts.push(factsOf(r));
-  return withFacts(settle(ctx.failLog, target, entries, r), facts);
-}
-
-/** The outcome of a path run that ran, with its fail-log bookkeeping. */
-function settle(
-  failLog: FailLogSink,
-  target: Target,
-  entries: readonly Entry[],
-  r: RunResult,
-): BatchOutcome {
-  const paths = entries.map((e) => e.path);
-  const c = classify(r.outcome);
-  const status = waitStatus(r.outcome);
-  switch (c.verdict) {
-    case 'ok':
-      failLog.resolve(target, paths);
-      return { kind: 'ok' };
-    case 'partial': {
-      // Named paths no entry covers say nothing about the batch: when none is placed, all failed.
-      const named = coveringEntries(entries, r.failedPaths).covered.map((e) => e.path);
-      const failedPaths = named.length > 0 ? named : paths;
-      const failedSet = new Set(failedPaths);
-      failLog.record(target, failedPaths, status);
-      failLog.resolve(
-        target,
-        paths.filter((x) => !failedSet.has(x)),
-      );
-      return { kind: 'partial', failedPaths };
-    }
-    case 'retry':
-    case 'fatal':
-      failLog.record(target, paths, status);
-      return {
-        kind: 'failed',
-        reason: `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})`,
-      };
-    default:
-      return unreachable(c.verdict);
-  }
+  const outcome = settle(ctx.failLog, target, entries, r);
+  if (outcome.kind === 'ok')
+    ctx.warnings.settled(
+      p.destination,
+      outcome.warning === undefined ? [] : (outsideOnly(entries, r) ?? []),
+      paths,
+      r.stderrTail,
+    );
+  return withFacts(outcome, facts);
 }
 
 async function runFull(
@@ -273,13 +257,25 @@ async function runFull(
     ...ctx.excludeWalk(['']),
   };
   const progress = opts.onProgress === undefined ? undefined : { onProgress: opts.onProgress };
-  const r = await execute(ctx, p, job, 'full sync', '', progress);
+  const rootOnly = (x: RunResult): boolean =>
+    classify(x.outcome).verdict === 'partial' &&
+    x.failedPaths.length > 0 &&
+    x.failedPaths.every((f) => f === '.');
+  const r = await execute(ctx, p, job, 'full sync', '', progress, rootOnly);
   if ('error' in r) return { kind: 'failed', reason: r.error };
   const c = classify(r.outcome);
   const run = factsOf(r);
-  if (c.verdict === 'ok') return { kind: 'ok', run };
+  if (c.verdict === 'ok') {
+    ctx.warnings.settled(p.destination, [], [''], r.stderrTail);
+    return { kind: 'ok', run };
+  }
+  // Only the root itself named (rsync cannot set the times of "."): the tree arrived.
+  if (rootOnly(r)) {
+    ctx.warnings.settled(p.destination, ['.'], [''], r.stderrTail);
+    return { kind: 'ok', warning: outsideWarning(['.'], r.stderrTail), run };
+  }
   if (c.verdict === 'partial' && r.failedPaths.length > 0)
-    return { kind: 'partial', failedPaths: r.failedPaths, run };
+    return { kind: 'partial', failedPaths: r.failedPaths.filter((f) => f !== '.'), run };
   const reason = `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})`;
   return { kind: 'failed', reason, run };
 }

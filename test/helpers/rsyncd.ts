@@ -1,2 +1,8 @@
 // Test access to the loopback rsync daemon launcher shared with the demo and the benchmark.
-export { startRsyncd, freePort, type Rsyncd, type RsyncdModule } from '../../scripts/lib/rsyncd.js';
+export {
+  startRsyncd,
+  freePort,
+  type Rsyncd,
+  type RsyncdModule,
+  type RsyncdOptions,
+} from '../../scripts/lib/rsyncd.js';

@@ -120,6 +120,7 @@ test('status() tracks failures, streaks and the last success per remote', () => 
     lastFailureAt: '2026-01-31T12:00:03.000Z',
     failingSince: '2026-01-31T12:00:02.000Z',
     lastError: 'exit 10',
+    lastWarning: null,
   });
   dm.recordRun(A, { kind: 'ok' }, T0 + 4000);
   const r = dm.status().remotes[0]!;
