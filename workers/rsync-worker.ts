@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { literalPattern, pathListBytes, patternListBytes } from '../src/sync/argv.js';
-import { terminateGroup } from '../src/sync/kill.js';
+import { terminateGroup, watchdogVerdict } from '../src/sync/kill.js';
 import {
   KILL_GRACE_MS,
   PROGRESS_INTERVAL_MS,
@@ -80,13 +80,15 @@ async function excludedPaths(cwd: string, w: ExcludeWalk): Promise<string[]> {
 type Collected = Omit<RunResult, 'id' | 'durationMs'>;
 
 /**
- * Sets `control.kill` (stop the child's group: kill.ts) and the job's time limit; returns the
- * cancels to call once the child is gone.
+ * Sets `control.kill` (stop the child's group: kill.ts) and the job's watchdog: killed only after
+ * `timeoutMs` with no output (`lastProgressAt()`), never for its length. Returns the cancels to
+ * call once the child is gone.
  */
 function armKill(
   child: ChildProcess,
   timeoutMs: number,
   control: { kill?: () => void },
+  lastProgressAt: () => number,
   onTimeout: () => void,
 ): (() => void)[] {
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
@@ -95,13 +97,20 @@ function armKill(
     if (child.pid !== undefined)
       cancels.push(terminateGroup(child.pid, KILL_GRACE_MS, systemClock, gone));
   };
-  if (timeoutMs > 0)
-    cancels.push(
-      systemClock.setTimeout(() => {
-        onTimeout();
-        control.kill?.();
-      }, timeoutMs),
-    );
+  let cancelCheck: () => void = () => undefined;
+  const check = (): void => {
+    const v = watchdogVerdict(lastProgressAt(), performance.now(), timeoutMs);
+    if (v.kill) {
+      onTimeout();
+      control.kill?.();
+    } else cancelCheck = systemClock.setTimeout(check, v.checkInMs);
+  };
+  if (timeoutMs > 0) {
+    cancelCheck = systemClock.setTimeout(check, timeoutMs);
+    cancels.push(() => {
+      cancelCheck();
+    });
+  }
   return cancels;
 }
 
@@ -127,17 +136,26 @@ function runRsync(
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const cancels = armKill(child, job.timeoutMs, control, () => {
-      timedOut = true;
-    });
+    let lastProgressAt = performance.now();
+    const cancels = armKill(
+      child,
+      job.timeoutMs,
+      control,
+      () => lastProgressAt,
+      () => {
+        timedOut = true;
+      },
+    );
     const out = lineSplitter((l) => {
       if (tally.stdout(l) !== null) poster?.changed();
     });
     const err = lineSplitter(tally.stderr);
     child.stdout.on('data', (c: Buffer) => {
+      lastProgressAt = performance.now();
       out.push(c);
     });
     child.stderr.on('data', (c: Buffer) => {
+      lastProgressAt = performance.now();
       err.push(c);
       tail = (tail + c.toString('utf8')).slice(-STDERR_TAIL_BYTES);
     });

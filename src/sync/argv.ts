@@ -27,15 +27,17 @@ export interface PreparedRemote {
   /** `<inotify><delete start="true">`: deletions are propagated. */
   readonly deleteOn: boolean;
   /**
-   * Wall-clock cap the worker enforces on one run, in ms; 0 = none. Set only when
-   * `<timeout start="true">`: TIMEOUT_KILL_FACTOR x the rsync I/O timeout, because `--timeout`
-   * alone does not bound a run that trickles data or hangs in connect / exit.
+   * Silence limit of the worker's watchdog, in ms; 0 = none. Set only when `<timeout start="true">`:
+   * silenceLimitMs(N). A run is killed only after this long with no bytes on rsync's stdout/stderr,
+   * never for its length (rsync's own `--timeout=N` ends a stalled transfer first).
    */
   readonly killAfterMs: number;
 }
 
-/** The worker kills a run after `timeout.seconds * TIMEOUT_KILL_FACTOR` s (when timeout is on). */
-export const TIMEOUT_KILL_FACTOR = 4;
+/** The watchdog's silence limit for `<timeout time="N">`: max(10 x N s, 10 min). */
+export function silenceLimitMs(seconds: number): number {
+  return Math.max(10 * seconds, 600) * 1000;
+}
 
 /** The per-file result format parsed by the worker (`send a/b`, `del. a/c`). */
 export const OUT_FORMAT = '--out-format=%o %n';
@@ -81,7 +83,7 @@ export function prepareRemote(config: Config, root: string, remoteIndex: number)
     common: [...r.commonParams],
     transport,
     deleteOn: config.inotify.delete,
-    killAfterMs: r.timeout.enabled ? r.timeout.seconds * TIMEOUT_KILL_FACTOR * 1000 : 0,
+    killAfterMs: r.timeout.enabled ? silenceLimitMs(r.timeout.seconds) : 0,
   };
 }
 

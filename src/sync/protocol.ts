@@ -35,7 +35,7 @@ export interface SyncJob {
    * literal `--exclude-from` pattern, so regex excludes hold inside recursive directory syncs.
    */
   readonly excludeWalk?: ExcludeWalk;
-  /** Kill rsync after this many ms (0 = never). */
+  /** Kill rsync after this many ms with no bytes on its stdout/stderr (0 = never); never for its length. */
   readonly timeoutMs: number;
 }
 
