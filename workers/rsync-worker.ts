@@ -114,6 +114,14 @@ function armKill(
   return cancels;
 }
 
+/** Progress messages of a full sync to the pool, when it listens. */
+function posterTo(port: MessagePort | undefined, tally: ReturnType<typeof outputTally>) {
+  if (port === undefined) return undefined;
+  return progressPoster(tally, (files, bytes) => {
+    port.postMessage({ kind: 'progress', files, bytes } satisfies ToPool);
+  });
+}
+
 function runRsync(
   job: SyncJob,
   argv: readonly string[],
@@ -125,12 +133,7 @@ function runRsync(
     let tail = '';
     let timedOut = false;
     const tally = outputTally(job.cwd, job.kind === 'full');
-    const poster =
-      progress && port !== undefined
-        ? progressPoster(tally, (files, bytes) => {
-            port.postMessage({ kind: 'progress', files, bytes } satisfies ToPool);
-          })
-        : undefined;
+    const poster = progress ? posterTo(port, tally) : undefined;
     const child = spawn(job.rsyncPath, [...argv], {
       cwd: job.cwd,
       detached: true,
