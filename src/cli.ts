@@ -23,6 +23,7 @@ import { importLegacyState } from './state/import-legacy.js';
 import { holdStateDir, refusedLocations } from './state/state-dir.js';
 import { createSystemdNotifier } from './systemd/notify.js';
 import { unitForThisInstall } from './systemd/print-unit.js';
+import { packageVersion } from './version.js';
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -31,13 +32,6 @@ const say = (line: string): void => {
 const complain = (line: string, priority: 3 | 4 = 3): void => {
   process.stderr.write(`${fdIsJournal(2) ? `<${priority}>` : ''}sersync: ${line}\n`);
 };
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version?: unknown;
-  };
-  return String(pkg.version);
-}
 
 /** In the `-d` child: the log file, where a crash report goes (stderr may be a rotated file). */
 let crashLog: string | undefined;
@@ -123,7 +117,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.OK;
   }
   if (options.version) {
-    say(`sersync ${version()} (compatible with sersync 2.5.4)`);
+    say(`sersync ${packageVersion()} (compatible with sersync 2.5.4)`);
     return ExitCode.OK;
   }
   const childCwd = daemonChildCwd(process.env);

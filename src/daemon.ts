@@ -17,6 +17,7 @@ import { ExitCode } from './exit-codes.js';
 import type { Logger } from './log.js';
 import { startPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import { runPluginOnly } from './plugin-mode.js';
+import { processMetrics } from './status/process-metrics.js';
 import { plural } from './util/plural.js';
 import { replaceFile } from './util/safe-fs.js';
 
@@ -58,6 +59,7 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
     return exitCodeFor(first.error);
   }
   let pipeline: Pipeline = first.value;
+  processMetrics().recordConfigLoad(true, Date.now());
   logReady(config, pipeline, logger);
   ctx.onReady?.();
 
@@ -79,31 +81,52 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
         logger.info(`stopped${drained ? '' : ' (running rsync were killed)'}`);
         return ExitCode.OK;
       }
-      const next = await reload(config.file, logger);
-      if (!next) continue;
-      logger.info('SIGHUP: configuration is valid; restarting the pipeline with it');
-      await pipeline.stop(DRAIN_TIMEOUT_MS);
-      // Anything that changed while the old pipeline was stopping is caught by a full sync.
-      const restarted = await startPipeline(next, { ...base, fullSyncAtStart: 'catch-up' }, logger);
-      if (restarted.ok) {
-        pipeline = restarted.value;
-        config = next;
-      } else {
-        logger.error(
-          `the new configuration cannot start (${restarted.error.message}); keeping the previous one`,
-        );
-        const again = await startPipeline(config, { ...base, fullSyncAtStart: 'catch-up' }, logger);
-        if (!again.ok) {
-          logger.error(`the previous configuration cannot start either: ${again.error.message}`);
-          return exitCodeFor(again.error);
-        }
-        pipeline = again.value;
-      }
+      const reloaded = await reloadPipeline(config, pipeline, base, logger);
+      if (reloaded === undefined) continue;
+      if (typeof reloaded === 'number') return reloaded;
+      ({ config, pipeline } = reloaded);
       logReady(config, pipeline, logger);
     }
   } finally {
     signals.dispose();
   }
+}
+
+/**
+ * SIGHUP: a valid file replaces the pipeline (stop old, start new); a bad file, or one whose
+ * pipeline cannot start, keeps the previous configuration (restarted). Records the outcome in
+ * `sersync_config_last_reload_successful`. Undefined when the file was refused (nothing changed);
+ * an exit code when not even the old configuration starts again.
+ */
+async function reloadPipeline(
+  config: Config,
+  pipeline: Pipeline,
+  base: Omit<PipelineOptions, 'fullSyncAtStart'>,
+  logger: Logger,
+): Promise<{ config: Config; pipeline: Pipeline } | ExitCode | undefined> {
+  const loaded = (ok: boolean): void => {
+    processMetrics().recordConfigLoad(ok, Date.now());
+  };
+  const next = await reload(config.file, logger);
+  if (!next) {
+    loaded(false);
+    return undefined;
+  }
+  logger.info('SIGHUP: configuration is valid; restarting the pipeline with it');
+  await pipeline.stop(DRAIN_TIMEOUT_MS);
+  // Anything that changed while the old pipeline was stopping is caught by a full sync.
+  const restarted = await startPipeline(next, { ...base, fullSyncAtStart: 'catch-up' }, logger);
+  loaded(restarted.ok);
+  if (restarted.ok) return { config: next, pipeline: restarted.value };
+  logger.error(
+    `the new configuration cannot start (${restarted.error.message}); keeping the previous one`,
+  );
+  const again = await startPipeline(config, { ...base, fullSyncAtStart: 'catch-up' }, logger);
+  if (!again.ok) {
+    logger.error(`the previous configuration cannot start either: ${again.error.message}`);
+    return exitCodeFor(again.error);
+  }
+  return { config, pipeline: again.value };
 }
 
 /** Logs checkPlugin's warnings and errors; false when the plugin cannot run (nothing starts: exit 78). */

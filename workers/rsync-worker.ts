@@ -132,7 +132,7 @@ function runRsync(
   return new Promise((resolve) => {
     let tail = '';
     let timedOut = false;
-    const tally = outputTally(job.cwd, job.kind === 'full');
+    const tally = outputTally(job.cwd);
     const poster = progress ? posterTo(port, tally) : undefined;
     const child = spawn(job.rsyncPath, [...argv], {
       cwd: job.cwd,

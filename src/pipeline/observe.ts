@@ -1,5 +1,6 @@
-// What the pipeline shows to the outside: the metrics it feeds (with their scrape-time probe), the
-// status endpoint, and the after-sync plugin it notifies. Shell.
+// What the pipeline shows to the outside: the metrics it feeds (with their scrape-time probe; the
+// process-wide metrics are served beside them), the status endpoint, and the after-sync plugin it
+// notifies. Shell.
 import { statSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -7,8 +8,10 @@ import { toPluginEvent, type Plugin } from '../plugins/plugin.js';
 import { createPlugin } from '../plugins/registry.js';
 import type { Entry, Target } from '../queue/types.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../status/daemon-metrics.js';
+import { processMetrics } from '../status/process-metrics.js';
 import { startStatusServer, type StatusServer } from '../status/status-server.js';
 import type { Clock } from '../util/clock.js';
+import { packageVersion } from '../version.js';
 import type { Watcher } from '../watch/fs-event.js';
 import type { SyncTargets } from './targets.js';
 
@@ -35,6 +38,8 @@ export function createMetrics(
       backend: probed.watcher?.backend ?? null,
       failLogBytes: fileSize(config.sersync.failLog.path),
     }),
+    build: { version: packageVersion(), nodeVersion: process.version },
+    shared: processMetrics().registry,
   });
 }
 

@@ -81,7 +81,7 @@ export interface RunFacts {
   readonly durationMs: number;
   /** Items rsync reported (sent, received, deleted; directories included). */
   readonly items: number;
-  /** File bytes sent, when the run's output format reports them (full syncs), else 0. */
+  /** Sizes (`%l`) of the files rsync sent. */
   readonly bytes: number;
 }
 

@@ -1,6 +1,7 @@
 // The daemon's metric names and the helpers it calls as things happen (events, rsync runs,
 // retries, rescans, synced paths); keeps the per-remote state behind /status and /healthz.
 // Pure: time comes in as `now` arguments, live figures through an injected `probe`.
+import { Registry } from 'prom-client';
 import type { BatchOutcome } from '../queue/types.js';
 import { FS_EVENT_KINDS, type FsEvent, type RescanReason } from '../watch/fs-event.js';
 import { declareMetrics, type MetricSet } from './daemon-metric-set.js';
@@ -34,6 +35,13 @@ export interface DaemonMetricsOptions {
   readonly probe: () => LiveFigures;
   /** See HealthOptions.graceMs. */
   readonly graceMs?: number;
+  /** `sersync_build_info` labels besides the backend (read once: they do not change). */
+  readonly build?: { readonly version: string; readonly nodeVersion: string };
+  /**
+   * The process-wide registry (Node and process metrics, config reloads) served with this
+   * pipeline's metrics on /metrics. It outlives the pipeline; nothing is registered in it here.
+   */
+  readonly shared?: Registry;
 }
 
 /** Optional figures about one rsync run. */
@@ -78,22 +86,32 @@ export interface DaemonMetrics extends MetricSet {
   health(now: number): Health;
   /** The three things the status server needs; `now` is read at each request. */
   source(now: () => number): StatusSource;
+  /** What GET /metrics serves: `shared` and this pipeline's registry together. */
+  readonly exposition: Registry;
 }
 
 /** Declares every daemon metric in a fresh registry and returns the feeding helpers. */
 export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
-  const m = declareMetrics();
   let state: ServiceState = 'starting';
   const book = createRemoteBook((ref) => {
     for (const result of Object.keys(RUN_RESULTS))
       m.rsyncRunsTotal.inc({ remote: ref.label, result }, 0);
     for (const c of [m.rsyncItemsTotal, m.rsyncBytesTotal, m.retriesTotal])
       c.inc({ remote: ref.label }, 0);
+    m.rsyncRunSeconds.zero({ remote: ref.label });
+  });
+  const m = declareMetrics({
+    live: () => ({ ...opts.probe(), watching: state === 'watching' ? 1 : 0 }),
+    remotes: (up, last) => {
+      book.collect(up, last);
+    },
+    build: opts.build ?? { version: 'unknown', nodeVersion: 'unknown' },
   });
   for (const kind of FS_EVENT_KINDS) m.eventsTotal.inc({ kind }, 0);
-  for (const reason of Object.keys(RESCAN_REASONS)) m.overflowsTotal.inc({ reason }, 0);
+  for (const reason of Object.keys(RESCAN_REASONS)) m.rescansTotal.inc({ reason }, 0);
   for (const r of opts.remotes) book.get(r);
-  m.startTime.set({}, Math.floor(opts.startedAt / 1000));
+  m.startTime.set(Math.floor(opts.startedAt / 1000));
+  const exposition = opts.shared ? Registry.merge([opts.shared, m.registry]) : m.registry;
 
   const status = (): StatusReport => {
     const live = opts.probe();
@@ -109,11 +127,6 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
       failLogBytes: live.failLogBytes,
     };
   };
-  m.registry.onCollect(() => {
-    collectLive(m, opts.probe(), state);
-    book.collect(m.remoteUp, m.lastSuccess);
-  });
-
   const dm: DaemonMetrics = {
     ...m,
     setState(s) {
@@ -139,24 +152,16 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
       m.retriesTotal.inc({ remote: remote.label }, paths);
     },
     recordRescan(reason) {
-      m.overflowsTotal.inc({ reason });
+      m.rescansTotal.inc({ reason });
     },
     recordSynced(changedAt, now) {
-      for (const t of changedAt) m.syncLatencySeconds.observe({}, Math.max(0, now - t) / 1000);
+      for (const t of changedAt) m.syncLatencySeconds.observe(Math.max(0, now - t) / 1000);
     },
     status,
     health: (now) =>
       assessHealth(status(), now, opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }),
-    source: (now) => ({ status, health: () => dm.health(now()), metrics: m.registry }),
+    source: (now) => ({ status, health: () => dm.health(now()), metrics: exposition }),
+    exposition,
   };
   return dm;
-}
-
-/** Copies the figures read at scrape time into their gauges. */
-function collectLive(m: MetricSet, live: LiveFigures, state: ServiceState): void {
-  m.queueDepth.set({}, live.pending);
-  m.inFlight.set({}, live.inFlight);
-  m.watches.set({}, live.watchCount);
-  m.failLogBytes.set({}, live.failLogBytes);
-  m.watching.set({}, state === 'watching' ? 1 : 0);
 }

@@ -1,5 +1,4 @@
 // The /status document (a plain JSON type) and the /healthz decision taken from it. Pure.
-import type { MetricsRegistry } from './metrics.js';
 
 /** Where the service is in its life (docs/status.md). */
 export type ServiceState = 'starting' | 'watching' | 'draining';
@@ -91,9 +90,15 @@ export function assessHealth(report: StatusReport, now: number, opts: HealthOpti
   };
 }
 
-/** What the status server serves. `metrics` is read at each GET /metrics (its collect hooks run then). */
+/** A Prometheus exposition (a prom-client Registry): read at each GET /metrics (its collect hooks run then). */
+export interface MetricsExposition {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+/** What the status server serves. */
 export interface StatusSource {
   status(): StatusReport;
   health(): Health;
-  readonly metrics: MetricsRegistry;
+  readonly metrics: MetricsExposition;
 }

@@ -5,7 +5,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP } from 'node:net';
 import { redact, type Logger } from '../log.js';
 import { err, ok, type Result } from '../util/result.js';
-import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import type { StatusSource } from './report.js';
 
 export type { Health, RemoteStatus, ServiceState, StatusReport, StatusSource } from './report.js';
@@ -102,7 +101,7 @@ export async function startStatusServer(
   const { logger, source } = opts;
 
   const server = createServer((req, res) => {
-    handle(req, res, source, secrets, logger);
+    void handle(req, res, source, secrets, logger);
   });
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
@@ -151,13 +150,13 @@ export async function startStatusServer(
   });
 }
 
-function handle(
+async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   source: StatusSource,
   secrets: readonly string[],
   logger: Logger,
-): void {
+): Promise<void> {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const route = ROUTES.find((r) => r === path);
   if (route === undefined) {
@@ -178,7 +177,7 @@ function handle(
   }
   let reply: { status: number; type: string; body: string };
   try {
-    reply = answer(route, source);
+    reply = await answer(route, source);
   } catch (e) {
     // A bug in a status probe must not take the sync service down with it; it is logged loudly.
     logger.error(
@@ -193,10 +192,10 @@ function handle(
   send(res, req, reply.status, reply.type, reply.body, secrets);
 }
 
-function answer(
+async function answer(
   route: Route,
   source: StatusSource,
-): { status: number; type: string; body: string } {
+): Promise<{ status: number; type: string; body: string }> {
   switch (route) {
     case '/healthz': {
       const h = source.health();
@@ -209,7 +208,11 @@ function answer(
         body: `${JSON.stringify(source.status(), null, 2)}\n`,
       };
     case '/metrics':
-      return { status: 200, type: PROMETHEUS_CONTENT_TYPE, body: source.metrics.render() };
+      return {
+        status: 200,
+        type: source.metrics.contentType,
+        body: await source.metrics.metrics(),
+      };
   }
 }
 

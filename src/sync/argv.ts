@@ -2,10 +2,10 @@
 // `_computed`), the per-run part is appended. Never a shell string. Pure.
 //
 // Forms (docs/architecture.md "How a batch becomes one rsync run"):
-//   batch:  P -R [-r] --from0 --files-from=- DEL --out-format=%o %n T -- ./ DEST   (paths on stdin)
+//   batch:  P -R [-r] --from0 --files-from=- DEL --out-format=%o %l %n T -- ./ DEST  (paths on stdin)
 //   full:   P -R -r [--delete] --out-format=%o %l %n T [--exclude=G]... -- ./ DEST
 //   replay: P -R -r DEL T -- ./p1 ./p2 ... DEST                                    (fail-log, run by hand)
-//   rename: P -r [--delete] --link-dest=REL|--copy-dest=REL --out-format=%o %n T -- ./to/ DEST/to/
+//   rename: P -r [--delete] --link-dest=REL|--copy-dest=REL --out-format=%o %l %n T -- ./to/ DEST/to/
 //           (REL = the old directory relative to the new one: files the target holds under the old
 //           name are linked or copied there by the receiver, not sent; docs/queue.md "Renames")
 // where P = commonParams, DEL = --delete-missing-args --delete (inotify delete on) or
@@ -39,10 +39,11 @@ export function silenceLimitMs(seconds: number): number {
   return Math.max(10 * seconds, 600) * 1000;
 }
 
-/** The per-file result format parsed by the worker (`send a/b`, `del. a/c`). */
-export const OUT_FORMAT = '--out-format=%o %n';
-/** Full syncs add the file length (`send 1234 a/b`), counted for the `-r` progress report. */
-export const FULL_OUT_FORMAT = '--out-format=%o %l %n';
+/**
+ * The per-item result format parsed by the worker (`send 1234 a/b`, `del. 0 a/c`): operation, file
+ * length (the bytes metric and the `-r` progress report), name. Every form that reports uses it.
+ */
+export const OUT_FORMAT = '--out-format=%o %l %n';
 
 /**
  * Computes the constant part for remote `remoteIndex` of the localpath `root`.
@@ -169,7 +170,7 @@ export function fullSyncArgv(p: PreparedRemote, opts: FullSyncOptions = {}): str
     '-R',
     '-r',
     ...(p.deleteOn ? ['--delete'] : []),
-    FULL_OUT_FORMAT,
+    OUT_FORMAT,
     ...p.transport,
     ...(opts.crontabExcludes ?? []).map((g) => `--exclude=${g}`),
     '--',

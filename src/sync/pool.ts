@@ -49,7 +49,7 @@ export interface RunOptions {
   /**
    * Called with the running totals of transferred files and bytes, at most every 500 ms while
    * rsync runs plus once at its end (when they changed), always before run() resolves. Bytes
-   * are counted only for full-sync jobs (`%l` in FULL_OUT_FORMAT), else 0.
+   * are the `%l` (file length) of each sent file (OUT_FORMAT).
    */
   readonly onProgress?: (p: SyncProgress) => void;
 }

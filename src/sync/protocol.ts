@@ -9,10 +9,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { RegexRule } from '../config/types.js';
 
-/**
- * What the run is, so the worker reads its output right: a full sync reports lengths
- * (FULL_OUT_FORMAT), a path batch and a rename run do not.
- */
+/** What the run is: a full sync, a path batch (list on stdin) or a rename run. */
 export type SyncJobKind = 'full' | 'paths' | 'rename';
 
 /** Everything a worker needs to run rsync once. */
@@ -65,7 +62,7 @@ export interface RunResult {
   readonly failedPaths: readonly string[];
   /** Items rsync reported through `--out-format` (`send a/b`, `del. a/c`), count only. */
   readonly itemsReported: number;
-  /** File bytes sent (the `%l` of sent files; 0 when the job's format has no length). */
+  /** Sizes of the files sent (the `%l` of each sent file, OUT_FORMAT). */
   readonly bytes: number;
 }
 

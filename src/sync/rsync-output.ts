@@ -1,9 +1,9 @@
-// Reading rsync's output: item lines of `--out-format` (`%o %n`, or `%o %l %n` for full syncs),
+// Reading rsync's output: item lines of `--out-format` (`%o %l %n`, argv.ts OUT_FORMAT),
 // split into lines across chunks, tallied, and the paths named in error lines (the transfer's
 // root as `.`). Pure.
 import { failedPathOf } from './exit-policy.js';
 
-/** An out-format item line: `%o %n`, or `%o %l %n` (FULL_OUT_FORMAT). Directories end in `/`. */
+/** An out-format item line: `%o %l %n` (OUT_FORMAT). Directories end in `/`. */
 const ITEM = /^(send|recv|del\.) /;
 const ITEM_WITH_LENGTH = /^(send|recv|del\.) (\d+) (.*)$/;
 const MAX_FAILED_PATHS = 10_000;
@@ -14,19 +14,15 @@ const QUOTED_PATH = /^rsync: .*?"(.*)"/;
 export interface Item {
   readonly op: 'send' | 'recv' | 'del.';
   readonly name: string;
-  /** `%l` (0 when the format has no length). */
+  /** `%l`, the file's length. */
   readonly length: number;
 }
 
 /** The item an out-format line reports, or null for any other line (an error, a warning). */
-export function parseItem(line: string, withLength: boolean): Item | null {
-  if (withLength) {
-    const m = ITEM_WITH_LENGTH.exec(line);
-    if (m === null) return ITEM.test(line) ? { op: opOf(line), name: '', length: 0 } : null;
-    return { op: m[1] as Item['op'], name: m[3] ?? '', length: Number(m[2]) };
-  }
-  const m = ITEM.exec(line);
-  return m === null ? null : { op: m[1] as Item['op'], name: line.slice(m[0].length), length: 0 };
+export function parseItem(line: string): Item | null {
+  const m = ITEM_WITH_LENGTH.exec(line);
+  if (m === null) return ITEM.test(line) ? { op: opOf(line), name: '', length: 0 } : null;
+  return { op: m[1] as Item['op'], name: m[3] ?? '', length: Number(m[2]) };
 }
 
 function opOf(line: string): Item['op'] {
@@ -76,8 +72,8 @@ export interface OutputTally {
   failedPaths(): string[];
 }
 
-/** A tally for a run in `cwd`; `withLength` for FULL_OUT_FORMAT output. */
-export function outputTally(cwd: string, withLength: boolean): OutputTally {
+/** A tally for a run in `cwd` (OUT_FORMAT output). */
+export function outputTally(cwd: string): OutputTally {
   let items = 0;
   let files = 0;
   let bytes = 0;
@@ -88,7 +84,7 @@ export function outputTally(cwd: string, withLength: boolean): OutputTally {
   };
   return {
     stdout(line) {
-      const item = parseItem(line, withLength);
+      const item = parseItem(line);
       if (item === null) {
         onError(line);
         return null;

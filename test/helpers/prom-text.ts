@@ -1,5 +1,6 @@
 // A strict reader of the Prometheus text exposition format 0.0.4, for tests: every line must be a
-// well-formed HELP, TYPE or sample line, families contiguous, histograms complete and cumulative.
+// well-formed HELP, TYPE or sample line (or empty: the format ignores empty lines, and prom-client
+// separates families with one), families contiguous, histograms complete and cumulative.
 
 export interface Sample {
   readonly name: string;
@@ -19,10 +20,14 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 const FLOAT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/**
+ * A sample value as Prometheus reads it (Go's strconv.ParseFloat: `NaN` and `Inf` in any case;
+ * prom-client writes `Nan` for a not-yet-known event-loop mean).
+ */
 function parseValue(s: string, where: string): number {
-  if (s === '+Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  if (s === 'NaN') return NaN;
+  if (/^\+?inf$/i.test(s)) return Infinity;
+  if (/^-inf$/i.test(s)) return -Infinity;
+  if (/^nan$/i.test(s)) return NaN;
   if (!FLOAT.test(s)) throw new Error(`${where}: bad value ${JSON.stringify(s)}`);
   return Number(s);
 }
@@ -88,7 +93,7 @@ export function parsePrometheusText(text: string): Map<string, Family> {
   const lines = text === '' ? [] : text.slice(0, -1).split('\n');
   lines.forEach((line, idx) => {
     const where = `line ${idx + 1}`;
-    if (line === '') throw new Error(`${where}: empty line`);
+    if (line === '') return;
     if (line.includes('\r')) throw new Error(`${where}: carriage return`);
     const switchTo = (name: string): void => {
       if (current !== name) {

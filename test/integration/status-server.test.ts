@@ -5,7 +5,7 @@ import { createServer, request } from 'node:http';
 import { after, test } from 'node:test';
 import { memoryLogger } from '../helpers/memory-logger.js';
 import { createDaemonMetrics, type LiveFigures } from '../../src/status/daemon-metrics.js';
-import { createRegistry } from '../../src/status/metrics.js';
+import { Gauge, Registry } from 'prom-client';
 import {
   startStatusServer,
   type StatusServer,
@@ -191,6 +191,16 @@ test('configured secrets never appear in a response', async () => {
 
 test('a bug in a probe answers 500, is logged, and the server keeps serving', async () => {
   let broken = true;
+  const metrics = new Registry();
+  new Gauge({
+    name: 'probed',
+    help: 'h',
+    registers: [metrics],
+    collect() {
+      if (broken) throw new Error('metrics probe exploded');
+      this.set(1);
+    },
+  });
   const source: StatusSource = {
     status() {
       if (broken) throw new Error('probe exploded');
@@ -207,9 +217,13 @@ test('a bug in a probe answers 500, is logged, and the server keeps serving', as
       };
     },
     health: () => ({ ok: true, reason: 'ok' }),
-    metrics: createRegistry(),
+    metrics,
   };
   const { base, logger } = await start(source);
+  assert.equal((await fetch(`${base}/metrics`)).status, 500);
+  assert.ok(
+    logger.lines.some((l) => l.includes('/metrics') && l.includes('metrics probe exploded')),
+  );
   const res = await fetch(`${base}/status`);
   assert.equal(res.status, 500);
   assert.ok(
@@ -221,5 +235,6 @@ test('a bug in a probe answers 500, is logged, and the server keeps serving', as
   );
   broken = false;
   assert.equal((await fetch(`${base}/status`)).status, 200);
+  assert.equal((await fetch(`${base}/metrics`)).status, 200);
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
 });

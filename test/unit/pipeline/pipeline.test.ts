@@ -137,7 +137,7 @@ test('the run facts and the change-to-target latency reach the metrics', async (
   await h.clock.advance(480); // seen at t, on the target at t + 500 ms
   h.runs[0]?.done.resolve({ kind: 'ok', run: { durationMs: 480, items: 4, bytes: 4096 } });
   await drain();
-  const m = parsePrometheusText(r.value.metrics.registry.render());
+  const m = parsePrometheusText(await r.value.metrics.registry.metrics());
   const remote = { remote: '127.0.0.1::tongbu1' };
   assert.equal(sampleValue(m, 'sersync_rsync_items_total', remote), 4);
   assert.equal(sampleValue(m, 'sersync_rsync_bytes_total', remote), 4096);

@@ -1,6 +1,7 @@
 // The daemon's metrics helpers: what each call changes in /metrics, /status and /healthz.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Gauge, Registry } from 'prom-client';
 import { createDaemonMetrics, type LiveFigures } from '../../../src/status/daemon-metrics.js';
 import { parsePrometheusText, sampleValue } from '../../helpers/prom-text.js';
 
@@ -8,7 +9,7 @@ const A = { label: '127.0.0.1::mod', root: '/data' };
 const B = { label: 'web@127.0.0.1::www', root: '/www' };
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
 
-function setup(live: Partial<LiveFigures> = {}) {
+function setup(live: Partial<LiveFigures> = {}, shared?: Registry) {
   const figures: LiveFigures = {
     pending: 0,
     inFlight: 0,
@@ -23,27 +24,29 @@ function setup(live: Partial<LiveFigures> = {}) {
     remotes: [A, B],
     probe: () => figures,
     graceMs: 30_000,
+    build: { version: '1.2.3', nodeVersion: 'v20.0.0' },
+    ...(shared ? { shared } : {}),
   });
-  const scrape = () => parsePrometheusText(dm.registry.render());
+  const scrape = async () => parsePrometheusText(await dm.registry.metrics());
   return { dm, figures, scrape };
 }
 
-test('every known series exists at 0 before anything happens, and the text parses strictly', () => {
+test('every known series exists at 0 before anything happens, and the text parses strictly', async () => {
   const { scrape } = setup();
-  const m = scrape();
+  const m = await scrape();
   assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'closeWrite' }), 0);
   assert.equal(
     sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'failed' }),
     0,
   );
-  assert.equal(sampleValue(m, 'sersync_overflows_total', { reason: 'overflow' }), 0);
+  assert.equal(sampleValue(m, 'sersync_watcher_rescans_total', { reason: 'overflow' }), 0);
   assert.equal(sampleValue(m, 'sersync_retries_total', { remote: B.label }), 0);
   assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_count'), 0);
   assert.equal(sampleValue(m, 'sersync_start_time_seconds'), T0 / 1000);
   assert.equal(sampleValue(m, 'sersync_watching'), 0);
 });
 
-test('events, runs, retries, rescans and latency are counted', () => {
+test('events, runs, retries, rescans and latency are counted', async () => {
   const { dm, scrape } = setup();
   dm.setState('watching');
   dm.recordEvents([{ kind: 'create' }, { kind: 'closeWrite' }, { kind: 'closeWrite' }]);
@@ -52,7 +55,7 @@ test('events, runs, retries, rescans and latency are counted', () => {
   dm.recordRetry(A, 1);
   dm.recordRescan('overflow');
   dm.recordSynced([T0, T0 + 500], T0 + 1000);
-  const m = scrape();
+  const m = await scrape();
   assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'closeWrite' }), 2);
   assert.equal(sampleValue(m, 'sersync_events_total', { kind: 'create' }), 1);
   assert.equal(sampleValue(m, 'sersync_rsync_runs_total', { remote: A.label, result: 'ok' }), 1);
@@ -67,7 +70,7 @@ test('events, runs, retries, rescans and latency are counted', () => {
     1,
   );
   assert.equal(sampleValue(m, 'sersync_retries_total', { remote: A.label }), 1);
-  assert.equal(sampleValue(m, 'sersync_overflows_total', { reason: 'overflow' }), 1);
+  assert.equal(sampleValue(m, 'sersync_watcher_rescans_total', { reason: 'overflow' }), 1);
   assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_count'), 2);
   assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_sum'), 1.5);
   assert.equal(sampleValue(m, 'sersync_sync_latency_seconds_bucket', { le: '0.5' }), 1);
@@ -84,10 +87,10 @@ test('events, runs, retries, rescans and latency are counted', () => {
   assert.equal(sampleValue(m, 'sersync_watching'), 1);
 });
 
-test('live figures are read at each scrape and each status()', () => {
+test('live figures are read at each scrape and each status()', async () => {
   const { dm, figures, scrape } = setup();
   Object.assign(figures, { pending: 12, inFlight: 2, watchCount: 40, failLogBytes: 321 });
-  const m = scrape();
+  const m = await scrape();
   assert.equal(sampleValue(m, 'sersync_queue_pending_paths'), 12);
   assert.equal(sampleValue(m, 'sersync_rsync_in_flight'), 2);
   assert.equal(sampleValue(m, 'sersync_watches'), 40);
@@ -167,6 +170,55 @@ test('source() hands the server a status, a health check at the current time and
   assert.equal(src.health().ok, true);
   now = T0 + 60_000;
   assert.equal(src.health().ok, false);
-  assert.equal(src.metrics, dm.registry);
+  assert.equal(src.metrics, dm.exposition);
+  assert.equal(dm.exposition, dm.registry, 'without a shared registry: the own one');
   assert.equal(src.status().remotes.length, 2);
+});
+
+test('sersync_build_info is 1 with the version, the Node.js version and the backend of the moment', async () => {
+  const { figures, scrape } = setup({ backend: null });
+  const info = (m: Awaited<ReturnType<typeof scrape>>) =>
+    m.get('sersync_build_info')?.samples.map((x) => [x.labels, x.value]);
+  assert.deepEqual(info(await scrape()), [
+    [{ version: '1.2.3', node_version: 'v20.0.0', backend: 'none' }, 1],
+  ]);
+  Object.assign(figures, { backend: 'parcel' });
+  assert.deepEqual(info(await scrape()), [
+    [{ version: '1.2.3', node_version: 'v20.0.0', backend: 'parcel' }, 1],
+  ]);
+});
+
+test("a shared registry is served beside each pipeline's own; a second pipeline registers nothing twice", async () => {
+  const shared = new Registry();
+  const reloads = new Gauge({ name: 'shared_gauge', help: 'h', registers: [shared] });
+  reloads.set(7);
+  const first = setup({}, shared);
+  first.dm.recordRun(A, { kind: 'ok' }, T0, { items: 5 });
+  const second = setup({}, shared); // what a SIGHUP reload builds
+  for (const { dm } of [first, second]) {
+    const m = parsePrometheusText(await dm.exposition.metrics());
+    assert.equal(sampleValue(m, 'shared_gauge'), 7);
+    assert.ok(m.has('sersync_rsync_items_total'));
+  }
+  const m2 = parsePrometheusText(await second.dm.exposition.metrics());
+  assert.equal(sampleValue(m2, 'sersync_rsync_items_total', { remote: A.label }), 0);
+  assert.equal(
+    (await shared.metrics()).includes('sersync_'),
+    false,
+    'the shared registry keeps only its own metrics',
+  );
+});
+
+test('label values with quotes, backslashes and line feeds survive the exposition', async () => {
+  const odd = { label: 'u@127.0.0.1::a"b\\c\nd', root: '/data' };
+  const dm = createDaemonMetrics({
+    startedAt: T0,
+    roots: ['/data'],
+    remotes: [odd],
+    probe: () => ({ pending: 0, inFlight: 0, watchCount: 0, backend: null, failLogBytes: 0 }),
+  });
+  dm.recordRun(odd, { kind: 'ok' }, T0, { bytes: 9 });
+  const m = parsePrometheusText(await dm.registry.metrics());
+  assert.equal(sampleValue(m, 'sersync_rsync_bytes_total', { remote: odd.label }), 9);
+  assert.equal(sampleValue(m, 'sersync_remote_up', { remote: odd.label }), 1);
 });

@@ -36,7 +36,7 @@ test('namedPath: the root is ".", other paths as rsync names them, summary lines
 });
 
 test('outputTally keeps "." among the failed paths', () => {
-  const t = outputTally(ROOT, false);
+  const t = outputTally(ROOT);
   for (const l of [ROOT_TIMES, ROOT_PERMS, SUB_TIMES, CODE23]) t.stderr(l);
   assert.deepEqual(t.failedPaths(), ['.', 'sub']);
 });
