@@ -128,7 +128,7 @@ test('the progress board logs the totals when stderr is not a terminal', async (
   );
 });
 
-test('progress on a batch-format run (no %l): files counted, bytes 0; itemsReported unchanged', async () => {
+test('progress on a path batch: files and their %l bytes counted (a name starting with digits too)', async () => {
   const config = makeConfig({ userDefinedPort: { enabled: true, port: daemon.port } }, true, {
     root: src,
     remotes: [{ ip: '127.0.0.1', name: 'mod' }],
@@ -155,6 +155,7 @@ test('progress on a batch-format run (no %l): files counted, bytes 0; itemsRepor
     r.itemsReported >= 2,
     'the item count still includes every out-format line (the root dir too)',
   );
-  assert.deepEqual(reports[reports.length - 1], { files: 2, bytes: 0 });
+  assert.deepEqual(reports[reports.length - 1], { files: 2, bytes: 3 });
+  assert.equal(r.bytes, 3, 'the run facts carry the bytes too (sersync_rsync_bytes_total)');
   assert.deepEqual(diffTrees(src, dst), []);
 });
