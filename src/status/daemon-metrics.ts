@@ -31,7 +31,7 @@ export interface DaemonMetricsOptions {
   readonly roots: readonly string[];
   /** Every target; their series exist (at 0) from the start so rates and alerts work at once. */
   readonly remotes: readonly RemoteRef[];
-  /** Called at each /status and /metrics request. Must be cheap and must not throw. */
+  /** Called at each /status request and by each live gauge at a scrape. Must be cheap and must not throw. */
   readonly probe: () => LiveFigures;
   /** See HealthOptions.graceMs. */
   readonly graceMs?: number;
