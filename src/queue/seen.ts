@@ -1,11 +1,12 @@
 // When each unsynced path of one target was first seen changing, for the change-seen -> on-target
 // latency (`sersync_sync_latency_seconds`). Kept beside the merge queue, not in it: the queue's
-// readiness rules stay untouched. A plain map (one insert per new path); a synced directory takes
-// what is below it in one pass per settled run. Time is a parameter. Pure.
+// readiness rules stay untouched. A path trie (one insert per new path); a synced directory takes
+// what is below it at the cost of that subtree. Time is a parameter. Pure.
+import { PathTrie } from './path-trie.js';
 
 /** First-seen times of the paths of one target that changed and have not reached it yet. */
 export class SeenTimes {
-  #at = new Map<string, number>();
+  #at = new PathTrie<number>();
 
   /** A change of `path` seen at `now` (the first one counts until the path is synced). */
   saw(path: string, now: number): void {
@@ -19,34 +20,16 @@ export class SeenTimes {
    */
   synced(synced: readonly { readonly path: string; readonly isDir: boolean }[]): number[] {
     const out: number[] = [];
-    const dirs = new Set<string>();
     for (const e of synced) {
       const t = this.#at.get(e.path);
-      if (t !== undefined) {
-        out.push(t);
-        this.#at.delete(e.path);
-      }
-      if (e.isDir) dirs.add(e.path);
+      if (t !== undefined && this.#at.delete(e.path)) out.push(t);
+      if (e.isDir) for (const below of this.#at.takeDescendants(e.path)) out.push(below);
     }
-    if (dirs.size === 0 || this.#at.size === 0) return out;
-    for (const [path, t] of this.#at)
-      if (below(path, dirs)) {
-        out.push(t);
-        this.#at.delete(path);
-      }
     return out;
   }
 
   /** Nothing is queued nor in flight: forget paths the queue dropped unsynced (created and deleted at once). */
   clear(): void {
-    if (this.#at.size > 0) this.#at = new Map();
+    if (this.#at.size > 0) this.#at = new PathTrie();
   }
-}
-
-/** Whether `path` is strictly below one of `dirs` ('' is the root: everything is below it). */
-function below(path: string, dirs: ReadonlySet<string>): boolean {
-  if (dirs.has('')) return true;
-  for (let cut = path.lastIndexOf('/'); cut > 0; cut = path.lastIndexOf('/', cut - 1))
-    if (dirs.has(path.slice(0, cut))) return true;
-  return false;
 }
