@@ -44,6 +44,69 @@ export function matchesExcludePath(rules: readonly RegExp[], rel: string, isDir:
   return matchesEntry(rules, rel, isDir);
 }
 
+/** Bounds of a matcher's verdict caches (entries kept; the oldest goes first). */
+export interface ExcludeCacheLimits {
+  /** Directory verdicts ("this directory or an ancestor is excluded"). */
+  readonly dirs: number;
+  /** File verdicts (the watcher and the filter both ask for the same event). */
+  readonly files: number;
+}
+
+export const EXCLUDE_CACHE_LIMITS: ExcludeCacheLimits = Object.freeze({ dirs: 8192, files: 4096 });
+
+/** A map that forgets its oldest key beyond `max` entries (insertion order; a hit does not refresh). */
+class BoundedMap<V> {
+  readonly #max: number;
+  readonly #map = new Map<string, V>();
+  constructor(max: number) {
+    this.#max = Math.max(1, max);
+  }
+  get(key: string): V | undefined {
+    return this.#map.get(key);
+  }
+  set(key: string, value: V): void {
+    if (this.#map.size >= this.#max) {
+      const oldest = this.#map.keys().next();
+      if (oldest.done !== true) this.#map.delete(oldest.value);
+    }
+    this.#map.set(key, value);
+  }
+}
+
+/**
+ * `matchesExcludePath` for fixed `rules`, with the verdicts cached: per directory (it or an
+ * ancestor is excluded), so an event costs its own subjects plus one lookup of its parent, and per
+ * file, so asking twice for one event costs one lookup. The verdict is a pure function of the
+ * rules and the path, so the caches never go stale; new rules (a reload) mean a new matcher.
+ */
+export function createExcludeMatcher(
+  rules: readonly RegExp[],
+  limits: ExcludeCacheLimits = EXCLUDE_CACHE_LIMITS,
+): (rel: string, isDir: boolean) => boolean {
+  if (rules.length === 0) return () => false;
+  const dirs = new BoundedMap<boolean>(limits.dirs);
+  const files = new BoundedMap<boolean>(limits.files);
+  const dirExcluded = (dir: string): boolean => {
+    if (dir === '') return false;
+    const known = dirs.get(dir);
+    if (known !== undefined) return known;
+    const cut = dir.lastIndexOf('/');
+    const v = (cut >= 0 && dirExcluded(dir.slice(0, cut))) || matchesEntry(rules, dir, true);
+    dirs.set(dir, v);
+    return v;
+  };
+  return (rel, isDir) => {
+    if (isDir) return dirExcluded(rel);
+    if (rel === '') return false;
+    const known = files.get(rel);
+    if (known !== undefined) return known;
+    const cut = rel.lastIndexOf('/');
+    const v = (cut >= 0 && dirExcluded(rel.slice(0, cut))) || matchesEntry(rules, rel, false);
+    files.set(rel, v);
+    return v;
+  };
+}
+
 /** Rebuilds rules sent across a thread boundary as sources (full-match sources, no flags). */
 export function compileSources(sources: readonly string[]): RegExp[] {
   return sources.map((s) => new RegExp(s));

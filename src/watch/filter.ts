@@ -4,7 +4,7 @@
 import type { Config, InotifySwitches, RegexRule } from '../config/types.js';
 import type { Change, Op } from '../queue/types.js';
 import type { FsEvent, FsEventKind } from './fs-event.js';
-import { matchesExcludePath } from './exclude-match.js';
+import { createExcludeMatcher, matchesExcludePath } from './exclude-match.js';
 
 /** The filter the daemon builds once from the config. Methods do not use `this` (safe to pass around). */
 export interface EventFilter {
@@ -89,19 +89,21 @@ export function matchesExclude(rules: readonly RegexRule[], rel: string, isDir: 
 /** Builds the filter for `config` (switches, `<filter start>` excludes, `daemon.skipEditorTemp`). */
 export function createEventFilter(config: Config): EventFilter {
   const rules = config.filter.enabled ? config.filter.excludes : [];
-  const regexes = rules.map((r) => r.regex);
+  // One cached verdict per directory and per recent file (exclude-match.ts); a reload builds a
+  // new pipeline, so a new filter with empty caches.
+  const excluded = createExcludeMatcher(rules.map((r) => r.regex));
   const switches = config.inotify;
   const skipScratch = config.daemon.skipEditorTemp;
 
   const isExcluded = (_root: string, relPath: string, isDir: boolean): boolean =>
-    matchesExcludePath(regexes, relPath, isDir);
+    excluded(relPath, isDir);
 
   const plainChange = (ev: FsEvent): Change | null => {
     if (ev.path === '') return null; // the root itself: the watcher reports its loss via onRescan
     if (!switchAllows(switches, ev)) return null;
     if (skipScratch && !ev.isDir && isEditorScratch(ev.path.slice(ev.path.lastIndexOf('/') + 1)))
       return null;
-    if (matchesExcludePath(regexes, ev.path, ev.isDir)) return null;
+    if (excluded(ev.path, ev.isDir)) return null;
     const { root, path, isDir } = ev;
     const op = OP_OF_KIND[ev.kind];
     // Only a kernel create proves the path did not exist just before (a scan or moveTo does not).

@@ -4,8 +4,10 @@
 // ancestor. Rules go through the config's Boost translation, as the loader compiles them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { translateBoost } from '../../../src/config/boost-regex.js';
 import {
+  createExcludeMatcher,
   excludeSubjects,
   matchesEntry,
   matchesExcludePath,
@@ -90,4 +92,56 @@ test('matchesEntry tries the entry only (the walk prunes at excluded directories
   assert.equal(matchesEntry(rules, 'info', true), true);
   assert.equal(matchesEntry(rules, 'info/a', false), false);
   assert.equal(matchesExcludePath(rules, 'info/a', false), true);
+});
+
+test('the cached matcher gives the same verdict as matchesExcludePath (every table row, twice)', () => {
+  for (const limits of [undefined, { dirs: 1, files: 1 }]) {
+    const byRule = new Map<string, (rel: string, isDir: boolean) => boolean>();
+    for (const round of [1, 2])
+      for (const [rule, path, isDir, want] of TABLE) {
+        const m = byRule.get(rule) ?? createExcludeMatcher([compile(rule)], limits);
+        byRule.set(rule, m);
+        assert.equal(m(path, isDir), want, `${rule} ${path} round ${round}`);
+      }
+  }
+  assert.equal(createExcludeMatcher([compile('.*')])('', true), false, 'never the root');
+  assert.equal(createExcludeMatcher([])('x', false), false);
+});
+
+test('property: the cached matcher agrees with matchesExcludePath, whatever the cache bounds', () => {
+  const rules = ['(.*)/b', '^a/*', '(.*)\\.gz', 'b/', '/a/b.*'].map(compile);
+  const seg = fc.constantFrom('a', 'b', 'x.gz', 'ab', '');
+  const query = fc.tuple(
+    fc.array(seg, { minLength: 1, maxLength: 4 }).map((s) => s.join('/')),
+    fc.boolean(),
+  );
+  fc.assert(
+    fc.property(
+      fc.subarray(rules, { minLength: 1 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.array(query, { maxLength: 40 }),
+      (rs, bound, queries) => {
+        const m = createExcludeMatcher(rs, { dirs: bound, files: bound });
+        for (const [rel, isDir] of queries)
+          assert.equal(m(rel, isDir), matchesExcludePath(rs, rel, isDir), `${rel} ${isDir}`);
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
+
+test('a directory is tried once, however many events below it; the same file twice costs nothing', () => {
+  let tests = 0;
+  const inner = compile('(.*)\\.gz');
+  const counting = {
+    test: (s: string) => (tests++, inner.test(s)),
+    lastIndex: 0,
+  } as unknown as RegExp;
+  const m = createExcludeMatcher([counting]);
+  m('d/e/f0', false); // d (2 subjects), d/e (3), d/e/f0 (2)
+  assert.equal(tests, 7);
+  for (let i = 1; i <= 100; i++) m(`d/e/f${i}`, false);
+  assert.equal(tests, 7 + 100 * 2, 'only the files own subjects');
+  m('d/e/f7', false);
+  assert.equal(tests, 207, 'the watcher and the filter asking for one event: one try');
 });
