@@ -109,7 +109,7 @@ function naiveApply(m: Map<string, Map<string, string>>, r: JournalRecord): bool
   if (r.kind === 'pending') {
     const v = `${r.op ?? 'upsert'}${String(r.isDir ?? false)}`;
     if (paths?.get(r.path) === v) return false;
-    if (paths === undefined) m.set(r.targetKey, (paths = new Map()));
+    if (paths === undefined) m.set(r.targetKey, (paths = new Map<string, string>()));
     paths.set(r.path, v);
     return true;
   }
