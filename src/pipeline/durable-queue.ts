@@ -72,9 +72,19 @@ export async function openDurableQueue(
       journal.append(entries.map((e) => done(target.key, e.path, e.isDir)));
       o.onSynced?.(target, entries, seenAt);
     },
-    onFullSynced: (target, seenAt) => {
-      journal.append([done(target.key, JOURNAL_ROOT, true)]);
-      o.onFullSynced?.(target, seenAt);
+    onFullSynced: (target, seenAt, kept) => {
+      // The whole root is done, except what changed while the full sync ran (it stays pending).
+      journal.append([
+        done(target.key, JOURNAL_ROOT, true),
+        ...kept.map((e): JournalRecord => ({
+          kind: 'pending',
+          targetKey: target.key,
+          path: e.path,
+          op: e.op,
+          isDir: e.isDir,
+        })),
+      ]);
+      o.onFullSynced?.(target, seenAt, kept);
     },
   });
   const add = (change: Change): void => {

@@ -40,6 +40,27 @@ export function split(
 }
 
 /**
+ * A full sync's outcome: `partial` naming paths (exit 23/24: files that vanished while it ran,
+ * files it could not read) means the tree arrived except those paths, which are retried as paths
+ * (a vanished one is deleted at the target by that retry, if the realtime delete did not already);
+ * anything else is the whole root.
+ */
+export function splitFull(
+  entries: readonly Entry[],
+  outcome: BatchOutcome,
+): { synced: Entry[]; failed: Entry[]; reason: string } {
+  const root = entries[0];
+  if (outcome.kind !== 'partial' || root === undefined) return split(entries, outcome);
+  const named = [...new Set(outcome.failedPaths.map(normalisePath))].filter((p) => p !== '');
+  if (named.length === 0) return split(entries, outcome);
+  return {
+    synced: [root],
+    failed: named.map((path) => ({ path, op: 'upsert', isDir: false, attempts: root.attempts })),
+    reason: `partial transfer: ${named.length} path(s) failed`,
+  };
+}
+
+/**
  * THE mapping of failed paths (as rsync names them) to the entries that cover them: the entry that
  * is the path or its nearest listed ancestor ('' covers everything). Used by the runner (for the
  * fail log) and by `split` (for the retry), so both agree. `outside`: paths outside the batch
@@ -59,14 +80,14 @@ export function coveringEntries(
   for (const p of paths) {
     const e = coveringEntry(p, byPath);
     if (e !== undefined) covered.add(e);
-    else if ((parents ??= impliedParents(entries)).has(normalise(p))) outside.push(p);
+    else if ((parents ??= impliedParents(entries)).has(normalisePath(p))) outside.push(p);
     else stray.push(p);
   }
   return { covered: [...covered], stray, outside };
 }
 
 /** `path` as entries name it: no leading `./` or `/`, no trailing `/`, the root as ''. */
-function normalise(path: string): string {
+export function normalisePath(path: string): string {
   const p = path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
   return p === '.' ? '' : p;
 }
@@ -88,7 +109,7 @@ function impliedParents(entries: readonly Entry[]): Set<string> {
 
 /** The entry whose path is `path` or one of its ancestors ('' covers everything). */
 function coveringEntry(path: string, byPath: ReadonlyMap<string, Entry>): Entry | undefined {
-  let p = normalise(path);
+  let p = normalisePath(path);
   for (;;) {
     const e = byPath.get(p);
     if (e !== undefined) return e;

@@ -39,9 +39,24 @@ export interface LaneView {
   readonly pending: Pick<PendingSet, 'readyCount' | 'oldestReadyAt' | 'nextReadyAt'>;
   /** When the last change for this target arrived (-Infinity: never). */
   readonly lastAddAt: number;
+  /** Every run in flight, a full sync included. */
+  readonly runs: { readonly size: number };
+  /** Runs in a row that failed whole (0: the last one reached the remote). */
+  readonly failStreak: number;
+  /** While failStreak > 0: the earliest start of the next run (the target's own back-off). */
+  readonly gateUntil: number;
 }
 
-/** Whether a target with `runs` runs in flight should start one more now (if a worker is free). */
+/**
+ * A target whose runs fail whole (its remote is down): nothing starts before its back-off ends,
+ * then one run (a probe) while nothing else is in flight. So an outage costs one failing run per
+ * back-off step, not one per batch of the backlog; the first run that reaches the remote reopens it.
+ */
+function gated(lane: LaneView, now: number): boolean {
+  return lane.failStreak > 0 && (lane.runs.size > 0 || now < lane.gateUntil);
+}
+
+/** Whether a target with `runs` path runs in flight should start one more now (if a worker is free). */
 export function wantsRun(
   lane: LaneView,
   runs: number,
@@ -49,7 +64,8 @@ export function wantsRun(
   policy: SchedulerPolicy,
 ): boolean {
   const ready = lane.pending.readyCount(now);
-  if (ready === 0) return false;
+  if (ready === 0 || gated(lane, now)) return false;
+  if (lane.failStreak > 0) return true; // the probe
   const mode = runs === 0 ? 'idle' : 'running';
   switch (mode) {
     case 'idle':
@@ -69,6 +85,11 @@ export function wantsRun(
 
 /** When a target next needs a scheduling pass (Infinity: only a settling run can change anything). */
 export function wakeAt(lane: LaneView, runs: number, now: number, policy: SchedulerPolicy): number {
+  if (lane.failStreak > 0) {
+    if (lane.runs.size > 0) return Infinity; // its settling pumps again
+    const next = lane.pending.readyCount(now) > 0 ? now : (lane.pending.nextReadyAt() ?? Infinity);
+    return next === Infinity ? Infinity : Math.max(next, lane.gateUntil);
+  }
   let at = lane.pending.nextReadyAt() ?? Infinity;
   if (runs > 0) {
     const oldest = lane.pending.oldestReadyAt(now);

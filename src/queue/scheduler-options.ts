@@ -34,8 +34,16 @@ export interface SchedulerOptions {
     entries: readonly Entry[],
     seenAt: readonly number[],
   ) => void;
-  /** Called when a full sync of the target succeeded, with the first-seen times of what it carried. */
-  readonly onFullSynced?: (target: Target, seenAt: readonly number[]) => void;
+  /**
+   * Called when a full sync of the target reached it, with the first-seen times of what it carried
+   * and the entries still outstanding (`kept`: changes that arrived while it ran, queued or to be
+   * run again; the journal must keep them although the whole root was synced).
+   */
+  readonly onFullSynced?: (
+    target: Target,
+    seenAt: readonly number[],
+    kept: readonly Entry[],
+  ) => void;
   /** Tuning knobs; every one has a default in SCHEDULER_POLICY. */
   readonly policy?: Partial<SchedulerPolicy>;
 }

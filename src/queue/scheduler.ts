@@ -15,11 +15,10 @@
 //                                                                            parallelWhenQuietMs:
 //                                                                            one more run (k+1)
 //   Scheduler: open --close()--> closed (nothing new is dispatched; close() resolves when k=0 everywhere)
-import { split } from './outcome.js';
-import { PathTrie } from './path-trie.js';
-import { PendingSet, type PendingChange } from './pending.js';
+import { gate, newLane, pathRuns, ROOT, settled, started, type Lane } from './lane.js';
+import { split, splitFull } from './outcome.js';
+import type { PendingChange } from './pending.js';
 import { SCHEDULER_POLICY, type SchedulerPolicy, wakeAt, wantsRun } from './policy.js';
-import { SeenTimes } from './seen.js';
 import { shard } from './shard.js';
 import type { SchedulerOptions } from './scheduler-options.js';
 import type { Batch, BatchOutcome, Change, Entry, EntryGroup, Target } from './types.js';
@@ -27,25 +26,12 @@ import type { Batch, BatchOutcome, Change, Entry, EntryGroup, Target } from './t
 export type { SchedulerOptions } from './scheduler-options.js';
 export { SCHEDULER_POLICY, type SchedulerPolicy };
 
-/** The queue's path for the whole root (pending.ts: the ancestor of every path). Never leaves here. */
-const ROOT = '';
-
-interface Lane {
-  readonly target: Target;
-  readonly pending: PendingSet;
-  /** Paths of this target's runs in flight (they never overlap). */
-  readonly inFlight: PathTrie<Entry>;
-  readonly runs: Set<EntryGroup>;
-  readonly seen: SeenTimes;
-  readonly isBusy: (path: string) => boolean;
-  /** When the last change for this target arrived (-Infinity: never). */
-  lastAddAt: number;
-}
-
 /**
- * Owns the pending sets and the dispatch policy. Guarantees: per target, no two runs in flight
+ * Owns the pending sets and the dispatch policy. Guarantees: per target, no two PATH runs in flight
  * overlap (same path, ancestor or descendant), so changes to one path reach the target in order;
- * a failed entry is requeued, never dropped. No guarantee is made about ordering across targets
+ * a full sync starts only when nothing is in flight, path runs go beside it, and what they carried
+ * runs again after it (lane.ts); a failed entry is requeued, never dropped; a target whose runs
+ * fail whole sends one run at a time, after a back-off of its own (policy.ts). No guarantee is made about ordering across targets
  * or across unrelated paths, nor about fairness beyond "an idle target is served first".
  */
 export class Scheduler {
@@ -73,16 +59,7 @@ export class Scheduler {
       closedQuietMs: this.#policy.closedQuietMs,
     };
     this.#lanes = opts.targets.map((target) => {
-      const inFlight = new PathTrie<Entry>();
-      const lane: Lane = {
-        target,
-        pending: new PendingSet(pendingOpts),
-        inFlight,
-        runs: new Set(),
-        seen: new SeenTimes(),
-        isBusy: (path) => inFlight.overlapsAny(path),
-        lastAddAt: -Infinity,
-      };
+      const lane = newLane(target, pendingOpts);
       const list = this.#byRoot.get(target.root) ?? [];
       list.push(lane);
       this.#byRoot.set(target.root, list);
@@ -136,8 +113,15 @@ export class Scheduler {
       throw new Error(`Internal error: change for unknown root ${JSON.stringify(root)}`);
     const now = this.#opts.clock.now();
     for (const lane of lanes) {
+      if (change.path === ROOT && lane.full !== null) {
+        lane.fullAgain = true; // queued when the running one settles; realtime keeps flowing
+        continue;
+      }
       if (change.path !== ROOT) lane.seen.saw(change.path, now);
-      lane.pending.add(change, now, lane.isBusy);
+      // Beside a full sync nothing is born: it may be copying the path right now.
+      const c =
+        lane.full !== null && change.created === true ? { ...change, created: false } : change;
+      lane.pending.add(c, now, lane.isBusy);
       lane.lastAddAt = now;
       const at = lane.pending.nextReadyAt();
       if (at !== null) this.#arm(at);
@@ -152,15 +136,19 @@ export class Scheduler {
       const rotated = [...this.#lanes.slice(start), ...this.#lanes.slice(0, start)];
       // Idle targets first, so one target's burst cannot starve another's lone change.
       const wanting = [
-        ...rotated.filter((l) => l.runs.size === 0),
-        ...rotated.filter((l) => l.runs.size > 0),
-      ].filter((l) => wantsRun(l, l.runs.size, now, this.#policy));
+        ...rotated.filter((l) => pathRuns(l) === 0),
+        ...rotated.filter((l) => pathRuns(l) > 0),
+      ].filter((l) => wantsRun(l, pathRuns(l), now, this.#policy));
       let inFlight = this.inFlightCount();
       wanting.forEach((lane, i) => {
         const free = this.#opts.maxInFlight - inFlight;
         // An idle target may spread a burst over its share of the free workers; a running one
         // adds one run per pass (its threshold grows with every run it has in flight).
-        const share = lane.runs.size === 0 ? Math.ceil(free / (wanting.length - i)) : 1;
+        // A failing target sends one probe run at a time (policy.ts).
+        const share =
+          pathRuns(lane) === 0 && lane.failStreak === 0
+            ? Math.ceil(free / (wanting.length - i))
+            : 1;
         if (free > 0) inFlight += this.#dispatch(lane, now, share);
       });
       this.#disarm();
@@ -168,7 +156,7 @@ export class Scheduler {
       // No worker free: a run is in flight, and its settling pumps again.
       if (inFlight < this.#opts.maxInFlight)
         for (const lane of this.#lanes)
-          wake = Math.min(wake, wakeAt(lane, lane.runs.size, now, this.#policy));
+          wake = Math.min(wake, wakeAt(lane, pathRuns(lane), now, this.#policy));
       if (wake < Infinity) this.#arm(wake);
     }
     this.#notify();
@@ -185,10 +173,9 @@ export class Scheduler {
   }
 
   #start(lane: Lane, group: EntryGroup): void {
-    for (const e of group.entries) lane.inFlight.set(e.path, e);
-    lane.runs.add(group);
     // The root entry overlaps everything, so it always leaves alone (pending.ts, shard.ts).
     const root = group.entries.find((e) => e.path === ROOT);
+    started(lane, group, root !== undefined);
     const batch: Batch =
       root === undefined
         ? { kind: 'paths', target: group.target, entries: group.entries }
@@ -214,25 +201,39 @@ export class Scheduler {
   }
 
   #settle(lane: Lane, group: EntryGroup, outcome: BatchOutcome): void {
-    lane.runs.delete(group);
-    for (const e of group.entries) lane.inFlight.delete(e.path);
-    const { synced, failed, reason } = split(group.entries, outcome);
+    const isFull = group === lane.full;
+    const { synced, failed, reason } = isFull
+      ? splitFull(group.entries, outcome)
+      : split(group.entries, outcome);
     const now = this.#opts.clock.now();
+    const { rerun, fullSeenAt } = settled(
+      lane,
+      group,
+      failed.some((e) => e.path === ROOT),
+    );
+    gate(lane, synced.length === 0 && outcome.kind !== 'partial', now, (n) => this.#backoffMs(n));
     const groups = new Map<number, Entry[]>();
     for (const e of failed) {
       const delay = this.#backoffMs(e.attempts + 1);
       lane.pending.requeue(e, now + delay, lane.isBusy);
       groups.set(delay, [...(groups.get(delay) ?? []), e]);
     }
+    // Paths sent beside the full sync run again after it: its file list may predate them.
+    for (const e of rerun)
+      lane.pending.add({ path: e.path, op: e.op, isDir: e.isDir }, now, lane.isBusy);
+    if (isFull && lane.fullAgain) {
+      lane.fullAgain = false;
+      lane.pending.add({ path: ROOT, op: 'upsert', isDir: true }, now, lane.isBusy);
+    }
     lane.pending.released(lane.isBusy);
-    const seenAt = lane.seen.synced(synced);
+    const seenAt = isFull ? fullSeenAt : lane.seen.synced(synced);
     if (lane.pending.size === 0 && lane.runs.size === 0) lane.seen.clear();
     this.#pump();
-    const full = synced.some((e) => e.path === ROOT);
-    const paths = full ? synced.filter((e) => e.path !== ROOT) : synced;
-    // A full sync carries everything it absorbed: the latencies go with it.
-    if (full) this.#opts.onFullSynced?.(lane.target, seenAt);
-    if (paths.length > 0) this.#opts.onSynced?.(lane.target, paths, seenAt);
+    if (isFull && synced.length > 0) {
+      // What is still queued arrived while it ran: it stays outstanding (the journal keeps it).
+      const kept = lane.pending.entries().filter((e) => e.path !== ROOT);
+      this.#opts.onFullSynced?.(lane.target, seenAt, kept);
+    } else if (synced.length > 0) this.#opts.onSynced?.(lane.target, synced, seenAt);
     for (const [delay, entries] of groups) {
       const retryFull = entries.some((e) => e.path === ROOT);
       const listed = retryFull ? entries.filter((e) => e.path !== ROOT) : entries;

@@ -28,6 +28,15 @@ export class SeenTimes {
     return out;
   }
 
+  /** Takes over `other`'s times (the earlier one counts where both saw a path); `other` is emptied. */
+  absorb(other: SeenTimes): void {
+    for (const [path, t] of other.#at.entries()) {
+      const mine = this.#at.get(path);
+      if (mine === undefined || t < mine) this.#at.set(path, t);
+    }
+    other.clear();
+  }
+
   /** Nothing is queued nor in flight: forget paths the queue dropped unsynced (created and deleted at once). */
   clear(): void {
     if (this.#at.size > 0) this.#at = new PathTrie();

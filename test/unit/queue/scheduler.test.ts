@@ -53,9 +53,12 @@ function harness(
     const act = active.get(batch.target.key) ?? new Set<string>();
     active.set(batch.target.key, act);
     for (const e of entriesOf(batch)) {
+      // Path runs go beside a full sync (the root ''); two path runs, or two full syncs, never overlap.
       for (const a of act)
-        if (overlaps(a, e.path))
+        if (overlaps(a, e.path) && (a === '') === (e.path === ''))
           violations.push(`${batch.target.key}: ${e.path} started while ${a} in flight`);
+      if (e.path === '' && act.size > 0)
+        violations.push(`${batch.target.key}: a full sync started beside ${[...act].join()}`);
       act.add(e.path);
     }
     const done = deferred<BatchOutcome>();
@@ -472,8 +475,8 @@ test('maxInFlight bounds the runs across all targets', async () => {
   assert.equal(runs.length, 3);
 });
 
-test('addFull: one full-sync entry absorbs what is queued; later changes wait until it is done', async () => {
-  const { s, clock, runs } = harness({ targets: [A] });
+test('addFull: one full-sync entry absorbs what is queued; later changes go beside it and again after it', async () => {
+  const { s, clock, runs, synced } = harness({ targets: [A] });
   s.add(up('a'));
   s.add(up('b/c'));
   s.addFull(R1);
@@ -483,13 +486,31 @@ test('addFull: one full-sync entry absorbs what is queued; later changes wait un
     [{ kind: 'full', target: A, attempts: 0 }],
   );
   s.add(up('later'));
+  await clock.advance(20);
+  assert.deepEqual(
+    runs.map((r) => [paths(r.batch), r.at]),
+    [
+      [[''], 0 + 20],
+      [['later'], 40],
+    ],
+    'a realtime change does not wait for the full sync',
+  );
+  runs[1]!.done.resolve({ kind: 'ok' });
+  await drain();
+  assert.deepEqual(synced.map((x) => x.entries.map((e) => e.path)), [['later']]);
   await clock.advance(1000);
-  assert.equal(runs.length, 1);
+  assert.equal(runs.length, 2, 'nothing more while the full sync runs');
   runs[0]!.done.resolve({ kind: 'ok' });
   await drain();
+  await clock.advance(20);
   assert.deepEqual(
-    runs.map((r) => paths(r.batch)),
-    [[''], ['later']],
+    runs.map((r) => [paths(r.batch), r.at]),
+    [
+      [[''], 20],
+      [['later'], 40],
+      [['later'], 1060],
+    ],
+    "the full sync's file list may predate 'later': it runs again after it",
   );
 });
 
