@@ -129,6 +129,8 @@ export function gate(
     lane.gateUntil = -Infinity;
     return;
   }
+  // Runs that were already in flight when the gate closed fail for the same outage: one step.
+  if (lane.failStreak > 0 && now < lane.gateUntil) return;
   lane.failStreak++;
   lane.gateUntil = now + delayMs(lane.failStreak);
 }

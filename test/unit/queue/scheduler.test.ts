@@ -497,7 +497,10 @@ test('addFull: one full-sync entry absorbs what is queued; later changes go besi
   );
   runs[1]!.done.resolve({ kind: 'ok' });
   await drain();
-  assert.deepEqual(synced.map((x) => x.entries.map((e) => e.path)), [['later']]);
+  assert.deepEqual(
+    synced.map((x) => x.entries.map((e) => e.path)),
+    [['later']],
+  );
   await clock.advance(1000);
   assert.equal(runs.length, 2, 'nothing more while the full sync runs');
   runs[0]!.done.resolve({ kind: 'ok' });
@@ -592,4 +595,184 @@ test('synced paths report when they were first seen; a full sync reports what it
     ['a', [0]],
     ['<full>', [25]],
   ]);
+});
+
+test('under random churn, every change seen while a full sync runs is covered by a run started after it', async () => {
+  let seed = 777;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const fulls: { start: number; end: number }[] = [];
+  const { s, clock, runs, violations } = harness({
+    targets: [A],
+    maxInFlight: 4,
+    auto: { ms: 130, outcome: () => ({ kind: 'ok' }) },
+    policy: { parallelMinReady: 3, parallelAfterMs: 30 },
+  });
+  const beside: { path: string; at: number }[] = [];
+  const names = ['a', 'b', 'c'];
+  for (let step = 0; step < 2000; step++) {
+    const path = Array.from({ length: 1 + rnd(3) }, () => names[rnd(3)]!).join('/');
+    const r = rnd(100);
+    if (r < 2) s.addFull(R1);
+    else {
+      s.add({
+        root: R1,
+        path,
+        op: r < 40 ? 'remove' : 'upsert',
+        isDir: r % 2 === 0,
+        created: r % 3 === 0,
+      });
+      const running = runs.find((x) => x.batch.kind === 'full' && x.at + 130 > clock.now());
+      if (running !== undefined) beside.push({ path, at: running.at + 130 });
+    }
+    await clock.advance(rnd(15));
+  }
+  while (s.pendingCount() + s.inFlightCount() > 0) await clock.runNext();
+  for (const r of runs) if (r.batch.kind === 'full') fulls.push({ start: r.at, end: r.at + 130 });
+  assert.deepEqual(violations, []);
+  assert.ok(
+    fulls.length > 5 && beside.length > 100,
+    `${fulls.length} full syncs, ${beside.length} changes beside them`,
+  );
+  const uncovered = beside.filter(
+    (c) =>
+      !runs.some(
+        (r) =>
+          r.at >= c.at &&
+          entriesOf(r.batch).some(
+            (e) =>
+              overlaps(e.path, c.path) &&
+              (e.path === '' || c.path === e.path || c.path.startsWith(`${e.path}/`)),
+          ),
+      ),
+  );
+  assert.deepEqual(uncovered, []);
+});
+
+test('a file created and removed while a full sync runs is not dropped: its delete goes after it', async () => {
+  const { s, clock, runs } = harness({ targets: [A] });
+  s.addFull(R1);
+  await clock.advance(20);
+  s.add({ ...up('tmp'), created: true });
+  s.add({ root: R1, path: 'tmp', op: 'remove', isDir: false });
+  await clock.advance(20);
+  assert.deepEqual(
+    runs.map((r) => [r.batch.kind, entriesOf(r.batch).map((e) => [e.path, e.op])]),
+    [
+      ['full', [['', 'upsert']]],
+      ['paths', [['tmp', 'remove']]],
+    ],
+    'the full sync may have copied it: the target may hold it',
+  );
+});
+
+test('a full sync asked for while one runs starts after it; realtime changes keep flowing meanwhile', async () => {
+  const { s, clock, runs } = harness({ targets: [A] });
+  s.addFull(R1);
+  await clock.advance(20);
+  s.addFull(R1);
+  s.add(up('x'));
+  await clock.advance(20);
+  assert.deepEqual(
+    runs.map((r) => paths(r.batch)),
+    [[''], ['x']],
+  );
+  runs[1]!.done.resolve({ kind: 'ok' });
+  runs[0]!.done.resolve({ kind: 'ok' });
+  await drain();
+  await clock.advance(20);
+  assert.deepEqual(
+    runs.map((r) => paths(r.batch)),
+    [[''], ['x'], ['']],
+    'the second full sync absorbs the re-run of x',
+  );
+});
+
+test("a full sync's exit 23/24 naming paths: the tree arrived, those paths are retried as paths", async () => {
+  const full: [readonly number[], readonly string[]][] = [];
+  const { s, clock, runs, retries } = harness({
+    targets: [A],
+    onFullSynced: (_t, at, kept) => full.push([at, kept.map((e) => e.path).sort()]),
+  });
+  s.add(up('a'));
+  s.addFull(R1);
+  await clock.advance(20);
+  s.add(up('b')); // beside it
+  await clock.advance(20);
+  runs[1]!.done.resolve({ kind: 'ok' });
+  await drain();
+  runs[0]!.done.resolve({ kind: 'partial', failedPaths: ['gone/file', './d/x'] });
+  await drain();
+  assert.deepEqual(full, [[[0], ['b', 'd/x', 'gone/file']]]);
+  assert.deepEqual(
+    retries.map((r) => [r.entries.map((e) => e.path), r.delayMs]),
+    [[['gone/file', 'd/x'], 1000]],
+  );
+  await clock.advance(20);
+  assert.deepEqual(paths(runs[2]!.batch), ['b'], 'b runs again at once');
+  await clock.advance(1000);
+  assert.deepEqual(paths(runs[3]!.batch).sort(), ['d/x', 'gone/file']);
+});
+
+test('a failed full sync keeps what it carried (and what ran beside it) for its retry', async () => {
+  const seen: [string, readonly number[]][] = [];
+  const { s, clock, runs } = harness({
+    targets: [A],
+    onSynced: (_t, entries, at) => seen.push([entries.map((e) => e.path).join(), at]),
+    onFullSynced: (_t, at) => seen.push(['<full>', at]),
+  });
+  s.add(up('a'));
+  s.addFull(R1);
+  await clock.advance(20);
+  s.add(up('b'));
+  await clock.advance(20);
+  runs[0]!.done.resolve({ kind: 'failed', reason: 'exit 12' });
+  runs[1]!.done.resolve({ kind: 'ok' });
+  await drain();
+  await clock.advance(1000);
+  assert.equal(runs[2]?.batch.kind, 'full');
+  runs[2].done.resolve({ kind: 'ok' });
+  await drain();
+  assert.deepEqual(seen, [
+    ['b', [20]],
+    ['<full>', [0]],
+  ]);
+});
+
+test('a remote that is down costs one failing run per back-off step, and its return reopens it', async () => {
+  let down = true;
+  const { s, clock, runs } = harness({
+    targets: [A],
+    maxInFlight: 10,
+    backoff: { initialMs: 1000, capMs: 8000 },
+    auto: {
+      ms: 50,
+      outcome: () => (down ? { kind: 'failed', reason: 'exit 10' } : { kind: 'ok' }),
+    },
+  });
+  for (let i = 0; i < 6000; i++) s.add(up(`d${i % 30}/f${i}`));
+  await clock.advance(20);
+  assert.equal(runs.length, 10, 'the first pass spreads the burst over the workers');
+  for (let t = 0; t < 20_000; t += 10) {
+    if (t === 9000) down = false;
+    await clock.advance(10);
+  }
+  const failing = runs.filter((r) => r.at < 9000);
+  // 10 at 20 ms (one back-off step for all), then one probe at 1070, 3120, 7170 (the back-off
+  // doubles), 15220 (capped at 8 s).
+  assert.deepEqual(
+    failing.map((r) => r.at),
+    [...Array<number>(10).fill(20), 1070, 3120, 7170],
+  );
+  const after = runs.filter((r) => r.at >= 9000);
+  assert.equal(after[0]!.at, 15_220, 'the next probe after the cap-limited back-off');
+  assert.ok(after.length >= 3, 'then the backlog goes in parallel');
+  assert.equal(s.pendingCount() + s.inFlightCount(), 0);
+  assert.deepEqual(
+    [...new Set(after.slice(1).map((r) => r.at))],
+    [15_270],
+    'all at once when the probe succeeded',
+  );
 });
