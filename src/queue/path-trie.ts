@@ -20,6 +20,12 @@ export function segments(path: string): string[] {
   return path === '' ? [] : path.split('/');
 }
 
+/** The end of the segment of `path` that starts at `start` (the next '/', or the length). */
+function segEnd(path: string, start: number): number {
+  const end = path.indexOf('/', start);
+  return end < 0 ? path.length : end;
+}
+
 /** True when `a` is `b` or one of its ancestors, or one of its descendants ('' overlaps everything). */
 export function overlaps(a: string, b: string): boolean {
   if (a === '' || b === '' || a === b) return true;
@@ -50,7 +56,10 @@ export class PathTrie<V> {
   /** Stores `value` at `path` (replacing any value there). */
   set(path: string, value: V): void {
     let node = this.#root;
-    for (const seg of segments(path)) {
+    // The walks below read the segments in place (no split array: every change takes several walks).
+    for (let at = 0, end = 0; path !== '' && at <= path.length; at = end + 1) {
+      end = segEnd(path, at);
+      const seg = path.slice(at, end);
       let child = node.children.get(seg);
       if (child === undefined) {
         child = newNode(seg, node);
@@ -78,9 +87,10 @@ export class PathTrie<V> {
   nearestAncestor(path: string): V | undefined {
     let node = this.#root;
     let found: V | undefined;
-    for (const seg of segments(path)) {
+    for (let at = 0, end = 0; path !== '' && at <= path.length; at = end + 1) {
+      end = segEnd(path, at);
       if (node.has) found = node.value;
-      const child = node.children.get(seg);
+      const child = node.children.get(path.slice(at, end));
       if (child === undefined) return found;
       node = child;
     }
@@ -107,9 +117,10 @@ export class PathTrie<V> {
   /** Walks toward `path`: 'ancestor' at the first strict ancestor holding a value, else its node (undefined: absent). */
   #descend(path: string): 'ancestor' | Node<V> | undefined {
     let node = this.#root;
-    for (const seg of segments(path)) {
+    for (let at = 0, end = 0; path !== '' && at <= path.length; at = end + 1) {
+      end = segEnd(path, at);
       if (node.has) return 'ancestor';
-      const child = node.children.get(seg);
+      const child = node.children.get(path.slice(at, end));
       if (child === undefined) return undefined;
       node = child;
     }
@@ -144,8 +155,9 @@ export class PathTrie<V> {
 
   #find(path: string): Node<V> | undefined {
     let node = this.#root;
-    for (const seg of segments(path)) {
-      const child = node.children.get(seg);
+    for (let at = 0, end = 0; path !== '' && at <= path.length; at = end + 1) {
+      end = segEnd(path, at);
+      const child = node.children.get(path.slice(at, end));
       if (child === undefined) return undefined;
       node = child;
     }

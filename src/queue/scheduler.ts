@@ -216,7 +216,9 @@ export class Scheduler {
     for (const e of failed) {
       const delay = this.#backoffMs(e.attempts + 1);
       lane.pending.requeue(e, now + delay, lane.isBusy);
-      groups.set(delay, [...(groups.get(delay) ?? []), e]);
+      const same = groups.get(delay);
+      if (same === undefined) groups.set(delay, [e]);
+      else same.push(e);
     }
     // Paths sent beside the full sync run again after it: its file list may predate them.
     for (const e of rerun)
