@@ -6,7 +6,7 @@
 //   open: replay what the last run journalled and never synced (a crash, a kill -9, a stop mid-burst)
 import type { Logger } from '../log.js';
 import { Scheduler, type SchedulerOptions } from '../queue/scheduler.js';
-import type { Change } from '../queue/types.js';
+import type { Change, Entry } from '../queue/types.js';
 import { openJournal, type Journal, type JournalRecord } from '../retry/journal.js';
 import type { Clock } from '../util/clock.js';
 import { err, ok, type Result } from '../util/result.js';
@@ -59,6 +59,13 @@ export async function openDurableQueue(
     path,
     subtree,
   });
+  const pending = (targetKey: string, e: Change | Entry): JournalRecord => ({
+    kind: 'pending',
+    targetKey,
+    path: e.path,
+    op: e.op,
+    isDir: e.isDir,
+  });
   const scheduler = new Scheduler({
     targets: o.targets.all,
     clock: o.clock,
@@ -67,36 +74,26 @@ export async function openDurableQueue(
     quietMs: o.quietMs,
     backoff: o.backoff,
     ...(o.onRetry ? { onRetry: o.onRetry } : {}),
-    onSynced: (target, entries, seenAt) => {
-      // A synced directory covers what was queued below it.
-      journal.append(entries.map((e) => done(target.key, e.path, e.isDir)));
-      o.onSynced?.(target, entries, seenAt);
+    onSynced: (target, entries, seenAt, kept) => {
+      // A synced directory covers what was queued below it, except what changed again while it
+      // ran (queued meanwhile: it stays pending).
+      journal.append([
+        ...entries.map((e) => done(target.key, e.path, e.isDir)),
+        ...kept.map((e) => pending(target.key, e)),
+      ]);
+      o.onSynced?.(target, entries, seenAt, kept);
     },
     onFullSynced: (target, seenAt, kept) => {
       // The whole root is done, except what changed while the full sync ran (it stays pending).
       journal.append([
         done(target.key, JOURNAL_ROOT, true),
-        ...kept.map((e): JournalRecord => ({
-          kind: 'pending',
-          targetKey: target.key,
-          path: e.path,
-          op: e.op,
-          isDir: e.isDir,
-        })),
+        ...kept.map((e) => pending(target.key, e)),
       ]);
       o.onFullSynced?.(target, seenAt, kept);
     },
   });
   const add = (change: Change): void => {
-    journal.append(
-      o.targets.ofRoot(change.root).map((t): JournalRecord => ({
-        kind: 'pending',
-        targetKey: t.key,
-        path: change.path,
-        op: change.op,
-        isDir: change.isDir,
-      })),
-    );
+    journal.append(o.targets.ofRoot(change.root).map((t) => pending(t.key, change)));
     scheduler.add(change);
   };
   return ok({

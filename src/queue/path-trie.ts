@@ -141,6 +141,14 @@ export class PathTrie<V> {
     return out;
   }
 
+  /** Every value at `path` or below it (cost: the size of that subtree). */
+  within(path: string): V[] {
+    const node = this.#find(path);
+    const out: V[] = [];
+    if (node !== undefined) collect(node, out);
+    return out;
+  }
+
   /** Every stored [path, value]. */
   entries(): [string, V][] {
     const out: [string, V][] = [];

@@ -175,6 +175,13 @@ export class PendingSet {
     }
   }
 
+  /** The queued entries at `path` and, with `subtree`, below it (cost: what it returns, plus depth). */
+  queuedWithin(path: string, subtree: boolean): Entry[] {
+    if (subtree) return this.#trie.within(path).map(entryOf);
+    const s = this.#trie.get(path);
+    return s === undefined ? [] : [entryOf(s)];
+  }
+
   /** Every queued entry (for persistence and status), in no particular order. */
   entries(): Entry[] {
     return this.#trie.entries().map(([, s]) => entryOf(s));

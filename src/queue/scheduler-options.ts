@@ -27,12 +27,14 @@ export interface SchedulerOptions {
   ) => void;
   /**
    * Called with the entries that reached the target (the plugin hook) and, for the latency
-   * histogram, when each path they carried was first seen changing (clock ms).
+   * histogram, when each path they carried was first seen changing (clock ms). `kept`: entries
+   * queued again meanwhile at those paths (or below a synced directory): still outstanding.
    */
   readonly onSynced?: (
     target: Target,
     entries: readonly Entry[],
     seenAt: readonly number[],
+    kept: readonly Entry[],
   ) => void;
   /**
    * Called when a full sync of the target reached it, with the first-seen times of what it carried

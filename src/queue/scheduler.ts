@@ -235,7 +235,11 @@ export class Scheduler {
       // What is still queued arrived while it ran: it stays outstanding (the journal keeps it).
       const kept = lane.pending.entries().filter((e) => e.path !== ROOT);
       this.#opts.onFullSynced?.(lane.target, seenAt, kept);
-    } else if (synced.length > 0) this.#opts.onSynced?.(lane.target, synced, seenAt);
+    } else if (synced.length > 0) {
+      // Changed again while in flight (queued, held): the journal's 'done' must not drop them.
+      const kept = synced.flatMap((e) => lane.pending.queuedWithin(e.path, e.isDir));
+      this.#opts.onSynced?.(lane.target, synced, seenAt, kept);
+    }
     for (const [delay, entries] of groups) {
       const retryFull = entries.some((e) => e.path === ROOT);
       const listed = retryFull ? entries.filter((e) => e.path !== ROOT) : entries;

@@ -219,3 +219,47 @@ test('start-up failures are typed values: a root that cannot be watched, a bad s
   assert.deepEqual(h2.order, ['pool closed (forced)'], 'nothing is watched');
   tmp.cleanup();
 });
+
+test('a change made while its run (or a full sync) is in flight stays in the journal after that run', async () => {
+  const tmp = tmpDir();
+  const h = harness();
+  const r = await startPipeline(config(tmp.path), OPTS, memoryLogger('debug'), h.deps);
+  assert.ok(r.ok);
+  const change = (path: string, isDir: boolean): void => {
+    const ev = { kind: isDir ? 'create' : 'closeWrite', root: ROOT, path, isDir } as const;
+    h.fire().onChange({ root: ROOT, path, op: 'upsert', isDir }, ev);
+  };
+  change('d', true);
+  await h.clock.advance(20);
+  h.fire().onRescan(ROOT, 'overflow', 'queue overflow');
+  change('d/x', false); // below the directory in flight: held
+  await h.clock.advance(20);
+  h.runs[0]?.done.resolve({ kind: 'ok' });
+  await drain();
+  await h.clock.advance(20);
+  assert.equal(h.runs[1]?.batch.kind, 'full', 'the full sync, once d settled');
+  change('later', false); // beside the full sync
+  await h.clock.advance(20);
+  assert.deepEqual(
+    h.runs
+      .slice(2)
+      .map((x) => (x.batch.kind === 'paths' ? x.batch.entries.map((e) => e.path) : [])),
+    [['later']],
+  );
+  h.runs[2]?.done.resolve({ kind: 'ok' });
+  await drain();
+  h.runs[1]?.done.resolve({ kind: 'ok' });
+  await drain();
+  // 'later' is queued again (the full sync's file list may predate it); stop before it runs.
+  const stopped = await r.value.stop(0);
+  assert.equal(stopped.pendingLeft, 1);
+  const j = await openJournal(tmp.path);
+  assert.ok(j.ok);
+  assert.deepEqual(
+    [...j.value.outstanding()].map(([, ps]) => ps.map((p) => p.path)),
+    [['later']],
+    "the full sync's 'done' for the root does not drop what changed while it ran",
+  );
+  await j.value.close();
+  tmp.cleanup();
+});

@@ -776,3 +776,21 @@ test('a remote that is down costs one failing run per back-off step, and its ret
     'all at once when the probe succeeded',
   );
 });
+
+test('onSynced names what was queued again meanwhile at a synced path or below a synced directory', async () => {
+  const kept: string[][] = [];
+  const { s, clock, runs } = harness({
+    targets: [A],
+    onSynced: (_t, _e, _at, k) => kept.push(k.map((e) => e.path).sort()),
+  });
+  s.add(up('f'));
+  s.add({ root: R1, path: 'd', op: 'upsert', isDir: true });
+  s.add(up('other'));
+  await clock.advance(20);
+  s.add(up('f')); // changed again while in flight
+  s.add(up('d/x'));
+  s.add(up('elsewhere'));
+  runs[0]!.done.resolve({ kind: 'ok' });
+  await drain();
+  assert.deepEqual(kept, [['d/x', 'f']]);
+});
