@@ -248,7 +248,7 @@ test('a change made while its run (or a full sync) is in flight stays in the jou
   );
   h.runs[2]?.done.resolve({ kind: 'ok' });
   await drain();
-  h.runs[1]?.done.resolve({ kind: 'ok' });
+  h.runs[1].done.resolve({ kind: 'ok' });
   await drain();
   // 'later' is queued again (the full sync's file list may predate it); stop before it runs.
   const stopped = await r.value.stop(0);
