@@ -564,7 +564,7 @@ const once = () => new Promise((resolve) => {
   const t0 = performance.now();
   const req = http.get({ host: '127.0.0.1', port: ${port}, path: '/healthz', timeout: 5000, agent: false }, (res) => {
     res.resume();
-    res.on('end', () => { lat.push(performance.now() - t0); if (process.env.BENCH_HZ_TRACE) console.error('hz', Date.now(), (performance.now() - t0).toFixed(0)); resolve(); });
+    res.on('end', () => { lat.push(performance.now() - t0); resolve(); });
   });
   req.on('timeout', () => { lost++; req.destroy(); });
   req.on('error', () => resolve());
@@ -647,14 +647,12 @@ async function outageLoad(label: string): Promise<void> {
     rssMax = Math.max(rssMax, rssMb(svc.proc.pid));
   }, 100);
   await env.daemon.stop();
-  if (process.env.BENCH_HZ_TRACE) console.error('writes start', Date.now());
   const t0 = now();
   await writeFilesElsewhere(env.src, dirs, per, size);
   const writtenMs = now() - t0;
   await sleep(3000);
   const converged = targetMatches(env.src, env.dst);
   await env.daemon.start();
-  if (process.env.BENCH_HZ_TRACE) console.error('daemon back', Date.now());
   const tBack = now();
   const t1 = await until(converged, 300_000, 'outage load recovery', 100);
   const { lat, lost } = await poll.stop();
