@@ -563,6 +563,16 @@ test('close(): no new dispatch, resolves when in-flight runs settle, snapshot ke
   assert.equal(clock.timerCount, 0);
 });
 
+/** Records what onSynced / onFullSynced report as first-seen times ('<full>' for a full sync). */
+function seenRecorder() {
+  const seen: [string, readonly number[]][] = [];
+  const hooks: Partial<SchedulerOptions> = {
+    onSynced: (_t, entries, at) => seen.push([entries.map((e) => e.path).join(), at]),
+    onFullSynced: (_t, at) => seen.push(['<full>', at]),
+  };
+  return { seen, hooks };
+}
+
 test('a change for an unknown root is a bug', () => {
   const { s } = harness();
   assert.throws(() => {
@@ -571,12 +581,8 @@ test('a change for an unknown root is a bug', () => {
 });
 
 test('synced paths report when they were first seen; a full sync reports what it absorbed', async () => {
-  const seen: [string, readonly number[]][] = [];
-  const { s, clock, runs } = harness({
-    targets: [A],
-    onSynced: (_t, entries, at) => seen.push([entries.map((e) => e.path).join(), at]),
-    onFullSynced: (_t, at) => seen.push(['<full>', at]),
-  });
+  const { seen, hooks } = seenRecorder();
+  const { s, clock, runs } = harness({ targets: [A], ...hooks });
   s.add(up('a'));
   await clock.advance(5);
   s.add(up('a')); // a later change of the same path: the first one counts
@@ -717,12 +723,8 @@ test("a full sync's exit 23/24 naming paths: the tree arrived, those paths are r
 });
 
 test('a failed full sync keeps what it carried (and what ran beside it) for its retry', async () => {
-  const seen: [string, readonly number[]][] = [];
-  const { s, clock, runs } = harness({
-    targets: [A],
-    onSynced: (_t, entries, at) => seen.push([entries.map((e) => e.path).join(), at]),
-    onFullSynced: (_t, at) => seen.push(['<full>', at]),
-  });
+  const { seen, hooks } = seenRecorder();
+  const { s, clock, runs } = harness({ targets: [A], ...hooks });
   s.add(up('a'));
   s.addFull(R1);
   await clock.advance(20);
