@@ -26,6 +26,11 @@ export interface CliOptions {
   readonly logLevel?: LogLevel;
   /** `--log-format`: `text` (default) or `json` (one JSON object per line). */
   readonly logFormat?: LogFormat;
+  /**
+   * `--accept-roots`: the first full sync of each root in this run skips the root guard (a root
+   * emptied, or moved to another disk, on purpose) and records the root as it is now.
+   */
+  readonly acceptRoots: boolean;
 }
 
 /** A command line the program cannot act on. `message` is one English line, no stack. */
@@ -64,6 +69,7 @@ const LONG: Readonly<Record<string, { readonly long: string; readonly value: boo
   'systemd-unit': { long: 'systemd-unit', value: false },
   'log-level': { long: 'log-level', value: true },
   'log-format': { long: 'log-format', value: true },
+  'accept-roots': { long: 'accept-roots', value: false },
 };
 
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
@@ -153,6 +159,7 @@ function runYargs(tokens: readonly string[]): Result<Record<string, unknown>, Us
     .option('systemd-unit', { type: 'boolean', default: false })
     .option('log-level', { type: 'string' })
     .option('log-format', { type: 'string' })
+    .option('accept-roots', { type: 'boolean', default: false })
     .strictOptions()
     .exitProcess(false)
     .fail((msg: string | null, e: Error | null) => {
@@ -183,7 +190,7 @@ const isPluginName = (s: string): s is PluginName =>
 /**
  * Parses the arguments after `node script` (i.e. `process.argv.slice(2)`).
  * Flags: -d -r -n N -o FILE -m NAME -h, plus --check, --version, --systemd-unit, --log-level,
- * --log-format (and the long aliases
+ * --log-format, --accept-roots (and the long aliases
  * --daemon --rsync-first --threads --config --module --help --check-config).
  * Operands are refused (sersync ignored them; here they are almost always a typo such as `-od c.xml`).
  */
@@ -223,6 +230,7 @@ export function parseCliArgs(argv: readonly string[]): Result<CliOptions, UsageE
     systemdUnit: a['systemd-unit'] === true,
     ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
     ...(logFormat === undefined ? {} : { logFormat: logFormat as LogFormat }),
+    acceptRoots: a['accept-roots'] === true,
   });
 }
 
@@ -251,6 +259,9 @@ rsync servers named in the config file. Compatible with sersync 2.5.4 (confxml.x
       --log-level L     error, warn, info or debug (default: debug when <debug start="true">,
                         else info)
       --log-format F    text (default) or json: one JSON object per line
+      --accept-roots    run the first full sync of each root even if the root guard refuses
+                        it (a root emptied or moved to another disk on purpose), and record
+                        the roots as they are now; see docs/reliability.md
 
 Flags combine as with sersync: -dro FILE, -r -d -o FILE, -oFILE, -n 4.
 Exit codes: 0 ok, 64 bad flags, 66 config file missing, 69 rsync missing or too old,

@@ -41,17 +41,15 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
     !pluginUsable(config, config.sersync.plugin.name, 'sersync', logger)
   )
     return ExitCode.CONFIG;
-  const cronEnv = Number(process.env['SERSYNC_CRONTAB_INTERVAL_MS']);
-  const base: Omit<PipelineOptions, 'fullSyncAtStart'> = {
-    threads: options.threads,
-    rsyncPath: process.env['SERSYNC_RSYNC'] ?? 'rsync',
-    testHooks: process.env['SERSYNC_TEST_HOOKS'] === '1',
-    ...(Number.isFinite(cronEnv) && cronEnv > 0 ? { crontabIntervalMs: cronEnv } : {}),
-  };
+  const base = baseOptions(options);
 
   const first = await startPipeline(
     config,
-    { ...base, fullSyncAtStart: startSync(config, options, logger) },
+    {
+      ...base,
+      fullSyncAtStart: startSync(config, options, logger),
+      acceptRoots: options.acceptRoots,
+    },
     logger,
   );
   if (!first.ok) {
@@ -60,7 +58,7 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
   }
   let pipeline: Pipeline = first.value;
   processMetrics().recordConfigLoad(true, Date.now());
-  logReady(config, pipeline, logger);
+  logReady(pipeline, logger);
   ctx.onReady?.();
 
   const signals = waitForShutdownSignal();
@@ -85,7 +83,7 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
       if (reloaded === undefined) continue;
       if (typeof reloaded === 'number') return reloaded;
       ({ config, pipeline } = reloaded);
-      logReady(config, pipeline, logger);
+      logReady(pipeline, logger);
     }
   } finally {
     signals.dispose();
@@ -129,6 +127,23 @@ async function reloadPipeline(
   return { config, pipeline: again.value };
 }
 
+/** The pipeline options every start of this run shares (test overrides from the environment). */
+function baseOptions(options: CliOptions): Omit<PipelineOptions, 'fullSyncAtStart'> {
+  const env = (name: string): number | undefined => {
+    const n = Number(process.env[name]);
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+  };
+  const cron = env('SERSYNC_CRONTAB_INTERVAL_MS');
+  const poll = env('SERSYNC_ROOT_POLL_MS');
+  return {
+    threads: options.threads,
+    rsyncPath: process.env['SERSYNC_RSYNC'] ?? 'rsync',
+    testHooks: process.env['SERSYNC_TEST_HOOKS'] === '1',
+    ...(cron === undefined ? {} : { crontabIntervalMs: cron }),
+    ...(poll === undefined ? {} : { rootPollMs: poll }),
+  };
+}
+
 /** Logs checkPlugin's warnings and errors; false when the plugin cannot run (nothing starts: exit 78). */
 function pluginUsable(
   config: Config,
@@ -142,11 +157,13 @@ function pluginUsable(
   return check.errors.length === 0;
 }
 
-/** The readiness line operators (and tests) wait for. */
-function logReady(config: Config, pipeline: Pipeline, logger: Logger): void {
-  const roots = config.sersync.localpaths.map((lp) => lp.watch).join(', ');
+/** The readiness line operators (and tests) wait for; it names the roots still waited for. */
+function logReady(pipeline: Pipeline, logger: Logger): void {
+  const states = pipeline.metrics.status().rootStates;
+  const watched = states.filter((r) => r.state === 'watching').map((r) => r.root);
+  const waiting = states.filter((r) => r.state === 'waiting').map((r) => r.root);
   logger.info(
-    `ready: watching ${roots} (${pipeline.watcher.backend}, ${plural(pipeline.watcher.watchCount, 'directory', 'directories')})`,
+    `ready: watching ${watched.length > 0 ? watched.join(', ') : 'no root yet'} (${pipeline.watcher.backend}, ${plural(pipeline.watcher.watchCount, 'directory', 'directories')})${waiting.length > 0 ? `; waiting for ${waiting.join(', ')} to appear` : ''}`,
   );
 }
 

@@ -10,7 +10,7 @@ export const ExitCode = {
   NO_INPUT: 66,
   /** inotify could not be started (e.g. fs.inotify.max_user_instances reached). */
   WATCH_FAILED: 71,
-  /** A watch root does not exist or is not a directory (a disk not mounted yet?). */
+  /** `-m command`: its watch root does not exist (the daemon waits for a missing root instead). */
   NO_ROOT: 72,
   /** The state directory (`<failLog stateDir>`, the journal) cannot be created, read or written. */
   STATE_DIR: 74,

@@ -24,13 +24,15 @@ import {
   startStatus,
   type Probed,
 } from './pipeline/observe.js';
+import type { RootLook } from './pipeline/root-guard.js';
+import { wireRoots, type RootWiring } from './pipeline/root-wiring.js';
 import type { StartFailure } from './pipeline/start-failure.js';
-import { createSyncService, type SyncService } from './pipeline/sync-service.js';
+import { createSyncService } from './pipeline/sync-service.js';
 import { buildTargets, type SyncTargets } from './pipeline/targets.js';
 import type { DaemonMetrics } from './status/daemon-metrics.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { err, ok, type Result } from './util/result.js';
-import { startWatcher, type WatchHandlers } from './watch/create-watcher.js';
+import type { startWatcher, WatchHandlers } from './watch/create-watcher.js';
 import type { Watcher } from './watch/fs-event.js';
 
 export interface PipelineOptions {
@@ -42,6 +44,10 @@ export interface PipelineOptions {
   readonly testHooks: boolean;
   /** Overrides `<crontab schedule>` (env SERSYNC_CRONTAB_INTERVAL_MS, for tests). */
   readonly crontabIntervalMs?: number;
+  /** `--accept-roots`: the first full sync of each root skips the root guard. */
+  readonly acceptRoots?: boolean;
+  /** Overrides the root poll interval (env SERSYNC_ROOT_POLL_MS, for tests). */
+  readonly rootPollMs?: number;
 }
 
 /** The parts a test may replace (the defaults are the real ones). */
@@ -49,6 +55,10 @@ export interface PipelineDeps {
   readonly clock?: Clock;
   readonly startWatcher?: typeof startWatcher;
   readonly createSyncService?: typeof createSyncService;
+  /** What a root looks like (root-probe.ts lookAt). */
+  readonly lookAt?: (root: string) => RootLook;
+  /** Entries below a root (root-probe.ts countEntries, with the config's excludes). */
+  readonly countEntries?: (root: string) => Promise<number | null>;
 }
 
 export interface Pipeline {
@@ -65,7 +75,7 @@ export interface Pipeline {
   ): Promise<{ drained: boolean; pendingLeft: number }>;
 }
 
-/** Builds and starts the pipeline; a root that cannot be watched or a bad state dir is a failure value. */
+/** Builds and starts the pipeline; a watcher that cannot start or a bad state dir is a failure value. */
 export async function startPipeline(
   config: Config,
   opts: PipelineOptions,
@@ -77,19 +87,24 @@ export async function startPipeline(
   for (const t of targets.all) logger.info(`sync ${t.root} -> ${targets.label(t)}`);
   const probed: Probed = {};
   const metrics = createMetrics(config, targets, clock, probed);
+  const late: Partial<RootWiring> = {}; // the root side needs the queue, the queue its guard
   const sync = (deps.createSyncService ?? createSyncService)({
     ...{ config, targets, clock, logger, threads: opts.threads, rsyncPath: opts.rsyncPath },
     showFirstFullProgress: opts.fullSyncAtStart === 'rsync-first',
     onRun: (t, o) => {
       metrics.recordRun(targets.ref(t), o, clock.now(), o.run ? { ...o.run } : {});
     },
+    maxDeleteFor: (t) => late.keeper?.maxDelete(t.root),
   });
   const plugin = startPlugin(config, logger);
   const opened = await openDurableQueue({
     ...{ stateDir: config.sersync.failLog.stateDir, targets, clock, logger },
-    ...{ runBatch: sync.runBatch, maxInFlight: opts.threads, quietMs: config.daemon.quietMs },
+    ...{ maxInFlight: opts.threads, quietMs: config.daemon.quietMs },
+    runBatch: (batch) => late.guarded?.runBatch(batch) ?? sync.runBatch(batch),
     backoff: { initialMs: 1000, capMs: config.sersync.failLog.retryCapMs },
-    ...queueReports(targets, metrics, plugin, clock, logger),
+    ...queueReports(targets, metrics, plugin, clock, logger, (root) => {
+      late.guarded?.realtimeSynced(root);
+    }),
   });
   if (!opened.ok) {
     await Promise.all([sync.closePool(true), plugin?.close()]);
@@ -97,45 +112,76 @@ export async function startPipeline(
   }
   const queue = (probed.queue = opened.value);
   const triggers = createFullSyncTriggers({
-    ...{ config, targets, clock, logger, failLog: sync.failLog },
-    ...{ add: queue.add, addFull: queue.addFull },
+    ...{ config, targets, clock, logger, failLog: sync.failLog, add: queue.add },
+    addFull: (root) => late.keeper?.admit(root),
     ...(opts.crontabIntervalMs !== undefined ? { crontabIntervalMs: opts.crontabIntervalMs } : {}),
   });
-  const started = await (deps.startWatcher ?? startWatcher)(
-    config,
-    targets.roots,
-    watchHandlers(config, metrics, queue, triggers, logger),
-    logger,
+  const { keeper, watches } = Object.assign(
+    late,
+    wireRoots({
+      ...{ config, targets, clock, logger, queue, failLog: sync.failLog },
+      runBatch: sync.runBatch,
+      handlers: watchHandlers(config, metrics, queue, triggers, logger, (root) => {
+        late.keeper?.lost(root);
+      }),
+      ...{ deps, acceptRoots: opts.acceptRoots === true, pollMs: opts.rootPollMs },
+    }),
   );
+  const started = await keeper.start();
   if (!started.ok) {
+    await watches.watcher.close();
     await Promise.all([sync.closePool(true), plugin?.close(), queue.close().catch(logAs(logger))]);
     return err(started.error);
   }
-  const watcher = (probed.watcher = started.value);
+  const watcher = (probed.watcher = watches.watcher);
+  probed.roots = keeper;
   metrics.setState('watching');
   const status = await startStatus(config, metrics, clock, logger);
 
-  startFeeding(queue, triggers, sync.failLog, targets, opts.fullSyncAtStart, logger);
+  if (opts.fullSyncAtStart)
+    for (const root of targets.roots) triggers.request(root, opts.fullSyncAtStart);
+  keeper.arm(); // queues what the last run left, per root, once the root is fit to sync from
+  triggers.arm();
   const offTestHook = opts.testHooks ? overflowHook(watcher, logger) : () => undefined;
 
   return ok({
     watcher,
     metrics,
-    async stop(drainMs, force) {
+    stop: stopper({ clock, logger, metrics, watcher, queue, sync, plugin, status }, () => {
       offTestHook();
       triggers.cancel();
-      metrics.setState('draining');
-      await watcher.close();
-      const drained = await drainWithin(queue.drain(), drainMs, clock, force);
-      await sync.closePool(!drained);
-      const pendingLeft = queue.left();
-      await plugin?.close();
-      await status?.close();
-      await sync.flush().catch(logAs(logger, 'fail log'));
-      await queue.close().catch(logAs(logger, 'journal'));
-      return { drained, pendingLeft };
-    },
+      keeper.close();
+    }),
   });
+}
+
+/** The stop order (docs/architecture.md): timers off, watcher closed, drain, pool, the rest. */
+function stopper(
+  p: {
+    clock: Clock;
+    logger: Logger;
+    metrics: DaemonMetrics;
+    watcher: Watcher;
+    queue: DurableQueue;
+    sync: Pick<ReturnType<typeof createSyncService>, 'closePool' | 'flush'>;
+    plugin: Plugin | undefined;
+    status: { close(): Promise<void> } | undefined;
+  },
+  timersOff: () => void,
+): Pipeline['stop'] {
+  return async (drainMs, force) => {
+    timersOff();
+    p.metrics.setState('draining');
+    await p.watcher.close();
+    const drained = await drainWithin(p.queue.drain(), drainMs, p.clock, force);
+    await p.sync.closePool(!drained);
+    const pendingLeft = p.queue.left();
+    await p.plugin?.close();
+    await p.status?.close();
+    await p.sync.flush().catch(logAs(p.logger, 'fail log'));
+    await p.queue.close().catch(logAs(p.logger, 'journal'));
+    return { drained, pendingLeft };
+  };
 }
 
 /** What the queue reports: retries (log line, metric) and synced entries (latency, plugin). */
@@ -145,6 +191,7 @@ function queueReports(
   plugin: Plugin | undefined,
   clock: Clock,
   logger: Logger,
+  realtimeSynced: (root: string) => void,
 ): Pick<DurableQueueOptions, 'onRetry' | 'onSynced' | 'onFullSynced'> {
   return {
     onRetry: (target, entries, delayMs, reason, full) => {
@@ -157,6 +204,7 @@ function queueReports(
     onSynced: (target, entries, seenAt) => {
       metrics.recordSynced(seenAt, clock.now());
       notifyPlugin(plugin, target, entries);
+      realtimeSynced(target.root);
     },
     onFullSynced: (_target, seenAt) => {
       metrics.recordSynced(seenAt, clock.now());
@@ -171,6 +219,7 @@ function watchHandlers(
   queue: DurableQueue,
   triggers: FullSyncTriggers,
   logger: Logger,
+  rootLost: (root: string) => void,
 ): WatchHandlers {
   return {
     onEvents(events) {
@@ -185,31 +234,11 @@ function watchHandlers(
     onRescan(root, reason, detail) {
       logger.error(`watcher may have lost events under ${root} (${reason}): ${detail}`);
       metrics.recordRescan(reason);
-      triggers.request(root, reason);
+      // A lost root is not synced from (it may be an unmount): the root keeper checks it now.
+      if (reason === 'root-lost') rootLost(root);
+      else triggers.request(root, reason);
     },
   };
-}
-
-/** Once watching: what the last run left unsynced (journal, fail log), the full syncs asked at start, the timers. */
-function startFeeding(
-  queue: DurableQueue,
-  triggers: FullSyncTriggers,
-  failLog: SyncService['failLog'],
-  targets: SyncTargets,
-  atStart: PipelineOptions['fullSyncAtStart'],
-  logger: Logger,
-): void {
-  const replayed = queue.replay();
-  if (replayed > 0)
-    logger.info(
-      `journal: ${replayed} change(s) left unsynced by the previous run were queued again`,
-    );
-  // Entries already in the fail log (sersync2's before the switch, or ours) are queued again.
-  const inherited = failLog.inherited(targets.all);
-  if (inherited.length > 0) logger.info(`fail log: ${inherited.length} path(s) queued again`);
-  for (const c of inherited) queue.add(c.change);
-  if (atStart) for (const root of targets.roots) triggers.request(root, atStart);
-  triggers.arm();
 }
 
 /** SIGUSR2 simulates an inotify queue overflow (tests); returns the function removing the hook. */

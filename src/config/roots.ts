@@ -30,12 +30,15 @@ export function localPaths(
       : lp.attrs.get('watch')?.value;
     const watch = raw === undefined || raw.trim() === '' ? undefined : f.resolve(raw);
     if (watch !== undefined && rootsUsed && !probe.isDirectory(watch)) {
+      // A missing root may be a disk not mounted yet: the daemon waits for it (a warning here).
       const missing = probe.mode(watch) === undefined;
-      const report = strict ? sink.error.bind(sink) : sink.warn.bind(sink);
+      const report = strict && !missing ? sink.error.bind(sink) : sink.warn.bind(sink);
       report(
         whereAttr(lp, 'watch'),
         missing ? 'not-found' : 'wrong-file-type',
-        `expected an existing directory, but ${shown(watch)} ${missing ? 'does not exist' : 'is not a directory'}`,
+        missing
+          ? `expected an existing directory, but ${shown(watch)} does not exist${strict ? ' (the service waits for it to appear: a disk not mounted yet?)' : ''}`
+          : `expected an existing directory, but ${shown(watch)} is not a directory`,
       );
     }
     const remotes = all(lp, 'remote');

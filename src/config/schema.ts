@@ -119,7 +119,17 @@ export const HEAD_SPEC: Spec = {
     },
     // Children depend on the name attribute: see PLUGIN_SPECS.
     plugin: { attrs: ['name'], many: true },
-    daemon: { attrs: ['watcher', 'skipEditorTemp', 'quietMs', 'pidFile', 'logFile'] },
+    daemon: {
+      attrs: [
+        'watcher',
+        'skipEditorTemp',
+        'quietMs',
+        'pidFile',
+        'logFile',
+        'rootGuard',
+        'maxDeletePercent',
+      ],
+    },
   },
 };
 

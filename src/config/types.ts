@@ -159,6 +159,16 @@ export interface DaemonConfig {
   readonly pidFile: string;
   /** `logFile`: where `-d` writes its log. Default `<dir of fail log>/sersync.log`. */
   readonly logFile: string;
+  /**
+   * `rootGuard`: refuse a full sync with `--delete` from a root that looks unmounted (empty,
+   * another device, a mount point appeared or went; docs/reliability.md "Root guard"). Default true.
+   */
+  readonly rootGuard: boolean;
+  /**
+   * `maxDeletePercent`: a guarded full sync may delete at most this share of the entries the last
+   * successful full sync counted (rsync `--max-delete`); 100 = no limit. Default 50.
+   */
+  readonly maxDeletePercent: number;
 }
 
 /** The whole validated config. Deeply frozen; nothing downstream re-reads XML. */
@@ -209,4 +219,5 @@ export const DEFAULTS = Object.freeze({
   crontabScheduleMin: 600,
   commandTimeoutSeconds: 30,
   quietMs: 20,
+  maxDeletePercent: 50,
 });

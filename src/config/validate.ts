@@ -54,6 +54,7 @@ export interface Validated {
 }
 
 const QUIET_MS: IntRule = { min: 0, max: 60_000, what: 'a whole number of milliseconds' };
+const PERCENT: IntRule = { min: 1, max: 100, what: 'a whole percentage' };
 const WATCHERS: readonly WatcherBackend[] = ['auto', 'inotify', 'parcel'];
 
 function regexList(parent: Node, name: string, f: Fields): RegexRule[] {
@@ -116,6 +117,9 @@ function daemonSection(
       'a pid file path',
     ),
     logFile: f.path(dN, 'logFile', where.logFile, 'a log file path'),
+    // A safety switch: only the exact "false" turns it off, anything else but "true" is an error.
+    rootGuard: f.choice(dN, 'rootGuard', ['true', 'false'], 'true') === 'true',
+    maxDeletePercent: f.int(dN, 'maxDeletePercent', DEFAULTS.maxDeletePercent, PERCENT),
   };
 }
 

@@ -30,8 +30,10 @@ export interface DurableQueue {
   readonly add: (change: Change) => void;
   /** Queues a full sync of `root` (not journalled: a restart catches up with a full sync anyway). */
   readonly addFull: (root: string) => void;
-  /** Requeues what the previous run left unsynced; returns how many changes. */
-  replay(): number;
+  /** Requeues what the previous run left unsynced (only under `root` when given); returns how many changes. */
+  replay(root?: string): number;
+  /** The roots the previous run left something unsynced under. */
+  leftoverRoots(): Set<string>;
   pendingCount(): number;
   inFlightCount(): number;
   /** Stops dispatching; resolves when the runs in flight settled. */
@@ -101,7 +103,15 @@ export async function openDurableQueue(
     addFull: (root) => {
       scheduler.addFull(root);
     },
-    replay: () => replay(journal, o.targets, scheduler, done),
+    replay: (root) => replay(journal, o.targets, scheduler, done, root),
+    leftoverRoots: () => {
+      const roots = new Set<string>();
+      for (const [key, paths] of journal.outstanding()) {
+        const t = o.targets.byKey(key);
+        if (t !== undefined && paths.length > 0) roots.add(t.root);
+      }
+      return roots;
+    },
     pendingCount: () => scheduler.pendingCount(),
     inFlightCount: () => scheduler.inFlightCount(),
     drain: () => scheduler.close(),
@@ -115,6 +125,7 @@ function replay(
   targets: SyncTargets,
   scheduler: Scheduler,
   done: (targetKey: string, path: string, subtree: boolean) => JournalRecord,
+  root: string | undefined,
 ): number {
   let count = 0;
   for (const [key, paths] of journal.outstanding()) {
@@ -124,6 +135,7 @@ function replay(
       journal.append([done(key, JOURNAL_ROOT, true)]);
       continue;
     }
+    if (root !== undefined && target.root !== root) continue;
     for (const p of paths) {
       if (p.path === JOURNAL_ROOT) scheduler.addFull(target.root);
       else scheduler.add({ root: target.root, path: p.path, op: p.op, isDir: p.isDir });

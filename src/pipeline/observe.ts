@@ -9,6 +9,7 @@ import { createPlugin } from '../plugins/registry.js';
 import type { Entry, Target } from '../queue/types.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../status/daemon-metrics.js';
 import { processMetrics } from '../status/process-metrics.js';
+import type { RootState } from '../status/report.js';
 import { startStatusServer, type StatusServer } from '../status/status-server.js';
 import type { Clock } from '../util/clock.js';
 import { packageVersion } from '../version.js';
@@ -19,6 +20,7 @@ import type { SyncTargets } from './targets.js';
 export interface Probed {
   queue?: { pendingCount(): number; inFlightCount(): number };
   watcher?: Pick<Watcher, 'watchCount' | 'backend'>;
+  roots?: { statuses(): RootState[] };
 }
 
 export function createMetrics(
@@ -37,6 +39,7 @@ export function createMetrics(
       watchCount: probed.watcher?.watchCount ?? 0,
       backend: probed.watcher?.backend ?? null,
       failLogBytes: fileSize(config.sersync.failLog.path),
+      ...(probed.roots ? { roots: probed.roots.statuses() } : {}),
     }),
     build: { version: packageVersion(), nodeVersion: process.version },
     shared: processMetrics().registry,

@@ -25,6 +25,8 @@ export interface SyncServiceOptions {
   readonly showFirstFullProgress: boolean;
   /** Each batch's outcome, with the run's facts, once it settled. */
   readonly onRun?: (target: Target, outcome: BatchOutcome) => void;
+  /** The `--max-delete` limit of a full sync of `target` (the root guard's share), if any. */
+  readonly maxDeleteFor?: (target: Target) => number | undefined;
 }
 
 export interface SyncService {
@@ -76,9 +78,11 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       board !== undefined && firstFull.delete(target.key)
         ? board.start(target.root, targets.label(target))
         : undefined;
+    const maxDelete = o.maxDeleteFor?.(target);
     try {
       return await run.runFullSync(target.root, target.remoteIndex, {
         crontabExcludes,
+        ...(maxDelete === undefined ? {} : { maxDelete }),
         ...(sink ? { onProgress: sink.update } : {}),
       });
     } finally {

@@ -9,6 +9,7 @@ import { createRemoteBook, type RemoteRef } from './remote-book.js';
 import {
   assessHealth,
   type Health,
+  type RootState,
   type ServiceState,
   type StatusReport,
   type StatusSource,
@@ -23,6 +24,8 @@ export interface LiveFigures {
   readonly watchCount: number;
   readonly backend: string | null;
   readonly failLogBytes: number;
+  /** Each root's state (absent: every root watched, no problem). */
+  readonly roots?: readonly RootState[];
 }
 
 export interface DaemonMetricsOptions {
@@ -119,6 +122,8 @@ export function createDaemonMetrics(opts: DaemonMetricsOptions): DaemonMetrics {
       state,
       startedAt: new Date(opts.startedAt).toISOString(),
       roots: [...opts.roots],
+      rootStates:
+        live.roots ?? opts.roots.map((root) => ({ root, state: 'watching', problem: null })),
       backend: live.backend,
       watchCount: live.watchCount,
       pending: live.pending,

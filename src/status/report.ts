@@ -3,6 +3,15 @@
 /** Where the service is in its life (docs/status.md). */
 export type ServiceState = 'starting' | 'watching' | 'draining';
 
+/** One watch root: watched, or waiting for it to appear; and why no full sync may run from it. */
+export interface RootState {
+  readonly root: string;
+  /** `waiting`: missing (not mounted yet, deleted), not watched; checked every few seconds. */
+  readonly state: 'watching' | 'waiting';
+  /** Why the root makes the service unhealthy (waiting, or its full sync refused), or null. */
+  readonly problem: string | null;
+}
+
 /** One `<remote>` of one `<localpath>`, as an operator reads it. Never carries a secret. */
 export interface RemoteStatus {
   /** `user@127.0.0.1::module` or `127.0.0.1:path` (ssh), as in the log. */
@@ -35,6 +44,8 @@ export interface StatusReport {
   readonly startedAt: string;
   /** Absolute watch roots. */
   readonly roots: readonly string[];
+  /** Each root's state, in config order (docs/status.md). */
+  readonly rootStates: readonly RootState[];
   /** `inotify` or `parcel`; null before the watcher started. */
   readonly backend: string | null;
   /** Directories currently watched. */
@@ -66,13 +77,16 @@ export interface HealthOptions {
 export const DEFAULT_HEALTH_GRACE_MS = 60_000;
 
 /**
- * Healthy when the service is watching and no remote has been failing for `graceMs` or longer.
+ * Healthy when the service is watching, every root is watched and none has a full sync refused
+ * by the root guard, and no remote has been failing for `graceMs` or longer.
  * A remote that has not been used yet counts as reachable: nothing says otherwise, and an idle
  * tree must not page anyone. Every failing remote is named in the reason.
  */
 export function assessHealth(report: StatusReport, now: number, opts: HealthOptions = {}): Health {
   const graceMs = opts.graceMs ?? DEFAULT_HEALTH_GRACE_MS;
   if (report.state !== 'watching') return { ok: false, reason: `not watching (${report.state})` };
+  const roots = report.rootStates.flatMap((r) => (r.problem === null ? [] : [r.problem]));
+  if (roots.length > 0) return { ok: false, reason: roots.join('; ') };
   const failing = report.remotes.flatMap((r) => {
     if (r.failingSince === null) return [];
     const since = Date.parse(r.failingSince);

@@ -3,7 +3,7 @@
 //
 // Forms (docs/architecture.md "How a batch becomes one rsync run"):
 //   batch:  P -R [-r] --from0 --files-from=- DEL --out-format=%o %l %n T -- ./ DEST  (paths on stdin)
-//   full:   P -R -r [--delete] --out-format=%o %l %n T [--exclude=G]... -- ./ DEST
+//   full:   P -R -r [--delete [--max-delete=N]] --out-format=%o %l %n T [--exclude=G]... -- ./ DEST
 //   replay: P -R -r DEL T -- ./p1 ./p2 ... DEST                                    (fail-log, run by hand)
 //   rename: P -r [--delete] --link-dest=REL|--copy-dest=REL --out-format=%o %l %n T -- ./to/ DEST/to/
 //           (REL = the old directory relative to the new one: files the target holds under the old
@@ -161,6 +161,8 @@ export function batchArgv(p: PreparedRemote, hasDirs: boolean): string[] {
 export interface FullSyncOptions {
   /** `<crontabfilter>` rsync glob patterns, each passed as `--exclude=PATTERN` (sersync `AddExclude`). */
   readonly crontabExcludes?: readonly string[];
+  /** `--max-delete=N` (the root guard's share, docs/reliability.md); only with `--delete`. */
+  readonly maxDelete?: number;
 }
 
 /** argv pushing the whole root (`-r`, crontab); `--delete` only when delete monitoring is on. */
@@ -170,6 +172,7 @@ export function fullSyncArgv(p: PreparedRemote, opts: FullSyncOptions = {}): str
     '-R',
     '-r',
     ...(p.deleteOn ? ['--delete'] : []),
+    ...(p.deleteOn && opts.maxDelete !== undefined ? [`--max-delete=${opts.maxDelete}`] : []),
     OUT_FORMAT,
     ...p.transport,
     ...(opts.crontabExcludes ?? []).map((g) => `--exclude=${g}`),

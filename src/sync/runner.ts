@@ -88,6 +88,10 @@ interface Ctx {
   readonly warnings: WarningLog;
 }
 
+/** How a full sync stopped by `--max-delete` is reported (exit-policy.ts says the same of exit 25). */
+export const MAX_DELETE = 'the --max-delete limit stopped deletions';
+const MAX_DELETE_LINE = /Deletions stopped due to --max-delete limit[^\n]*/;
+
 /** Builds the runner. Each (root, remote) argv prefix is computed once, on first use. */
 export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   const { config, rsyncPath } = deps;
@@ -265,6 +269,14 @@ async function runFull(
   if ('error' in r) return { kind: 'failed', reason: r.error };
   const c = classify(r.outcome);
   const run = factsOf(r);
+  // A daemon receiver that hit --max-delete says so on stderr; the client may still exit 0.
+  const maxDelete = MAX_DELETE_LINE.exec(r.stderrTail);
+  if (maxDelete !== null && c.verdict !== 'fatal')
+    return {
+      kind: 'failed',
+      reason: `fatal: ${describeOutcome(r.outcome)} (${MAX_DELETE}: ${maxDelete[0]})`,
+      run,
+    };
   if (c.verdict === 'ok') {
     ctx.warnings.settled(p.destination, [], [''], r.stderrTail);
     return { kind: 'ok', run };

@@ -53,7 +53,7 @@ export class InotifyAlarms {
   rootLost(): void {
     if (this.#rootLost) return;
     this.#rootLost = true;
-    const detail = `the watch root ${this.#root} was deleted, moved or unmounted; it is no longer watched (restart once it is back)`;
+    const detail = `the watch root ${this.#root} was deleted, moved or unmounted; it is not synced from until it is back`;
     this.#log.error(detail);
     this.#cb.onRescan(this.#root, 'root-lost', detail);
   }

@@ -66,6 +66,8 @@ export function testConfig(o: TestConfigOptions = {}): Config {
       quietMs: DEFAULTS.quietMs,
       pidFile: '/tmp/p',
       logFile: '/tmp/l',
+      rootGuard: true,
+      maxDeletePercent: DEFAULTS.maxDeletePercent,
     },
   };
 }

@@ -70,7 +70,7 @@ before(async () => {
   );
   writeFileSync(
     bad,
-    '<?xml version="1.0"?>\n<head>\n  <sersync>\n    <localpath watch="/does/not/exist"/>\n  </sersync>\n</head>\n',
+    '<?xml version="1.0"?>\n<head>\n  <sersync>\n    <localpath watch=""/>\n  </sersync>\n</head>\n',
   );
 });
 

@@ -1,7 +1,7 @@
 // A start-up failure the operator must tell apart, with its own exit code and one log line naming
 // the cause (docs/exit-codes.md): a journal the pipeline cannot open (74). The config file itself is fine,
-// so it is neither 66 ("config file missing") nor 78. (A missing root is caught by the config check,
-// 78; the 72 of a root that vanishes before the watch is set is unit-tested with the pipeline.)
+// so it is neither 66 ("config file missing") nor 78. (A missing root is no start-up failure: the
+// service waits for it, test/integration/roots.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

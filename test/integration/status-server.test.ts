@@ -208,6 +208,7 @@ test('a bug in a probe answers 500, is logged, and the server keeps serving', as
         state: 'watching',
         startedAt: new Date(T0).toISOString(),
         roots: [],
+        rootStates: [],
         backend: null,
         watchCount: 0,
         pending: 0,

@@ -18,6 +18,7 @@ const DEFAULTS: CliOptions = {
   help: false,
   version: false,
   systemdUnit: false,
+  acceptRoots: false,
 };
 
 function parsed(argv: string[]): CliOptions {

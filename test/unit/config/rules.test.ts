@@ -154,6 +154,22 @@ const RULES: readonly Rule[] = [
     at: 'quietMs=',
   },
   {
+    rule: 'daemon maxDeletePercent must be 1-100',
+    xml: doc({ head: '<daemon maxDeletePercent="0"/>' }),
+    severity: 'error',
+    kind: 'bad-number',
+    path: 'daemon@maxDeletePercent',
+    at: 'maxDeletePercent=',
+  },
+  {
+    rule: 'daemon rootGuard must be exactly true or false (a typo never turns the guard off)',
+    xml: doc({ head: '<daemon rootGuard="off"/>' }),
+    severity: 'error',
+    kind: 'bad-choice',
+    path: 'daemon@rootGuard',
+    at: 'rootGuard=',
+  },
+  {
     rule: 'socket deshost port must be a number',
     xml: doc({ head: SOCKET('<deshost ip="127.0.0.1" port="x"/>') }),
     severity: 'error',
@@ -352,10 +368,10 @@ const RULES: readonly Rule[] = [
   },
   // --- file system
   {
-    rule: 'the watch directory must exist',
+    rule: 'a missing watch directory is waited for (a disk not mounted yet): a warning',
     xml: doc(),
     probe: fakeProbe([]),
-    severity: 'error',
+    severity: 'warning',
     kind: 'not-found',
     path: 'sersync/localpath@watch',
     at: 'watch=',

@@ -54,6 +54,8 @@ test('a minimal file takes every template default', () => {
     quietMs: 20,
     pidFile: `${processLocations(config.file).stateDir}/sersync.pid`,
     logFile: processLocations(config.file).logFile,
+    rootGuard: true,
+    maxDeletePercent: 50,
   });
 });
 
@@ -299,7 +301,7 @@ test('daemon extension values are read', () => {
   const { config } = loaded(
     parse(
       doc({
-        head: '<daemon watcher="parcel" skipEditorTemp="false" quietMs="0" logFile="/var/log/s.log"/>',
+        head: '<daemon watcher="parcel" skipEditorTemp="false" quietMs="0" logFile="/var/log/s.log" rootGuard="false" maxDeletePercent="20"/>',
       }),
     ),
   );
@@ -309,5 +311,7 @@ test('daemon extension values are read', () => {
     quietMs: 0,
     pidFile: `${processLocations(config.file).stateDir}/sersync.pid`,
     logFile: '/var/log/s.log',
+    rootGuard: false,
+    maxDeletePercent: 20,
   });
 });

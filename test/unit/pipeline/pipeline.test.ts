@@ -1,21 +1,17 @@
 // startPipeline with a fake clock, a stub watcher and a stub sync service (no inotify, no rsync):
 // a change becomes a journalled 'paths' batch, a rescan a rate-limited 'full' batch, the run facts
 // reach the metrics, start-up failures are typed values, and stop() closes the parts in order.
+// (The root guard and the wait for a missing root: root-keeper.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../../src/config/types.js';
 import { memoryLogger } from '../../helpers/memory-logger.js';
-import { startPipeline, type PipelineDeps } from '../../../src/pipeline.js';
-import type { SyncService } from '../../../src/pipeline/sync-service.js';
-import type { Batch, BatchOutcome } from '../../../src/queue/types.js';
+import { startPipeline } from '../../../src/pipeline.js';
 import { openJournal } from '../../../src/retry/journal.js';
-import { err, ok } from '../../../src/util/result.js';
-import type { WatchHandlers } from '../../../src/watch/create-watcher.js';
-import type { Watcher } from '../../../src/watch/fs-event.js';
-import { testConfig } from '../../helpers/config-fixture.js';
-import { FakeClock, deferred, drain, type Deferred } from '../../helpers/fake-clock.js';
+import { drain } from '../../helpers/fake-clock.js';
+import { harness, harnessConfig } from '../../helpers/pipeline-harness.js';
 import { parsePrometheusText, sampleValue } from '../../helpers/prom-text.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -23,67 +19,7 @@ const ROOT = '/srv/www';
 const OPTS = { threads: 2, fullSyncAtStart: false, rsyncPath: 'rsync', testHooks: false } as const;
 
 function config(stateDir: string): Config {
-  const c = testConfig({ roots: [ROOT] });
-  return {
-    ...c,
-    sersync: {
-      ...c.sersync,
-      failLog: { ...c.sersync.failLog, stateDir, path: join(stateDir, 'fail.sh') },
-    },
-  };
-}
-
-/** The stubs, and the order in which the pipeline touched them. */
-function harness(o: { watchFails?: boolean } = {}) {
-  const clock = new FakeClock(1_000_000);
-  const order: string[] = [];
-  const runs: { batch: Batch; done: Deferred<BatchOutcome> }[] = [];
-  let handlers: WatchHandlers | undefined;
-  const watcher: Watcher = {
-    backend: 'inotify',
-    watchCount: 3,
-    start: () => Promise.resolve(),
-    close: () => {
-      order.push('watcher closed');
-      return Promise.resolve();
-    },
-  };
-  const deps: PipelineDeps = {
-    clock,
-    startWatcher: (_config, roots, h) => {
-      handlers = h;
-      order.push(`watching ${roots.join(',')}`);
-      return Promise.resolve(
-        o.watchFails === true
-          ? err({ kind: 'root-missing', root: ROOT, message: `cannot watch ${ROOT}` })
-          : ok(watcher),
-      );
-    },
-    createSyncService: (so): SyncService => ({
-      runBatch: (batch) => {
-        const done = deferred<BatchOutcome>();
-        runs.push({ batch, done });
-        return done.promise.then((outcome) => {
-          so.onRun?.(batch.target, outcome);
-          return outcome;
-        });
-      },
-      failLog: { outstanding: () => new Map(), inherited: () => [] },
-      closePool: (force) => {
-        order.push(`pool closed${force ? ' (forced)' : ''}`);
-        return Promise.resolve();
-      },
-      flush: () => {
-        order.push('fail log flushed');
-        return Promise.resolve();
-      },
-    }),
-  };
-  const fire = (): WatchHandlers => {
-    if (!handlers) throw new Error('the watcher was not started');
-    return handlers;
-  };
-  return { clock, order, runs, deps, fire };
+  return harnessConfig(stateDir, [ROOT]);
 }
 
 test('a change is journalled, batched after its quiet window, synced, and marked done', async () => {
@@ -204,11 +140,11 @@ test('stop() gives running rsync drainMs of (fake) time, then kills them; what i
   tmp.cleanup();
 });
 
-test('start-up failures are typed values: a root that cannot be watched, a bad state directory', async () => {
+test('start-up failures are typed values: inotify that cannot start, a bad state directory', async () => {
   const tmp = tmpDir();
-  const h = harness({ watchFails: true });
+  const h = harness({ watchFails: 'init-failed' });
   const r = await startPipeline(config(tmp.path), OPTS, memoryLogger('debug'), h.deps);
-  assert.deepEqual(r.ok ? 'started' : r.error.kind, 'root-missing');
+  assert.deepEqual(r.ok ? 'started' : r.error.kind, 'init-failed');
   assert.deepEqual(h.order, [`watching ${ROOT}`, 'pool closed (forced)']);
 
   const file = join(tmp.path, 'not-a-dir');
