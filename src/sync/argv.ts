@@ -5,9 +5,10 @@
 //   batch:  P -R [-r] --from0 --files-from=- DEL --out-format=%o %l %n T -- ./ DEST  (paths on stdin)
 //   full:   P -R -r [--delete [--max-delete=N]] --out-format=%o %l %n T [--exclude=G]... -- ./ DEST
 //   replay: P -R -r DEL T -- ./p1 ./p2 ... DEST                                    (fail-log, run by hand)
-//   rename: P -r [--delete] --link-dest=REL|--copy-dest=REL --out-format=%o %l %n T -- ./to/ DEST/to/
+//   rename: P -r [--delete] --link-dest=REL|--copy-dest=REL --out-format=%o %l %n T -- PIN/ DEST/to/
 //           (REL = the old directory relative to the new one: files the target holds under the old
-//           name are linked or copied there by the receiver, not sent; docs/queue.md "Renames")
+//           name are linked or copied there by the receiver, not sent; docs/queue.md "Renames";
+//           PIN = /proc/<pid>/fd/<fd> of `to` opened without following a link, sync/pin-dir.ts)
 // where P = commonParams, DEL = --delete-missing-args --delete (inotify delete on) or
 // --ignore-missing-args (off), T = transport (-e ssh, --port, --timeout, --password-file).
 import { posix } from 'node:path';
@@ -234,13 +235,16 @@ export type RenameBasis = 'link' | 'copy';
  * with the target's copy of the directory `from` as basis: unchanged files are hard-linked
  * (`link`) or copied (`copy`) from it by the receiver, changed ones are sent as deltas against
  * it. A relative basis is resolved by rsync from the destination directory, hence `../old`.
- * No `-R`, no stdin list. Only for names `isRenameSafePath` accepts.
+ * No `-R`, no stdin list. Only for names `isRenameSafePath` accepts. `source` is what rsync reads
+ * as the directory's contents: the runner passes the pinned directory (`/proc/<pid>/fd/<fd>/`,
+ * sync/pin-dir.ts), never a path rsync would resolve through a link planted at `to`.
  */
 export function renameArgv(
   p: PreparedRemote,
   from: string,
   to: string,
   basis: RenameBasis = 'copy',
+  source = `./${to}/`,
 ): string[] {
   const rel = posix.relative(`/${to}`, `/${from}`);
   return [
@@ -251,7 +255,7 @@ export function renameArgv(
     OUT_FORMAT,
     ...p.transport,
     '--',
-    `./${to}/`,
+    source,
     `${p.destination}/${to}/`,
   ];
 }

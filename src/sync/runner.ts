@@ -40,6 +40,7 @@ import type { ExcludeWalk, RunResult, SyncJob } from './protocol.js';
 import { plural } from '../util/plural.js';
 import { createWarningLog, outsideWarning, type WarningLog } from './outside-warnings.js';
 import { outsideOnly, settle } from './settle.js';
+import { pinRealDir } from './pin-dir.js';
 
 export interface BatchRunnerDeps {
   readonly config: Config;
@@ -50,6 +51,8 @@ export interface BatchRunnerDeps {
   readonly rsyncPath: string;
   /** The prepared remote of (root, remote); default: prepareRemote(config, …), once per target. */
   readonly prepare?: (root: string, remoteIndex: number) => PreparedRemote;
+  /** Pins a rename run's new directory (default pinRealDir; tests inject the outcome). */
+  readonly pinDir?: typeof pinRealDir;
 }
 
 /** Runs one batch of paths (a full sync goes through `runFullSync`); never rejects for an rsync or pool failure (those are outcomes). */
@@ -80,6 +83,7 @@ interface Ctx {
   readonly failLog: FailLogSink;
   readonly rsyncPath: string;
   readonly prep: (root: string, remoteIndex: number) => PreparedRemote;
+  readonly pinDir: typeof pinRealDir;
   readonly nextId: () => number;
   /** The `<filter>` rules the worker walks with, for `dirs` (none: no walk). */
   readonly excludeWalk: (dirs: readonly string[]) => { excludeWalk?: ExcludeWalk };
@@ -101,6 +105,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   const ctx: Ctx = {
     ...deps,
     prep,
+    pinDir: deps.pinDir ?? pinRealDir,
     nextId: () => id++,
     hasExcludes: rules.length > 0,
     warnings: createWarningLog(deps.logger),
@@ -160,7 +165,11 @@ async function execute(
   return r;
 }
 
-/** Runs the rename runs of `candidates` one after the other; returns the paths they synced. */
+/**
+ * Runs the rename runs of `candidates` one after the other; returns the paths they synced. The new
+ * directory is pinned first (pin-dir.ts): when it is not a real directory (a link swapped in after
+ * the rename), it gets no rename run and the batch syncs it as what it is.
+ */
 async function runRenames(
   ctx: Ctx,
   target: Target,
@@ -170,24 +179,31 @@ async function runRenames(
 ): Promise<Set<string>> {
   const done = new Set<string>();
   for (const e of candidates) {
+    const pin = await ctx.pinDir(target.root, e.path);
+    const plain = (why: string): void => {
+      ctx.logger.info(
+        `rsync -> ${p.destination}: ${JSON.stringify(e.path)} is synced the plain way ${why}`,
+      );
+    };
+    if (!pin.ok) {
+      plain(`(not a real directory at run time: ${pin.error})`);
+      continue;
+    }
     const basis = renameBasis(p.deleteOn, existsSync(join(target.root, e.renamedFrom)));
     const job: SyncJob = {
       kind: 'rename',
       id: ctx.nextId(),
       rsyncPath: ctx.rsyncPath,
-      argv: renameArgv(p, e.renamedFrom, e.path, basis),
+      argv: renameArgv(p, e.renamedFrom, e.path, basis, `${pin.value.path}/`),
       cwd: target.root,
       paths: [],
       timeoutMs: p.killAfterMs,
     };
     const what = `rename ${JSON.stringify(e.renamedFrom)} -> ${JSON.stringify(e.path)} (${basis})`;
-    const r = await execute(ctx, p, job, what);
+    const r = await execute(ctx, p, job, what).finally(() => pin.value.close());
     if (!('error' in r)) facts.push(factsOf(r));
     if (!('error' in r) && classify(r.outcome).verdict === 'ok') done.add(e.path);
-    else
-      ctx.logger.info(
-        `rsync -> ${p.destination}: ${JSON.stringify(e.path)} is synced the plain way after its rename run failed`,
-      );
+    else plain('after its rename run failed');
   }
   return done;
 }

@@ -10,6 +10,7 @@ import { renameBasis, renameCandidates } from '../../../src/sync/batch-plan.js';
 import { createBatchRunner } from '../../../src/sync/runner.js';
 import { PoolClosedError } from '../../../src/sync/pool.js';
 import { makeConfig } from './config-fixture.js';
+import { err, ok } from '../../../src/util/result.js';
 
 const ROOT = '/opt/tongbu';
 const target: Target = { key: `${ROOT}\u00000`, root: ROOT, remoteIndex: 0 };
@@ -201,11 +202,16 @@ const renameBatch: PathBatch = {
   ],
 };
 
-function scripted(code: (job: SyncJob) => number, config = makeConfig()) {
+/** The pinned directory every rename run reads (pin-dir.ts is exercised by the integration tests). */
+const PINNED = '/proc/1/fd/9';
+
+function scripted(code: (job: SyncJob) => number, config = makeConfig(), pinned = true) {
   const jobs: SyncJob[] = [];
   const calls: string[] = [];
   const runner = createBatchRunner({
     config,
+    pinDir: () =>
+      Promise.resolve(pinned ? ok({ path: PINNED, close: () => Promise.resolve() }) : err('ELOOP')),
     logger: memoryLogger('debug'),
     rsyncPath: 'rsync',
     pool: {
@@ -239,7 +245,7 @@ test('rename: a dedicated run first, then the batch without the renamed dir (the
   assert.deepEqual(verdictOf(await runner(renameBatch)), { kind: 'ok' });
   const [rename, rest, extra] = jobs;
   assert.ok(rename !== undefined && rest !== undefined && extra === undefined);
-  assert.deepEqual(rename.argv.slice(-3), ['--', './a/new/', '127.0.0.1::tongbu1/a/new/']);
+  assert.deepEqual(rename.argv.slice(-3), ['--', `${PINNED}/`, '127.0.0.1::tongbu1/a/new/']);
   assert.ok(rename.argv.includes('--link-dest=../old'), rename.argv.join(' ')); // /opt/tongbu/a/old does not exist here
   assert.deepEqual(rename.paths, []);
   assert.deepEqual(rest.paths, ['a/old', 'f.txt']);
@@ -252,6 +258,15 @@ test('rename: a failed rename run leaves the directory to the plain batch', asyn
   assert.deepEqual(
     jobs.map((j) => j.paths),
     [[], ['a/old', 'a/new', 'f.txt']],
+  );
+});
+
+test('rename: no rename run when the new directory is not a real directory at run time (a link swapped in)', async () => {
+  const { runner, jobs } = scripted(() => 0, makeConfig(), false);
+  assert.deepEqual(verdictOf(await runner(renameBatch)), { kind: 'ok' });
+  assert.deepEqual(
+    jobs.map((j) => [j.kind, j.paths]),
+    [['paths', ['a/old', 'a/new', 'f.txt']]],
   );
 });
 
