@@ -4,12 +4,19 @@
 // rsync-output.ts; the process group is stopped by kill.ts. The child gets its own process group so
 // a kill (timeout, or 'kill' from the pool) reaches ssh too.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { literalPattern, pathListBytes, patternListBytes } from '../src/sync/argv.js';
-import { terminateGroup, watchdogVerdict } from '../src/sync/kill.js';
+import { terminateGroup } from '../src/sync/kill.js';
+import {
+  ioCounters,
+  sampleEveryMs,
+  watchdogVerdict,
+  type WatchState,
+} from '../src/sync/watchdog.js';
 import {
   KILL_GRACE_MS,
   PROGRESS_INTERVAL_MS,
@@ -79,16 +86,26 @@ async function excludedPaths(cwd: string, w: ExcludeWalk): Promise<string[]> {
 
 type Collected = Omit<RunResult, 'id' | 'durationMs'>;
 
+/** rsync's I/O counters (rchar + wchar), undefined when /proc cannot tell (not Linux, gone). */
+function procIo(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return ioCounters(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Sets `control.kill` (stop the child's group: kill.ts) and the job's watchdog: killed only after
- * `timeoutMs` with no output (`lastProgressAt()`), never for its length. Returns the cancels to
- * call once the child is gone.
+ * Sets `control.kill` (stop the child's group: kill.ts) and the job's watchdog (watchdog.ts):
+ * killed only after `timeoutMs` with no output (`lastOutputAt()`) and no change of its I/O
+ * counters, never for its length. Returns the cancels to call once the child is gone.
  */
 function armKill(
   child: ChildProcess,
   timeoutMs: number,
   control: { kill?: () => void },
-  lastProgressAt: () => number,
+  lastOutputAt: () => number,
   onTimeout: () => void,
 ): (() => void)[] {
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
@@ -98,15 +115,25 @@ function armKill(
       cancels.push(terminateGroup(child.pid, KILL_GRACE_MS, systemClock, gone));
   };
   let cancelCheck: () => void = () => undefined;
+  let state: WatchState = { progressAt: performance.now() };
   const check = (): void => {
-    const v = watchdogVerdict(lastProgressAt(), performance.now(), timeoutMs);
+    const v = watchdogVerdict(
+      state,
+      performance.now(),
+      lastOutputAt(),
+      procIo(child.pid),
+      timeoutMs,
+    );
     if (v.kill) {
       onTimeout();
       control.kill?.();
-    } else cancelCheck = systemClock.setTimeout(check, v.checkInMs);
+    } else {
+      state = v.next;
+      cancelCheck = systemClock.setTimeout(check, v.checkInMs);
+    }
   };
   if (timeoutMs > 0) {
-    cancelCheck = systemClock.setTimeout(check, timeoutMs);
+    cancelCheck = systemClock.setTimeout(check, sampleEveryMs(timeoutMs));
     cancels.push(() => {
       cancelCheck();
     });
@@ -139,12 +166,12 @@ function runRsync(
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let lastProgressAt = performance.now();
+    let lastOutputAt = performance.now();
     const cancels = armKill(
       child,
       job.timeoutMs,
       control,
-      () => lastProgressAt,
+      () => lastOutputAt,
       () => {
         timedOut = true;
       },
@@ -154,11 +181,11 @@ function runRsync(
     });
     const err = lineSplitter(tally.stderr);
     child.stdout.on('data', (c: Buffer) => {
-      lastProgressAt = performance.now();
+      lastOutputAt = performance.now();
       out.push(c);
     });
     child.stderr.on('data', (c: Buffer) => {
-      lastProgressAt = performance.now();
+      lastOutputAt = performance.now();
       err.push(c);
       tail = (tail + c.toString('utf8')).slice(-STDERR_TAIL_BYTES);
     });

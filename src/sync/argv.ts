@@ -29,8 +29,8 @@ export interface PreparedRemote {
   readonly deleteOn: boolean;
   /**
    * Silence limit of the worker's watchdog, in ms; 0 = none. Set only when `<timeout start="true">`:
-   * silenceLimitMs(N). A run is killed only after this long with no bytes on rsync's stdout/stderr,
-   * never for its length (rsync's own `--timeout=N` ends a stalled transfer first).
+   * silenceLimitMs(N). A run is killed only after this long with no bytes on rsync's stdout/stderr
+   * and no change of its I/O counters (sync/watchdog.ts), never for its length (rsync's own `--timeout=N` ends a stalled transfer first).
    */
   readonly killAfterMs: number;
 }

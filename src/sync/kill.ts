@@ -28,17 +28,3 @@ export function terminateGroup(
     if (!gone()) signalGroup(pgid, 'SIGKILL');
   }, graceMs);
 }
-
-/**
- * The run watchdog's pure decision. Progress = any bytes on rsync's stdout or stderr
- * (`--out-format` lines, messages). A run is killed only after `silenceMs` without progress,
- * never for its length; otherwise the next check is due when the silence would reach the limit.
- */
-export function watchdogVerdict(
-  lastProgressAt: number,
-  now: number,
-  silenceMs: number,
-): { readonly kill: true } | { readonly kill: false; readonly checkInMs: number } {
-  const quietFor = now - lastProgressAt;
-  return quietFor >= silenceMs ? { kill: true } : { kill: false, checkInMs: silenceMs - quietFor };
-}

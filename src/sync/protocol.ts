@@ -32,7 +32,7 @@ export interface SyncJob {
    * literal `--exclude-from` pattern, so regex excludes hold inside recursive directory syncs.
    */
   readonly excludeWalk?: ExcludeWalk;
-  /** Kill rsync after this many ms with no bytes on its stdout/stderr (0 = never); never for its length. */
+  /** Kill rsync after this many ms with no bytes on its stdout/stderr and no I/O (watchdog.ts; 0 = never); never for its length. */
   readonly timeoutMs: number;
 }
 
