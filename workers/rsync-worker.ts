@@ -9,7 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
-import { literalPattern, pathListBytes, patternListBytes } from '../src/sync/argv.js';
+import { pathListBytes, patternListBytes } from '../src/sync/argv.js';
+import { dotSuffixes, excludePatterns } from '../src/sync/exclude-rules.js';
 import { terminateGroup } from '../src/sync/kill.js';
 import {
   ioCounters,
@@ -63,24 +64,33 @@ function progressPoster(
   };
 }
 
-/** Excluded paths under `w.dirs`, found by the watcher's walk with the watcher's verdict (pruned at excluded dirs). */
-async function excludedPaths(cwd: string, w: ExcludeWalk): Promise<string[]> {
+/**
+ * The exclude patterns for `w.dirs` (exclude-rules.ts): what the watcher's walk, with the watcher's
+ * verdict, finds excluded (pruned at excluded directories), and the name suffixes of what it keeps.
+ */
+async function excludePatternsOf(cwd: string, w: ExcludeWalk): Promise<string[]> {
   const regexes = w.rules.map((r) => r.regex);
-  const isExcluded = (rel: string, isDir: boolean): boolean =>
-    matchesExcludePath(regexes, rel, isDir);
   const out: string[] = [];
-  for (const start of w.dirs)
+  for (const start of w.dirs) {
+    const excluded: { rel: string; isDir: boolean }[] = [];
+    const keptSuffixes = new Set<string>();
     // A directory that vanished meanwhile has nothing to exclude; rsync reports what it misses.
     await walk({
       root: cwd,
       start,
       statWalk: w.statWalk,
       isExcluded: (rel, isDir) => {
-        const x = isExcluded(rel, isDir);
-        if (x) out.push(rel);
+        const x = matchesExcludePath(regexes, rel, isDir);
+        if (x) excluded.push({ rel, isDir });
         return x;
       },
+      onEntry: (e) => {
+        for (const sfx of dotSuffixes(e.relPath.slice(e.relPath.lastIndexOf('/') + 1)))
+          keptSuffixes.add(sfx);
+      },
     });
+    out.push(...excludePatterns({ start, excluded, keptSuffixes }));
+  }
   return out;
 }
 
@@ -247,11 +257,11 @@ export default async function rsyncWorker({ job, port, progress }: WorkerTask): 
   try {
     const pre: string[] = [];
     if (job.excludeWalk !== undefined) {
-      const excluded = await excludedPaths(job.cwd, job.excludeWalk);
-      if (excluded.length > 0) {
+      const patterns = await excludePatternsOf(job.cwd, job.excludeWalk);
+      if (patterns.length > 0) {
         tmp = await mkdtemp(join(tmpdir(), 'sersync-exclude-'));
         const file = join(tmp, 'exclude-from');
-        await writeFile(file, patternListBytes(excluded.map(literalPattern)), { mode: 0o600 });
+        await writeFile(file, patternListBytes(patterns), { mode: 0o600 });
         pre.push('--from0', `--exclude-from=${file}`);
       }
     }
