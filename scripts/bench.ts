@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(`usage: node dist/scripts/bench.js [options]
-  --only a,b,bb,c,d,e,f,h,i,j run some workloads (default: all; (g) is measured within b and bb)
+  --only a,b,bb,c,d,e,f,h,i,j,k,kk run some workloads (default: all; (g) is measured within b and bb)
   --compare 'CMD -o {conf}'   also run another sersync-compatible command on the same confxml.xml
   --json FILE                 where to write the results (default bench-results.json)
   --quick                     smaller sizes (a smoke run, not a measurement)
@@ -109,8 +109,12 @@ function sameTree(a: string, b: string): boolean {
  * then sizes only when every name is there. A full two-tree listing per 20 ms poll costs ~70 ms
  * of CPU for 5,000 files, which the measured service would have to share the 2 cores with.
  */
-function targetMatches(src: string, dst: string): () => boolean {
-  const want = listing(src);
+function targetMatches(
+  src: string,
+  dst: string,
+  keep: (rel: string) => boolean = () => true,
+): () => boolean {
+  const want = new Map([...listing(src)].filter(([rel]) => keep(rel)));
   const namesMatch = (): boolean => {
     let count = 0;
     const walk = (rel: string): boolean => {
@@ -166,7 +170,7 @@ interface Env {
   conf: string;
   statusPort: number;
 }
-async function freshEnv(name: string): Promise<Env> {
+async function freshEnv(name: string, excludes?: string[]): Promise<Env> {
   const base = join(tmpdir(), `sersync-bench-${process.pid}-${name}`);
   rmSync(base, { recursive: true, force: true });
   const src = join(base, 'src');
@@ -183,6 +187,7 @@ async function freshEnv(name: string): Promise<Env> {
       port: daemon.port,
       failLog: join(base, 'fail.sh'),
       timeoutSeconds: false,
+      ...(excludes === undefined ? {} : { excludes }),
       // <host> too: sersync 2.5.4 (for --compare) crashes without it; ours serves /status there.
       statusPort,
     }),
@@ -199,12 +204,13 @@ interface Svc {
   startedMs: number;
   stop(): Promise<void>;
 }
-async function startSvc(env: Env, label: string): Promise<Svc> {
+async function startSvc(env: Env, label: string, extra: string[] = []): Promise<Svc> {
   const words = splitWords((args.compare ?? '').replaceAll('{conf}', env.conf));
   if (!words.ok) throw new Error(`--compare: ${words.error.message}`);
   const prof =
     args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`];
-  const argv = label === 'ours' ? [process.execPath, ...prof, CLI, '-o', env.conf] : words.value;
+  const argv =
+    label === 'ours' ? [process.execPath, ...prof, CLI, ...extra, '-o', env.conf] : words.value;
   const [cmd, ...rest] = argv;
   if (cmd === undefined) throw new Error('empty --compare command');
   const t0 = now();
@@ -548,6 +554,8 @@ const W: Record<string, Workload> = {
     await dropEnv(env);
   },
   j: outageLoad,
+  k: (label) => excludedFullSync(label, 'k', false),
+  kk: (label) => excludedFullSync(label, 'kk', true),
 };
 
 /**
@@ -678,6 +686,48 @@ async function outageLoad(label: string): Promise<void> {
     floor: writeFloor + bulkFloor,
     ratio: (t1 - tBack) / (writeFloor + bulkFloor),
     note: `RSS ${rss0.toFixed(0)} MB before, peak ${rssMax.toFixed(0)} MB; floor = write ${writeFloor.toFixed(0)} + one bulk rsync ${bulkFloor.toFixed(0)} ms; goal < 15 s`,
+  });
+  await dropEnv(env);
+}
+
+/**
+ * (k) `-r` with `<filter>` over 50 dirs x (100 kept + 2,000 excluded `*.tmp` files): the full
+ * sync's exclude rules (sync/exclude-rules.ts) are one `/**.tmp` rule. (kk) the same tree with
+ * a rule for `t<digits>.tmp` at any depth and a kept `keep.tmp` in each dir, so no suffix rule holds:
+ * 100k literal rules.
+ */
+async function excludedFullSync(label: string, name: string, literal: boolean): Promise<void> {
+  const env = await freshEnv(name, [literal ? '(.*/)?t[0-9]+\\.tmp' : '(.*)\\.tmp']);
+  const dirs = QUICK ? 10 : 50;
+  const excludedPer = QUICK ? 200 : 2000;
+  writeFiles(env.src, dirs, 100, 16, true);
+  for (let d = 0; d < dirs; d++) {
+    for (let f = 0; f < excludedPer; f++) writeFileSync(join(env.src, `d${d}`, `t${f}.tmp`), 'x');
+    if (literal) writeFileSync(join(env.src, `d${d}`, 'keep.tmp'), 'k');
+  }
+  const clean = (): void => {
+    rmSync(env.dst, { recursive: true, force: true });
+    mkdirSync(env.dst);
+  };
+  const floor = bulkRsync(env); // the same tree, no rules: every file sent
+  clean();
+  const oneGlob = bulkRsync(env, ['--exclude=t*.tmp']);
+  clean();
+  const keep = (rel: string): boolean => !/(^|\/)t\d+\.tmp$/.test(rel);
+  const converged = targetMatches(env.src, env.dst, keep);
+  const t0 = now();
+  const svc = await startSvc(env, label, ['-r']);
+  const t1 = await until(converged, 900_000, `${name} full sync`);
+  await svc.stop();
+  const excluded = dirs * excludedPer;
+  rows.push({
+    workload: `${name}: -r, ${dirs * 100} kept + ${excluded} excluded files${literal ? ' (literal rules)' : ''}`,
+    service: label,
+    value: t1 - t0,
+    unit: 'ms',
+    floor,
+    ratio: (t1 - t0) / floor,
+    note: `from exec to target == kept; floor = rsync -a of the same tree, no rules; one glob --exclude: ${oneGlob.toFixed(0)} ms`,
   });
   await dropEnv(env);
 }
