@@ -28,8 +28,9 @@ export interface SyncJob {
   /**
    * When set, the worker walks these directories (relative to cwd, '' = the root) with the
    * watcher's walk and exclude verdict (watch/exclude-match.ts `matchesExcludePath`, the same
-   * `<filter>` rules, the same `<fileSystem xfs>` setting) and hands every excluded path to rsync as an anchored,
-   * literal `--exclude-from` pattern, so regex excludes hold inside recursive directory syncs.
+   * `<filter>` rules, the same `<fileSystem xfs>` setting) and hands rsync the fewest anchored
+   * `--exclude-from` patterns with that verdict (exclude-rules.ts), so regex excludes hold inside
+   * recursive directory syncs.
    */
   readonly excludeWalk?: ExcludeWalk;
   /** Kill rsync after this many ms with no bytes on its stdout/stderr and no I/O (watchdog.ts; 0 = never); never for its length. */
