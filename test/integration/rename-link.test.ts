@@ -5,7 +5,6 @@
 // target; the batch syncs the link as a link. Real rsync daemon on 127.0.0.1, real pool and worker.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -24,10 +23,10 @@ import { verdictOf } from '../helpers/outcome.js';
 import { startRsyncd, type Rsyncd } from '../helpers/rsyncd.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { makeConfig } from '../unit/sync/config-fixture.js';
+import { asNobody, isRoot } from '../helpers/nobody.js';
 
 const SECRET = 'root-only secret\n';
 const tmp = tmpDir('sersync-rename-link-');
-const isRoot = process.geteuid?.() === 0;
 let daemon: Rsyncd;
 let pool: SyncPool;
 const secretDir = join(tmp.path, 'secret');
@@ -50,18 +49,6 @@ after(async () => {
   await daemon.stop();
   tmp.cleanup();
 });
-
-function asNobody(script: string): void {
-  const r = spawnSync('setpriv', [
-    '--reuid=65534',
-    '--regid=65534',
-    '--clear-groups',
-    'sh',
-    '-c',
-    script,
-  ]);
-  assert.equal(r.status, 0, r.stderr.toString());
-}
 
 /** Every regular file under `dir` whose content is the secret. */
 function secretsIn(dir: string): string[] {

@@ -2,7 +2,6 @@
 // another user (nobody, when we are root) plants links and files.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
@@ -23,23 +22,11 @@ import {
   unsafeLocation,
 } from '../../../src/util/safe-fs.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { asNobody, isRoot } from '../../helpers/nobody.js';
 
 const tmp = tmpDir('sersync-safefs-');
 after(tmp.cleanup);
 chmodSync(tmp.path, 0o711); // nobody may pass through to the sticky rooms
-const isRoot = process.geteuid?.() === 0;
-/** Runs `sh -c script` as nobody (root only). */
-function asNobody(script: string): void {
-  const r = spawnSync('setpriv', [
-    '--reuid=65534',
-    '--regid=65534',
-    '--clear-groups',
-    'sh',
-    '-c',
-    script,
-  ]);
-  assert.equal(r.status, 0, r.stderr.toString());
-}
 function sticky(name: string): string {
   const d = join(tmp.path, name);
   mkdirSync(d);
