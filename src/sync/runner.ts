@@ -11,17 +11,14 @@
 //   batch syncs it the plain way. The old path is deleted by the batch run, so always afterwards.
 //   Every outcome carries the facts of its run(s) as the worker measured them (`run`: duration,
 //   items, bytes), untouched.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { BatchOutcome, Entry, PathBatch, RunFacts, Target } from '../queue/types.js';
+import type { BatchOutcome, PathBatch, RunFacts, Target } from '../queue/types.js';
 import type { FailLogSink } from '../retry/fail-log-file.js';
 import { renderCommand, type FailLogCommand } from '../retry/fail-log.js';
 import {
   batchArgv,
   fullSyncArgv,
-  renameArgv,
   replayArgv,
   type FullSyncOptions,
   type PreparedRemote,
@@ -30,7 +27,6 @@ import {
   cachedPrepare,
   describePaths,
   factsOf,
-  renameBasis,
   renameCandidates,
   withFacts,
 } from './batch-plan.js';
@@ -41,6 +37,7 @@ import { plural } from '../util/plural.js';
 import { createWarningLog, outsideWarning, type WarningLog } from './outside-warnings.js';
 import { outsideOnly, settle } from './settle.js';
 import { pinRealDir } from './pin-dir.js';
+import { runRenames } from './rename-run.js';
 
 export interface BatchRunnerDeps {
   readonly config: Config;
@@ -165,56 +162,19 @@ async function execute(
   return r;
 }
 
-/**
- * Runs the rename runs of `candidates` one after the other; returns the paths they synced. The new
- * directory is pinned first (pin-dir.ts): when it is not a real directory (a link swapped in after
- * the rename), it gets no rename run and the batch syncs it as what it is.
- */
-async function runRenames(
-  ctx: Ctx,
-  target: Target,
-  p: PreparedRemote,
-  candidates: readonly (Entry & { readonly renamedFrom: string })[],
-  facts: RunFacts[],
-): Promise<Set<string>> {
-  const done = new Set<string>();
-  for (const e of candidates) {
-    const pin = await ctx.pinDir(target.root, e.path);
-    const plain = (why: string): void => {
-      ctx.logger.info(
-        `rsync -> ${p.destination}: ${JSON.stringify(e.path)} is synced the plain way ${why}`,
-      );
-    };
-    if (!pin.ok) {
-      plain(`(not a real directory at run time: ${pin.error})`);
-      continue;
-    }
-    const basis = renameBasis(p.deleteOn, existsSync(join(target.root, e.renamedFrom)));
-    const job: SyncJob = {
-      kind: 'rename',
-      id: ctx.nextId(),
-      rsyncPath: ctx.rsyncPath,
-      argv: renameArgv(p, e.renamedFrom, e.path, basis, `${pin.value.path}/`),
-      cwd: target.root,
-      paths: [],
-      timeoutMs: p.killAfterMs,
-    };
-    const what = `rename ${JSON.stringify(e.renamedFrom)} -> ${JSON.stringify(e.path)} (${basis})`;
-    const r = await execute(ctx, p, job, what).finally(() => pin.value.close());
-    if (!('error' in r)) facts.push(factsOf(r));
-    if (!('error' in r) && classify(r.outcome).verdict === 'ok') done.add(e.path);
-    else plain('after its rename run failed');
-  }
-  return done;
-}
-
 async function runPaths(ctx: Ctx, batch: PathBatch): Promise<BatchOutcome> {
   const { target } = batch;
   const p = ctx.prep(target.root, target.remoteIndex);
   if (batch.entries.length === 0) return { kind: 'ok' };
   const facts: RunFacts[] = [];
   const candidates = renameCandidates(batch.entries, ctx.hasExcludes);
-  const renamed = await runRenames(ctx, target, p, candidates, facts);
+  const renamed = await runRenames(
+    { ...ctx, run: (job, what) => execute(ctx, p, job, what) },
+    target,
+    p,
+    candidates,
+    facts,
+  );
   const entries =
     renamed.size === 0 ? batch.entries : batch.entries.filter((e) => !renamed.has(e.path));
   if (renamed.size > 0) ctx.failLog.resolve(target, [...renamed]);
