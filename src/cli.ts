@@ -17,7 +17,8 @@ import {
   startWaitMs,
 } from './daemonize.js';
 import { ExitCode } from './exit-codes.js';
-import { collectSecrets, createLogger, fdIsJournal, type ClosableLogger } from './log.js';
+import { createLogger, fdIsJournal, type ClosableLogger } from './log.js';
+import { configSecrets } from './log-secrets.js';
 import { checkRsync } from './rsync-check.js';
 import { importLegacyState } from './state/import-legacy.js';
 import { holdStateDir, refusedLocations } from './state/state-dir.js';
@@ -35,14 +36,6 @@ const complain = (line: string, priority: 3 | 4 = 3): void => {
 
 /** In the `-d` child: the log file, where a crash report goes (stderr may be a rotated file). */
 let crashLog: string | undefined;
-
-const readText = (path: string): string | undefined => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
 
 /** Loads and reports the config: warnings always, errors with the exit code they mean. */
 async function load(
@@ -207,6 +200,9 @@ async function serve(
       onStopping: () => {
         systemd.stopping();
       },
+      onConfig: (next) => {
+        logger.setSecretSource(configSecrets(next));
+      },
     });
   } finally {
     systemd.close();
@@ -228,7 +224,8 @@ function openLogger(
   const base = {
     level: options.logLevel ?? (config.debug ? 'debug' : 'info'),
     ...(options.logFormat === undefined ? {} : { format: options.logFormat }),
-    secrets: collectSecrets(config, readText),
+    secrets: [],
+    secretSource: configSecrets(config),
   } as const;
   if (!inChild) return createLogger(base);
   try {

@@ -14,6 +14,11 @@ export interface DaemonContext {
   readonly logger: Logger;
   /** Called once every root is watched (the `-d` child reports readiness to its parent here). */
   readonly onReady?: () => void;
+  /**
+   * Called with the config a SIGHUP loaded, before the pipeline restarts with it: cli.ts makes the
+   * logger redact the new config's secrets (and keep redacting the old ones).
+   */
+  readonly onConfig?: (config: Config) => void;
   /** Called once when a stop begins (SIGTERM/SIGINT): cli.ts sends systemd STOPPING=1 here. */
   readonly onStopping?: () => void;
 }

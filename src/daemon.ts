@@ -79,7 +79,7 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
         logger.info(`stopped${drained ? '' : ' (running rsync were killed)'}`);
         return ExitCode.OK;
       }
-      const reloaded = await reloadPipeline(config, pipeline, base, logger);
+      const reloaded = await reloadPipeline(config, pipeline, base, logger, ctx.onConfig);
       if (reloaded === undefined) continue;
       if (typeof reloaded === 'number') return reloaded;
       ({ config, pipeline } = reloaded);
@@ -94,13 +94,14 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
  * SIGHUP: a valid file replaces the pipeline (stop old, start new); a bad file, or one whose
  * pipeline cannot start, keeps the previous configuration (restarted). Records the outcome in
  * `sersync_config_last_reload_successful`. Undefined when the file was refused (nothing changed);
- * an exit code when not even the old configuration starts again.
+ * an exit code when not even the old configuration starts again. `onConfig`: DaemonContext's.
  */
 async function reloadPipeline(
   config: Config,
   pipeline: Pipeline,
   base: Omit<PipelineOptions, 'fullSyncAtStart'>,
   logger: Logger,
+  onConfig?: (next: Config) => void,
 ): Promise<{ config: Config; pipeline: Pipeline } | ExitCode | undefined> {
   const loaded = (ok: boolean): void => {
     processMetrics().recordConfigLoad(ok, Date.now());
@@ -110,6 +111,7 @@ async function reloadPipeline(
     loaded(false);
     return undefined;
   }
+  onConfig?.(next); // the logger redacts the new config's secrets from here on
   logger.info('SIGHUP: configuration is valid; restarting the pipeline with it');
   await pipeline.stop(DRAIN_TIMEOUT_MS);
   // Anything that changed while the old pipeline was stopping is caught by a full sync.

@@ -8,8 +8,8 @@
 import { fstatSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import type { Config } from './config/types.js';
 import { ReopenableFile } from './log-file.js';
+import { createSecretBook } from './log-secrets.js';
 import { terminalLine } from './util/terminal-line.js';
 
 export { LOG_FILE_MODE } from './log-file.js';
@@ -82,49 +82,16 @@ export interface Logger {
   info(message: string): void;
   debug(message: string): void;
   readonly level: LogLevel;
+  /**
+   * The daemon's logger: asks its secret source again (the password file may have changed), so a
+   * new secret is redacted from the next line on. The runner calls it before each rsync run.
+   */
+  readonly refreshSecrets?: () => void;
+  /** The daemon's logger: the secrets it redacts now (the status endpoint redacts the same). */
+  readonly secrets?: () => readonly string[];
 }
 
-/** Replacement for a redacted secret. */
-export const REDACTED = '***';
-
-/**
- * Replaces every occurrence of every non-blank secret in `text` by `***` (longest secrets first,
- * so a secret that contains another is still hidden whole). Pure.
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of sortedSecrets(secrets)) out = out.split(s).join(REDACTED);
-  return out;
-}
-
-function sortedSecrets(secrets: readonly string[]): string[] {
-  return [...new Set(secrets.filter((s) => s.trim() !== ''))].sort((a, b) => b.length - a.length);
-}
-
-/**
- * Every secret the config names, for `createLogger({ secrets })`: refreshCDN `passwd`s, passwords
- * embedded in http plugin URLs, and the content of the rsync password file (whole and per line)
- * when auth is on. `readFile` returns the file's text, or undefined when it cannot be read.
- */
-export function collectSecrets(
-  config: Config,
-  readFile: (path: string) => string | undefined,
-): string[] {
-  const secrets: string[] = [];
-  for (const lp of config.plugins.refreshCDN?.localpaths ?? []) secrets.push(lp.cdninfo.passwd);
-  for (const lp of config.plugins.http?.localpaths ?? []) {
-    for (const d of lp.deshosts) {
-      const pw = URL.canParse(d.url) ? new URL(d.url).password : '';
-      if (pw !== '') secrets.push(pw, decodeURIComponent(pw));
-    }
-  }
-  const { auth, ssh } = config.sersync.rsync;
-  if (auth.enabled && !ssh.enabled && auth.passwordFile !== '') {
-    const text = readFile(auth.passwordFile);
-    if (text !== undefined) secrets.push(text.trim(), ...text.split(/\r?\n/).map((l) => l.trim()));
-  }
-  return sortedSecrets(secrets);
-}
+export { REDACTED, collectSecrets, redact } from './log-secrets.js';
 
 export interface CreateLoggerOptions {
   /** Lowest level written: `debug` when the config has `<debug start="true">`, else `info`. */
@@ -135,6 +102,8 @@ export interface CreateLoggerOptions {
   readonly stream?: NodeJS.WritableStream;
   /** Strings that must never appear in a line (passwords, password-file contents). */
   readonly secrets: readonly string[];
+  /** More of them, asked now and at each `refreshSecrets()` (log-secrets.ts `configSecrets`). */
+  readonly secretSource?: () => readonly string[];
   /** Default `text`. */
   readonly format?: LogFormat;
   /**
@@ -162,6 +131,8 @@ export interface ClosableLogger extends Logger {
    * still land in the old file; none is lost.
    */
   reopen(): boolean;
+  /** SIGHUP: redact what `source` (the new config's secrets) returns too; nothing known is forgotten. */
+  setSecretSource(source: () => readonly string[]): void;
 }
 
 /**
@@ -185,7 +156,7 @@ function stdoutStream(guard: { readonly clear: () => void }): NodeJS.WritableStr
  * formatted, so no configured secret is ever written, not even in debug output.
  */
 export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
-  const secrets = sortedSecrets(opts.secrets);
+  const secrets = createSecretBook(opts.secrets, opts.secretSource);
   const { combine, timestamp, printf } = winston.format;
   const toStdout = opts.file === undefined && opts.stream === undefined;
   const style: LineStyle = {
@@ -219,10 +190,13 @@ export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
   const at =
     (level: LogLevel) =>
     (message: string): void => {
-      if (!closed) w.log(level, redact(message, secrets));
+      if (!closed) w.log(level, secrets.redact(message));
     };
   return {
     level: opts.level,
+    refreshSecrets: secrets.refresh,
+    secrets: secrets.list,
+    setSecretSource: secrets.setSource,
     error: at('error'),
     warn: at('warn'),
     info: at('info'),

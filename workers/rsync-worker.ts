@@ -212,9 +212,11 @@ function runRsync(
       out.end();
       err.end();
       poster?.flush(); // before the result: the pool drains its port once the task settles
+      const errorLine = tally.errorLine();
       resolve({
         outcome,
         stderrTail: tail,
+        ...(errorLine === undefined ? {} : { errorLine }),
         failedPaths: tally.failedPaths(),
         itemsReported: tally.items,
         bytes: tally.bytes,

@@ -33,6 +33,8 @@ export function createMetrics(
     startedAt: clock.now(),
     roots: targets.roots,
     remotes: targets.all.map((t) => targets.ref(t)),
+    // /healthz tolerates one capped back-off round of failures (`<failLog retryCap>`, 60 s).
+    graceMs: config.sersync.failLog.retryCapMs,
     probe: () => ({
       pending: probed.queue?.pendingCount() ?? 0,
       inFlight: probed.queue?.inFlightCount() ?? 0,
@@ -59,6 +61,8 @@ export async function startStatus(
     port: config.host.port,
     source: metrics.source(() => clock.now()),
     logger,
+    // The logger's secrets, as they are at each request (they grow on SIGHUP and password changes).
+    ...(logger.secrets === undefined ? {} : { secrets: logger.secrets }),
   });
   if (!r.ok) {
     logger.warn(`status endpoint off: ${r.error.message}`);

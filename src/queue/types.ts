@@ -91,10 +91,15 @@ export interface RunFacts {
  *   the batch ("." or an implied parent directory it could not set the attributes of).
  * - `partial`: the listed paths failed (retry them), the rest reached the target.
  * - `failed`: nothing can be assumed; retry every entry.
- * `run`: the facts of the rsync run behind it (absent when no rsync ran).
+ * `run`: the facts of the rsync run behind it (absent when no rsync ran). `errorLine`: the line
+ * the sync side read that says what went wrong (rsync's stderr), for /status and /healthz.
  */
 export type BatchOutcome = (
   | { readonly kind: 'ok'; readonly warning?: string }
-  | { readonly kind: 'partial'; readonly failedPaths: readonly string[] }
-  | { readonly kind: 'failed'; readonly reason: string }
+  | {
+      readonly kind: 'partial';
+      readonly failedPaths: readonly string[];
+      readonly errorLine?: string;
+    }
+  | { readonly kind: 'failed'; readonly reason: string; readonly errorLine?: string }
 ) & { readonly run?: RunFacts };

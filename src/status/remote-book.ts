@@ -78,10 +78,13 @@ export function createRemoteBook(onNew: (ref: RemoteRef) => void): RemoteBook {
       s.consecutiveFailures++;
       s.failingSince ??= now;
       s.lastFailureAt = now;
-      s.lastError = oneLine(
+      const what =
         outcome.kind === 'failed'
           ? outcome.reason
-          : `partial: ${outcome.failedPaths.length} path(s) failed`,
+          : `partial: ${outcome.failedPaths.length} path(s) failed`;
+      // rsync's own line (e.g. "@ERROR: auth failed on module data") says what to fix.
+      s.lastError = oneLine(
+        outcome.errorLine === undefined ? what : `${what}: ${outcome.errorLine}`,
       );
     },
     statuses: () =>

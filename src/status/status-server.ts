@@ -21,8 +21,11 @@ export interface StatusServerOptions {
    * no TLS, so exposing them belongs behind a reverse proxy (docs/status.md).
    */
   readonly allowRemote?: boolean;
-  /** Strings that must never appear in a response (passwords); replaced by `***` as a second line of defence. */
-  readonly secrets?: readonly string[];
+  /**
+   * Strings that must never appear in a response (passwords); replaced by `***` as a second line of
+   * defence. A function is asked at each request (the daemon's logger's current list).
+   */
+  readonly secrets?: readonly string[] | (() => readonly string[]);
 }
 
 /** A running status server. */
@@ -97,11 +100,12 @@ export async function startStatusServer(
       message: `status endpoint: port ${opts.port} is not in 0..65535`,
     });
   }
-  const secrets = opts.secrets ?? [];
+  const given = opts.secrets ?? [];
+  const secrets = typeof given === 'function' ? given : () => given;
   const { logger, source } = opts;
 
   const server = createServer((req, res) => {
-    void handle(req, res, source, secrets, logger);
+    void handle(req, res, source, secrets(), logger);
   });
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;

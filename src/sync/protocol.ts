@@ -59,6 +59,12 @@ export interface RunResult {
   readonly durationMs: number;
   /** Bounded tail of rsync's stderr (error lines, for the log). */
   readonly stderrTail: string;
+  /**
+   * rsync's stderr line that says what went wrong (sync/rsync-cause.ts: a known permanent cause's
+   * line, else the first meaningful one), read from the whole stderr (not only the tail). For
+   * /status and /healthz; the logger and the status server redact known secrets in it as anywhere.
+   */
+  readonly errorLine?: string;
   /** Paths rsync named in `rsync: …"path"…` error lines, relative to cwd when possible (for per-file retry). */
   readonly failedPaths: readonly string[];
   /** Items rsync reported through `--out-format` (`send a/b`, `del. a/c`), count only. */

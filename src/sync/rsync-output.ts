@@ -1,7 +1,8 @@
 // Reading rsync's output: item lines of `--out-format` (`%o %l %n`, argv.ts OUT_FORMAT),
 // split into lines across chunks, tallied, and the paths named in error lines (the transfer's
-// root as `.`). Pure.
+// root as `.`), and the stderr line that says what went wrong (rsync-cause.ts). Pure.
 import { failedPathOf } from './exit-policy.js';
+import { errorLinePicker } from './rsync-cause.js';
 
 /** An out-format item line: `%o %l %n` (OUT_FORMAT). Directories end in `/`. */
 const ITEM = /^(send|recv|del\.) /;
@@ -70,6 +71,8 @@ export interface OutputTally {
   readonly files: number;
   readonly bytes: number;
   failedPaths(): string[];
+  /** The stderr line saying what went wrong: a known cause's, else the first meaningful one. */
+  errorLine(): string | undefined;
 }
 
 /** A tally for a run in `cwd` (OUT_FORMAT output). */
@@ -78,6 +81,7 @@ export function outputTally(cwd: string): OutputTally {
   let files = 0;
   let bytes = 0;
   const failed = new Set<string>();
+  const picker = errorLinePicker();
   const onError = (line: string): void => {
     const p = namedPath(line, cwd);
     if (p !== undefined && failed.size < MAX_FAILED_PATHS) failed.add(p);
@@ -96,7 +100,10 @@ export function outputTally(cwd: string): OutputTally {
       }
       return item;
     },
-    stderr: onError,
+    stderr: (line) => {
+      picker.push(line);
+      onError(line);
+    },
     get items() {
       return items;
     },
@@ -107,5 +114,6 @@ export function outputTally(cwd: string): OutputTally {
       return bytes;
     },
     failedPaths: () => [...failed],
+    errorLine: picker.line,
   };
 }

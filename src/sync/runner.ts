@@ -30,12 +30,13 @@ import {
   renameCandidates,
   withFacts,
 } from './batch-plan.js';
+import { createCauseLog, type CauseLog } from './cause-log.js';
 import { classify, describeOutcome } from './exit-policy.js';
 import type { RunOptions, SyncPool } from './pool.js';
 import type { ExcludeWalk, RunResult, SyncJob } from './protocol.js';
 import { plural } from '../util/plural.js';
 import { createWarningLog, outsideWarning, type WarningLog } from './outside-warnings.js';
-import { outsideOnly, settle } from './settle.js';
+import { errorLineOf, outsideOnly, settle } from './settle.js';
 import { pinRealDir } from './pin-dir.js';
 import { runRenames } from './rename-run.js';
 
@@ -87,6 +88,8 @@ interface Ctx {
   readonly hasExcludes: boolean;
   /** The outside-the-batch problems logged per destination, so each is logged once. */
   readonly warnings: WarningLog;
+  /** The permanent causes of failing runs logged per destination, once per streak. */
+  readonly causes: CauseLog;
 }
 
 /** How a full sync stopped by `--max-delete` is reported (exit-policy.ts says the same of exit 25). */
@@ -106,6 +109,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     nextId: () => id++,
     hasExcludes: rules.length > 0,
     warnings: createWarningLog(deps.logger),
+    causes: createCauseLog(deps.logger),
     excludeWalk: (dirs) =>
       rules.length > 0 && dirs.length > 0
         ? { excludeWalk: { dirs, rules, statWalk: config.xfs } }
@@ -133,6 +137,8 @@ async function execute(
   quietIf?: (r: RunResult) => boolean,
 ): Promise<RunResult | { error: string }> {
   const { logger } = ctx;
+  // rsync reads the password file now: whatever it holds is redacted in every line about the run.
+  logger.refreshSecrets?.();
   // <debug start="true"> shows every command (like the original); otherwise only at debug level.
   const argvLine = `rsync argv: ${renderCommand({ cwd: job.cwd, argv: [ctx.rsyncPath, ...job.argv] })}`;
   if (ctx.config.debug) logger.info(argvLine);
@@ -147,18 +153,23 @@ async function execute(
   }
   const verdict = classify(r.outcome);
   const line = `rsync -> ${p.destination}: ${what}, ${describeOutcome(r.outcome)}, ${r.durationMs} ms${detail}`;
+  const stderrAt = (level: 'debug' | 'warn'): void => {
+    for (const l of r.stderrTail.split('\n'))
+      if (l.trim() !== '') logger[level](`rsync stderr (${p.destination}): ${l}`);
+  };
   if (quietIf?.(r) === true) {
     // Everything arrived; the problem outside the batch is logged once by the warning log.
     logger.info(`${line} (arrived; rsync named only paths outside the batch)`);
-    for (const l of r.stderrTail.split('\n'))
-      if (l.trim() !== '') logger.debug(`rsync stderr (${p.destination}): ${l}`);
+    stderrAt('debug');
+    ctx.causes.settled(p.destination, true, r.errorLine);
     return r;
   }
   if (verdict.verdict === 'ok') logger.info(line);
   else if (verdict.verdict === 'fatal') logger.error(`${line} (${verdict.meaning})`);
   else logger.warn(`${line} (${verdict.meaning})`);
-  for (const l of r.stderrTail.split('\n'))
-    if (l.trim() !== '') logger.warn(`rsync stderr (${p.destination}): ${l}`);
+  // A known cause already logged for this destination: its retries repeat the same stderr.
+  stderrAt(ctx.causes.repeated(p.destination, r.errorLine) ? 'debug' : 'warn');
+  ctx.causes.settled(p.destination, verdict.verdict === 'ok', r.errorLine);
   return r;
 }
 
@@ -263,7 +274,12 @@ async function runFull(
     return { kind: 'ok', warning: outsideWarning(['.'], r.stderrTail), run };
   }
   if (c.verdict === 'partial' && r.failedPaths.length > 0)
-    return { kind: 'partial', failedPaths: r.failedPaths.filter((f) => f !== '.'), run };
+    return {
+      kind: 'partial',
+      failedPaths: r.failedPaths.filter((f) => f !== '.'),
+      ...errorLineOf(r),
+      run,
+    };
   const reason = `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})`;
-  return { kind: 'failed', reason, run };
+  return { kind: 'failed', reason, ...errorLineOf(r), run };
 }

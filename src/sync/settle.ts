@@ -20,6 +20,11 @@ export function outsideOnly(entries: readonly Entry[], r: RunResult): string[] |
   return covered.length === 0 && stray.length === 0 && outside.length > 0 ? outside : undefined;
 }
 
+/** `{ errorLine }` of a run whose stderr said what went wrong, else nothing (for an outcome). */
+export function errorLineOf(r: RunResult): { errorLine?: string } {
+  return r.errorLine === undefined ? {} : { errorLine: r.errorLine };
+}
+
 /** The outcome of a path run that ran, with its fail-log bookkeeping. */
 export function settle(
   failLog: FailLogSink,
@@ -49,7 +54,7 @@ export function settle(
         target,
         paths.filter((x) => !failedSet.has(x)),
       );
-      return { kind: 'partial', failedPaths };
+      return { kind: 'partial', failedPaths, ...errorLineOf(r) };
     }
     case 'retry':
     case 'fatal':
@@ -57,6 +62,7 @@ export function settle(
       return {
         kind: 'failed',
         reason: `${c.verdict}: ${describeOutcome(r.outcome)} (${c.meaning})`,
+        ...errorLineOf(r),
       };
     default:
       return unreachable(c.verdict);
