@@ -144,8 +144,8 @@ test('a permanent cause: one error line with the hint per streak, the retries qu
     authRun,
   ]);
   const first = await runner(batch);
-  assert.equal(first.kind, 'failed');
-  assert.equal(first.kind === 'failed' ? first.errorLine : '', AUTH);
+  assert.ok(first.kind === 'failed');
+  assert.equal(first.errorLine, AUTH);
   await runner(batch);
   await runner(batch);
   const errors = (): string[] => logger.lines.filter((l) => l.startsWith('[error]'));
