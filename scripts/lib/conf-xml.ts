@@ -44,6 +44,8 @@ export interface ConfOptions {
   statusPort?: number;
   /** Extra `<daemon>` attributes, e.g. `quietMs="5"`. */
   extraDaemonAttrs?: string;
+  /** `<failLog retryCap>` seconds (our extension; also the /healthz grace); default: absent (60). */
+  retryCapSeconds?: number;
   /** `<crontab>…</crontab>` XML; default: crontab off. */
   crontabXml?: string;
   /** `<sersync><plugin start name>`; default start="false" name="command". */
@@ -85,7 +87,7 @@ ${o.roots.map((r) => `    <localpath watch="${esc(r.watch)}">\n${r.remotes.map((
       <timeout start="${on(timeout !== false)}" time="${timeout === false ? 100 : timeout}"/>
       <ssh start="false"/>
     </rsync>
-    <failLog path="${esc(o.failLog)}"${o.stateDir === false ? '' : ` stateDir="${esc(o.stateDir ?? `${dirname(o.failLog)}/sersync-state`)}"`} timeToExecute="60"/>
+    <failLog path="${esc(o.failLog)}"${o.stateDir === false ? '' : ` stateDir="${esc(o.stateDir ?? `${dirname(o.failLog)}/sersync-state`)}"`} timeToExecute="60"${o.retryCapSeconds === undefined ? '' : ` retryCap="${o.retryCapSeconds}"`}/>
 ${o.crontabXml ?? '    <crontab start="false" schedule="600"></crontab>'}
     <plugin start="${on(sp.start)}" name="${sp.name}"/>
   </sersync>

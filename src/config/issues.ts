@@ -38,6 +38,10 @@ export type ConfigIssueKind =
   | 'wrong-file-type'
   /** A password file readable or writable by others: rsync refuses it (`mode & 006`). */
   | 'insecure-mode'
+  /** A password file this user cannot read (access R_OK): rsync, run as the same user, cannot either. */
+  | 'unreadable'
+  /** Running as root, a password file root does not own: rsync refuses it. */
+  | 'wrong-owner'
   /** A value replaced by the original's fallback (crontab schedule <= 0 -> 600 minutes) (warning). */
   | 'value-replaced'
   /** crontab switched off by the original's filter rule (warning). */

@@ -1,6 +1,6 @@
 // Loads confxml.xml: read bytes, decode (UTF-8 with or without BOM, else Latin-1, whatever the
 // declaration says), parse, validate against the real file system. Thin shell over pure parts.
-import { readFile, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, readFile, statSync, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { posix } from 'node:path';
 import type { Config, PluginName } from './types.js';
@@ -90,6 +90,16 @@ function statOrUndefined(path: string): Stats | undefined {
 export const realFsProbe: FsProbe = {
   isDirectory: (path) => statOrUndefined(path)?.isDirectory() ?? false,
   mode: (path) => statOrUndefined(path)?.mode,
+  readable: (path) => {
+    try {
+      accessSync(path, constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  owner: (path) => statOrUndefined(path)?.uid,
+  ...(process.getuid === undefined ? {} : { uid: process.getuid() }),
 };
 
 /**

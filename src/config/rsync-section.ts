@@ -1,7 +1,7 @@
 // The <sersync><rsync> section: commonParams, auth (and its password file's type and mode),
 // userDefinedPort, timeout and ssh, with the settings rsync ignores in ssh mode. Part of
 // validateConfig (validate.ts). Pure: the file system is asked through the FsProbe.
-import { shown, type IssueSink } from './issues.js';
+import { shown, type IssueSink, type Where } from './issues.js';
 import { whereAttr, type Node } from './schema.js';
 import { child, PORT, type Fields, type IntRule } from './fields.js';
 import type { FsProbe } from './fs-probe.js';
@@ -30,14 +30,33 @@ function passwordFile(authN: Node, file: string, probe: FsProbe, sink: IssueSink
       'wrong-file-type',
       `expected a regular password file, but ${shown(file)} is not a file`,
     );
+  else if (probe.readable?.(file) === false)
+    sink.error(
+      at,
+      'unreadable',
+      `expected a password file this user${uidText(probe.uid)} can read (rsync runs as the same user and exits 1), but ${shown(file)} is not readable; make it readable by the user sersync runs as, mode 600`,
+    );
   else if ((mode & 0o006) !== 0) {
     const perm = (mode & 0o777).toString(8).padStart(3, '0');
     sink.error(
       at,
       'insecure-mode',
-      `expected a password file others cannot read or write (rsync refuses it otherwise), but ${shown(file)} has mode ${perm}; run chmod 600 on it`,
+      `expected a password file others cannot read or write (rsync refuses it otherwise: "password file must not be other-accessible"), but ${shown(file)} has mode ${perm}; run chmod 600 on it`,
     );
-  }
+  } else rootOwned(at, file, probe, sink);
+}
+
+const uidText = (uid: number | undefined): string => (uid === undefined ? '' : ` (uid ${uid})`);
+
+/** rsync as root refuses a password file root does not own ("must be owned by root when running as root"). */
+function rootOwned(at: Where, file: string, probe: FsProbe, sink: IssueSink): void {
+  const owner = probe.owner?.(file);
+  if (probe.uid !== 0 || owner === undefined || owner === 0) return;
+  sink.error(
+    at,
+    'wrong-owner',
+    `expected a password file owned by root, as rsync requires when it runs as root ("password file must be owned by root when running as root"), but ${shown(file)} is owned by uid ${owner}; run chown root on it`,
+  );
 }
 
 /** `module`: the -m plugin (plugin-only mode: the password file is never read). */

@@ -420,6 +420,28 @@ const RULES: readonly Rule[] = [
     path: 'sersync/rsync/auth@passwordfile',
     at: 'passwordfile=',
   },
+  {
+    rule: 'the password file must be readable by the user sersync (and so rsync) runs as',
+    xml: doc({ sersync: AUTH_ON }),
+    probe: { ...fakeProbe(['/opt/tongbu'], { '/etc/rsync.pas': 0o100600 }), readable: () => false },
+    severity: 'error',
+    kind: 'unreadable',
+    path: 'sersync/rsync/auth@passwordfile',
+    at: 'passwordfile=',
+  },
+  {
+    rule: 'running as root, the password file must be owned by root (rsync refuses it otherwise)',
+    xml: doc({ sersync: AUTH_ON }),
+    probe: {
+      ...fakeProbe(['/opt/tongbu'], { '/etc/rsync.pas': 0o100600 }),
+      owner: () => 1000,
+      uid: 0,
+    },
+    severity: 'error',
+    kind: 'wrong-owner',
+    path: 'sersync/rsync/auth@passwordfile',
+    at: 'passwordfile=',
+  },
   // --- original fallbacks and cross-field rules
   {
     rule: 'crontab schedule <= 0 becomes 600 minutes',
