@@ -90,13 +90,13 @@ export function causeOf(line: string | undefined): Cause | undefined {
   return r === undefined ? undefined : { kind: r.kind, hint: r.hint };
 }
 
-/**
- * Whether a stderr line says something: not blank, not rsync's closing summary
- * (`rsync error: … (code N) at main.c(…)`, the exit code says it), not a bare password prompt.
- */
+/** Lines that say nothing about the failure: rsync's closing summary (the exit code says it), ssh's notice. */
+const NOISE: readonly RegExp[] = [/^rsync error: .*\(code \d+\)/, /^Warning: Permanently added /];
+
+/** Whether a stderr line says something: not blank, not NOISE, not a bare password prompt. */
 export function isMeaningful(line: string): boolean {
   const t = line.replace(/^Password: ?/, '').trim();
-  return t !== '' && !/^rsync error: .*\(code \d+\)/.test(t);
+  return t !== '' && !NOISE.some((re) => re.test(t));
 }
 
 /** Picks the line of a run that says what went wrong: a known cause's line, else the first meaningful one. */

@@ -79,6 +79,23 @@ test("a run's error line: a known cause's line, else the first meaningful one", 
     ]),
     'ERROR: module is read only',
   );
+  // OpenSSH over rsync -e ssh (real output: CRLF, a notice first).
+  assert.equal(
+    pick([
+      "Warning: Permanently added '[127.0.0.1]:35393' (ED25519) to the list of known hosts.\r",
+      'root@127.0.0.1: Permission denied (publickey).\r',
+      'rsync: connection unexpectedly closed (0 bytes received so far) [sender]',
+      'rsync error: unexplained error (code 255) at io.c(285) [sender=3.5.0]',
+    ]),
+    'root@127.0.0.1: Permission denied (publickey).',
+  );
+  assert.equal(
+    pick([
+      "Warning: Permanently added '[127.0.0.1]:35393' (ED25519) to the list of known hosts.\r",
+      'rsync: connection unexpectedly closed (0 bytes received so far) [sender]',
+    ]),
+    'rsync: connection unexpectedly closed (0 bytes received so far) [sender]',
+  );
   assert.equal(
     pick(['Password: @ERROR: auth failed on module mod', summary]),
     '@ERROR: auth failed on module mod',
