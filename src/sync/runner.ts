@@ -164,11 +164,12 @@ async function execute(
     ctx.causes.settled(p.destination, true, r.errorLine);
     return r;
   }
-  if (verdict.verdict === 'ok') logger.info(line);
-  else if (verdict.verdict === 'fatal') logger.error(`${line} (${verdict.meaning})`);
-  else logger.warn(`${line} (${verdict.meaning})`);
   // A known cause already logged for this destination: its retries repeat the same stderr.
-  stderrAt(ctx.causes.repeated(p.destination, r.errorLine) ? 'debug' : 'warn');
+  const repeated = ctx.causes.repeated(p.destination, r.errorLine);
+  if (verdict.verdict === 'ok') logger.info(line);
+  else if (verdict.verdict === 'fatal' && !repeated) logger.error(`${line} (${verdict.meaning})`);
+  else logger.warn(`${line} (${verdict.meaning})`);
+  stderrAt(repeated ? 'debug' : 'warn');
   ctx.causes.settled(p.destination, verdict.verdict === 'ok', r.errorLine);
   return r;
 }

@@ -186,6 +186,20 @@ test('a permanent cause: one error line with the hint per streak, the retries qu
   await runner(batch);
   assert.equal(errors().length, 3, logger.lines.join('\n'));
   assert.match(errors()[1] ?? '', /Unknown module 'tongbu1' \(unknown-module: /);
+  // A fatal exit (1: a password file rsync refuses) is an error run line the first time only.
+  const refused = 'ERROR: password file must not be other-accessible';
+  const fatal: Partial<RunResult> = {
+    outcome: { kind: 'exited', code: 1 },
+    stderrTail: `${refused}\n`,
+    errorLine: refused,
+  };
+  const f = scripted([fatal, fatal, fatal]);
+  for (let i = 0; i < 3; i++) await f.runner(batch);
+  assert.deepEqual(
+    f.logger.lines.filter((l) => /exit 1,|password-file: /.test(l)).map((l) => l.slice(0, 7)),
+    ['[error]', '[error]', '[warn] ', '[warn] '],
+    f.logger.lines.join('\n'),
+  );
   assert.ok(
     logger.lines.includes(
       '[info] rsync -> u@127.0.0.1::tongbu1: runs reach the target again (unknown-module cleared)',
