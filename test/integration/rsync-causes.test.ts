@@ -5,10 +5,10 @@
 // named after it makes the run's log line name it, and it comes out as ***.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '../helpers/eventually.js';
-import { freePort, startRsyncd, type RsyncdModule } from '../helpers/rsyncd.js';
+import { freePort, startRsyncd, type RsyncdModule, type RsyncdOptions } from '../helpers/rsyncd.js';
 import { confXml, startService, type Service } from '../helpers/service.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { diffTrees } from '../helpers/tree.js';
@@ -28,11 +28,12 @@ async function remote(port: number): Promise<RemoteJson | undefined> {
 }
 
 /** A source tree, an rsync daemon with `modules`, a status port and a password file per name. */
-async function rig(modules: (dir: string) => RsyncdModule[]) {
+async function rig(modules: (dir: string) => RsyncdModule[], opts: RsyncdOptions = {}) {
   const tmp = tmpDir();
+  chmodSync(tmp.path, 0o755); // a daemon running as nobody reaches its module
   const src = join(tmp.path, 'src');
   mkdirSync(src);
-  const rsyncd = await startRsyncd(join(tmp.path, 'rsyncd'), modules(tmp.path));
+  const rsyncd = await startRsyncd(join(tmp.path, 'rsyncd'), modules(tmp.path), opts);
   const statusPort = await freePort();
   const passwordFile = (name: string, text: string): string => {
     const f = join(tmp.path, name);
@@ -40,13 +41,13 @@ async function rig(modules: (dir: string) => RsyncdModule[]) {
     chmodSync(f, 0o600);
     return f;
   };
-  const xml = (module: string, pw: string): string =>
+  const xml = (module: string, pw?: string): string =>
     confXml({
       roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: module }] }],
       port: rsyncd.port,
       failLog: join(tmp.path, 'fail.sh'),
       statusPort,
-      auth: { user: 'u', passwordFile: pw },
+      ...(pw === undefined ? {} : { auth: { user: 'u', passwordFile: pw } }),
       retryCapSeconds: 1, // retries every second, /healthz grace 1 s
     });
   return { tmp, src, rsyncd, statusPort, passwordFile, xml };
@@ -54,8 +55,9 @@ async function rig(modules: (dir: string) => RsyncdModule[]) {
 
 /** Waits for /healthz 503 naming `line`, /status showing it, and a few retries; one error line. */
 async function failsVisibly(svc: Service, statusPort: number, line: string, cause: string) {
+  const esc = line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const errorLine = new RegExp(
-    `\\[error\\] rsync -> u@127\\.0\\.0\\.1::\\w+: ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(${cause}: .+\\); retried with back-off`,
+    `\\[error\\] rsync -> (u@)?127\\.0\\.0\\.1::\\w+: ${esc}.* \\(${cause}: .+\\); retried with back-off`,
   );
   await eventually(() => errorLine.test(svc.output()), { what: `the ${cause} error line` });
   const health = await eventually(
@@ -65,11 +67,11 @@ async function failsVisibly(svc: Service, statusPort: number, line: string, caus
     },
     { what: `/healthz 503 with ${line}` },
   );
-  assert.match(health.body, /^unreachable: u@127\.0\.0\.1::\w+ failing for \d+ s/);
+  assert.match(health.body, /^unreachable: (u@)?127\.0\.0\.1::\w+ failing for \d+ s/);
   await eventually(async () => ((await remote(statusPort))?.consecutiveFailures ?? 0) >= 3, {
     what: 'the retries to go on',
   });
-  assert.match((await remote(statusPort))?.lastError ?? '', new RegExp(`: ${line.slice(0, 20)}`));
+  assert.match((await remote(statusPort))?.lastError ?? '', new RegExp(`: ${esc}`));
   // One error line for the streak, not one per retry.
   assert.equal(
     svc
@@ -142,6 +144,33 @@ test('unknown module: error line, 503 with the line; SIGHUP to a new module and 
     assert.ok(!svc.output().includes(FIRST) && !svc.output().includes(SECOND), svc.output());
     const status = (await get(r.statusPort, '/status')).body;
     assert.ok(!status.includes(FIRST) && !status.includes(SECOND), status);
+  } finally {
+    assert.equal(await svc.stop(), 0);
+    await r.rsyncd.stop();
+    r.tmp.cleanup();
+  }
+});
+
+test('a module its daemon user cannot write: permission denied, error line, 503; synced once the owner is fixed', async () => {
+  const r = await rig((dir) => [{ name: 'mod', path: join(dir, 'dst') }], {
+    uid: 'nobody',
+    gid: 'nogroup',
+  });
+  const dst = join(r.tmp.path, 'dst'); // root's, 0755: nobody cannot create files in it
+  const svc = await startService(r.tmp.path, r.xml('mod'));
+  try {
+    writeFileSync(join(r.src, 'a.txt'), 'a');
+    await failsVisibly(svc, r.statusPort, 'rsync: [receiver] mkstemp', 'module-permission');
+    assert.match(
+      (await remote(r.statusPort))?.lastError ?? '',
+      /^partial: 1 path\(s\) failed: rsync: \[receiver\] mkstemp .*Permission denied \(13\)$/,
+    );
+    chownSync(dst, 65534, 65534);
+    await eventually(() => diffTrees(r.src, dst).length === 0, { what: 'a.txt at the target' });
+    await eventually(async () => (await get(r.statusPort, '/healthz')).status === 200, {
+      what: '/healthz 200 again',
+    });
+    assert.match(svc.output(), /runs reach the target again \(module-permission cleared\)/);
   } finally {
     assert.equal(await svc.stop(), 0);
     await r.rsyncd.stop();
