@@ -3,13 +3,11 @@
 // by root, mode 1777). Parsing, mapping, the runner's outcome and the once-only warning.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../../helpers/memory-logger.js';
 import type { Entry, PathBatch, Target } from '../../../src/queue/types.js';
 import { coveringEntries, split } from '../../../src/queue/outcome.js';
 import { namedPath, outputTally } from '../../../src/sync/rsync-output.js';
 import type { RunResult } from '../../../src/sync/protocol.js';
-import { createBatchRunner } from '../../../src/sync/runner.js';
-import { makeConfig } from './config-fixture.js';
+import { scriptedRunner } from './scripted-runner.js';
 
 const ROOT = '/opt/tongbu';
 const ROOT_TIMES =
@@ -68,34 +66,7 @@ test('split: only outside paths named -> everything synced; with a stray -> ever
 const target: Target = { key: `${ROOT}\u00000`, root: ROOT, remoteIndex: 0 };
 const batch: PathBatch = { kind: 'paths', target, entries: [e('sub/f.txt'), e('top.txt')] };
 
-function setup(results: Partial<RunResult>[]) {
-  const calls: string[] = [];
-  const logger = memoryLogger('debug');
-  let i = 0;
-  const runner = createBatchRunner({
-    config: makeConfig(),
-    logger,
-    rsyncPath: 'rsync',
-    pool: {
-      run: (job) =>
-        Promise.resolve({
-          id: job.id,
-          durationMs: 5,
-          stderrTail: '',
-          failedPaths: [],
-          itemsReported: 0,
-          bytes: 0,
-          outcome: { kind: 'exited', code: 0 },
-          ...results[i++],
-        }),
-    },
-    failLog: {
-      record: (_t, paths) => calls.push(`record ${paths.join(',')}`),
-      resolve: (_t, paths) => calls.push(`resolve ${paths.join(',')}`),
-    },
-  });
-  return { runner, calls, logger };
-}
+const setup = (results: Partial<RunResult>[]) => scriptedRunner(results);
 
 const sub23: Partial<RunResult> = {
   outcome: { kind: 'exited', code: 23 },

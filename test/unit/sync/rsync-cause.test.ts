@@ -2,13 +2,12 @@
 // hint), the error line a run carries, and the runner logging a cause once per streak.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../../helpers/memory-logger.js';
 import { causeOf, errorLinePicker, type CauseKind } from '../../../src/sync/rsync-cause.js';
 import { outputTally } from '../../../src/sync/rsync-output.js';
 import type { RunResult } from '../../../src/sync/protocol.js';
-import { createBatchRunner } from '../../../src/sync/runner.js';
 import type { PathBatch } from '../../../src/queue/types.js';
 import { makeConfig } from './config-fixture.js';
+import { scriptedRunner } from './scripted-runner.js';
 
 /** Lines as rsync 3.5.0 and OpenSSH print them (captured from real runs), the cause, a word of the hint. */
 const TABLE: readonly [line: string, cause: CauseKind | undefined, hintWord: string][] = [
@@ -117,31 +116,11 @@ const batch: PathBatch = {
   entries: [{ path: 'a.txt', op: 'upsert', isDir: false, attempts: 0 }],
 };
 
-/** A runner whose pool answers `results` in turn. */
-function scripted(results: Partial<RunResult>[]) {
-  const logger = memoryLogger('debug');
-  let i = 0;
-  const runner = createBatchRunner({
-    config: makeConfig({ auth: { enabled: true, users: 'u', passwordFile: '/etc/pw' } }),
-    logger,
-    rsyncPath: 'rsync',
-    pool: {
-      run: (job) =>
-        Promise.resolve({
-          id: job.id,
-          outcome: { kind: 'exited', code: 0 },
-          durationMs: 5,
-          stderrTail: '',
-          failedPaths: [],
-          itemsReported: 0,
-          bytes: 0,
-          ...results[i++],
-        }),
-    },
-    failLog: { record: () => undefined, resolve: () => undefined },
-  });
-  return { runner, logger };
-}
+const scripted = (results: Partial<RunResult>[]) =>
+  scriptedRunner(
+    results,
+    makeConfig({ auth: { enabled: true, users: 'u', passwordFile: '/etc/pw' } }),
+  );
 
 const AUTH = '@ERROR: auth failed on module tongbu1';
 const authRun: Partial<RunResult> = {
