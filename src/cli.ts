@@ -2,7 +2,7 @@
 // The `sersync` command: argv -> options -> config -> rsync check -> (-d: detach) -> daemon -> exit
 // code (docs/cli.md, docs/exit-codes.md). Shell. Only a bug (exit 70) ever prints a stack trace.
 // SIGUSR1 reopens the `-d` log file (logrotate); in the foreground it is ignored.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { helpText, parseCliArgs, type CliOptions } from './cli-args.js';
 import { formatIssue } from './config/issues.js';

@@ -100,8 +100,8 @@ test("a run's error line: a known cause's line, else the first meaningful one", 
     '@ERROR: auth failed on module mod',
   );
   // Only stderr counts; the whole of it (not a tail).
-  const t = outputTally('/src', false);
-  t.stdout('send a.txt');
+  const t = outputTally('/src');
+  t.stdout('send 1 a.txt');
   for (let i = 0; i < 5000; i++)
     t.stderr(`rsync: [sender] link_stat "/src/x${i}" failed: No such file or directory (2)`);
   assert.equal(
