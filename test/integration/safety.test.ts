@@ -19,12 +19,12 @@ import { join } from 'node:path';
 import { openJournal } from '../../src/retry/journal.js';
 import { processLocations } from '../../src/state/locations.js';
 import { eventually } from '../helpers/eventually.js';
+import { asNobody, isRoot } from '../helpers/nobody.js';
 import { startRsyncd, type Rsyncd } from '../helpers/rsyncd.js';
 import { CLI, confXml, startService, type ConfOptions, type Service } from '../helpers/service.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const tmp = tmpDir('sersync-safety-');
-const isRoot = process.geteuid?.() === 0;
 let rsyncd: Rsyncd;
 const services: Service[] = [];
 const defaultStates: string[] = [];
@@ -43,18 +43,6 @@ after(async () => {
   for (const d of defaultStates) rmSync(d, { recursive: true, force: true });
   tmp.cleanup();
 });
-
-function asNobody(script: string): void {
-  const r = spawnSync('setpriv', [
-    '--reuid=65534',
-    '--regid=65534',
-    '--clear-groups',
-    'sh',
-    '-c',
-    script,
-  ]);
-  assert.equal(r.status, 0, r.stderr.toString());
-}
 
 /** A sticky world-writable directory (mode 1777), like /tmp. */
 function stickyRoom(name: string): string {
