@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 /** True when the tests run as root (setpriv can become nobody). */
 export const isRoot = process.geteuid?.() === 0;
 
-/** Runs `sh -c script` as nobody; fails the test when the script fails. */
-export function asNobody(script: string): void {
+/** Runs `sh -c script` as nobody and returns its exit status and stderr. */
+export function runAsNobody(script: string): { status: number | null; stderr: string } {
   const r = spawnSync('setpriv', [
     '--reuid=65534',
     '--regid=65534',
@@ -15,5 +15,11 @@ export function asNobody(script: string): void {
     '-c',
     script,
   ]);
-  assert.equal(r.status, 0, r.stderr.toString());
+  return { status: r.status, stderr: r.stderr.toString() };
+}
+
+/** Runs `sh -c script` as nobody; fails the test when the script fails. */
+export function asNobody(script: string): void {
+  const r = runAsNobody(script);
+  assert.equal(r.status, 0, r.stderr);
 }
