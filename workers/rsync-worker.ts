@@ -1,7 +1,8 @@
 // piscina worker entry: runs rsync once for a SyncJob (argv array, never a shell; paths NUL-separated
-// on stdin) and RETURNS a RunResult with the run's facts (outcome, duration, items, bytes, named
-// failures). Thin shell: what the job is comes in the job (protocol.ts); output is read by
-// rsync-output.ts; the process group is stopped by kill.ts. The child gets its own process group so
+// on stdin as their raw bytes; in the root even when its name has raw bytes, util/byte-cwd.ts) and
+// RETURNS a RunResult with the run's facts (outcome, duration, items, bytes, named failures). Thin
+// shell: what the job is comes in the job (protocol.ts); output is read by rsync-output.ts (names
+// as bytes); the process group is stopped by kill.ts. The child gets its own process group so
 // a kill (timeout, or 'kill' from the pool) reaches ssh too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ import {
   type WorkerTask,
 } from '../src/sync/protocol.js';
 import { lineSplitter, outputTally, type OutputTally } from '../src/sync/rsync-output.js';
+import { displayName, encodeName } from '../src/util/byte-names.js';
+import { spawnCwd, type SpawnCwd } from '../src/util/byte-cwd.js';
 import { systemClock } from '../src/util/clock.js';
 import { walk } from '../src/watch/walk.js';
 import { matchesExcludePath } from '../src/watch/exclude-match.js';
@@ -161,6 +164,7 @@ function posterTo(port: MessagePort | undefined, tally: ReturnType<typeof output
 
 function runRsync(
   job: SyncJob,
+  cwd: string,
   argv: readonly string[],
   control: { kill?: () => void },
   port: MessagePort | undefined,
@@ -172,7 +176,7 @@ function runRsync(
     const tally = outputTally(job.cwd);
     const poster = progress ? posterTo(port, tally) : undefined;
     const child = spawn(job.rsyncPath, [...argv], {
-      cwd: job.cwd,
+      cwd,
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -201,7 +205,7 @@ function runRsync(
     });
     // EPIPE: rsync exited before reading the list; its exit code tells why.
     child.stdin.on('error', () => undefined);
-    child.stdin.end(pathListBytes(job.paths));
+    child.stdin.end(encodeName(pathListBytes(job.paths)));
     let settled = false;
     const done = (outcome: RunOutcome): void => {
       if (settled) return;
@@ -247,6 +251,18 @@ const KILLED_BEFORE_SPAWN: Collected = {
   bytes: 0,
 };
 
+/** The spawn cwd of the job's root (byte-cwd.ts), or the spawn error a cwd it cannot open is. */
+function openCwd(root: string): SpawnCwd | Collected {
+  try {
+    return spawnCwd(root);
+  } catch (e) {
+    // As spawn reports a cwd it cannot enter: a spawn error with the errno code (a value).
+    const code = (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    const message = `${code}: cannot open the working directory ${displayName(root)}`;
+    return { ...KILLED_BEFORE_SPAWN, outcome: { kind: 'spawn-error', message } };
+  }
+}
+
 /** The piscina task: one rsync run. Expected failures are values; only bugs throw. */
 export default async function rsyncWorker({ job, port, progress }: WorkerTask): Promise<RunResult> {
   const started = performance.now();
@@ -256,6 +272,7 @@ export default async function rsyncWorker({ job, port, progress }: WorkerTask): 
     control.kill?.();
   });
   let tmp: string | undefined;
+  let dir: SpawnCwd | Collected | undefined;
   try {
     const pre: string[] = [];
     if (job.excludeWalk !== undefined) {
@@ -263,16 +280,20 @@ export default async function rsyncWorker({ job, port, progress }: WorkerTask): 
       if (patterns.length > 0) {
         tmp = await mkdtemp(join(tmpdir(), 'sersync-exclude-'));
         const file = join(tmp, 'exclude-from');
-        await writeFile(file, patternListBytes(patterns), { mode: 0o600 });
+        await writeFile(file, encodeName(patternListBytes(patterns)), { mode: 0o600 });
         pre.push('--from0', `--exclude-from=${file}`);
       }
     }
+    dir = control.killed === true ? undefined : openCwd(job.cwd);
     const collected =
-      control.killed === true
+      dir === undefined
         ? KILLED_BEFORE_SPAWN
-        : await runRsync(job, [...pre, ...job.argv], control, port, progress === true);
+        : 'outcome' in dir
+          ? dir
+          : await runRsync(job, dir.cwd, [...pre, ...job.argv], control, port, progress === true);
     return { id: job.id, durationMs: Math.round(performance.now() - started), ...collected };
   } finally {
+    if (dir !== undefined && 'close' in dir) dir.close();
     if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
     port?.close();
   }

@@ -4,6 +4,7 @@ import type { Config } from '../config/types.js';
 import type { BatchOutcome, Entry, RunFacts } from '../queue/types.js';
 import { isRenameSafePath, prepareRemote, type PreparedRemote, type RenameBasis } from './argv.js';
 import type { RunResult } from './protocol.js';
+import { hasRawBytes } from '../util/byte-names.js';
 
 /** Log text for a batch: the count and the first paths (JSON-quoted: a newline in a name cannot forge a log line). */
 export function describePaths(entries: readonly Entry[], shown = 5): string {
@@ -15,11 +16,14 @@ export function describePaths(entries: readonly Entry[], shown = 5): string {
   return ` [${list}${more}]`;
 }
 
+const argvSafe = (rel: string): boolean => isRenameSafePath(rel) && !hasRawBytes(rel);
+
 /**
  * The renamed directories of a batch that get a dedicated rename run first: directory upserts with
  * `renamedFrom` whose old path the same batch removes (so nothing else syncs the old path while the
- * rename run reads it, and it is deleted only after), both names rename-safe. None when `<filter>`
- * excludes are on (the rename run would not apply them).
+ * rename run reads it, and it is deleted only after), both names rename-safe and without raw
+ * (non-UTF-8) bytes, which an argv cannot carry (they take the plain batch, on stdin). None when
+ * `<filter>` excludes are on (the rename run would not apply them).
  */
 export function renameCandidates(
   entries: readonly Entry[],
@@ -33,8 +37,8 @@ export function renameCandidates(
       e.isDir &&
       e.renamedFrom !== undefined &&
       removed.has(e.renamedFrom) &&
-      isRenameSafePath(e.path) &&
-      isRenameSafePath(e.renamedFrom),
+      argvSafe(e.path) &&
+      argvSafe(e.renamedFrom),
   );
 }
 

@@ -8,6 +8,7 @@
 // - 1 / 2 / 4 / 25 are 'fatal' (no retry can fix them without an operator), but the paths are
 //   still recorded in the fail log and reported as failed: nothing is dropped.
 import type { RunOutcome } from './protocol.js';
+import { decodeName, encodeName, type BytePath } from '../util/byte-names.js';
 import { unreachable } from '../util/unreachable.js';
 
 /** ok: done. partial: some paths failed. retry: transient, retry all. fatal: needs an operator. */
@@ -125,20 +126,41 @@ const PATH_LINES: readonly RegExp[] = [
   /^cannot delete non-empty directory: (.*)$/,
 ];
 
+const ESCAPE = /\\#([0-7]{3})/g;
+
+/**
+ * The BytePath of a name as rsync prints it: without -8 rsync writes every byte its locale does
+ * not print (control characters, every byte of invalid UTF-8, and every byte >= 0x80 in the C
+ * locale) as `\#ooo` (octal), and a literal `\#ooo` in a name with its backslash as `\#134`, so
+ * each escape is one byte. `good\#374.txt` is `good\xfc.txt`, `\#303\#251` is `é`.
+ */
+export function rsyncUnescape(s: string): BytePath {
+  if (!s.includes('\\#')) return s;
+  const parts: Buffer[] = [];
+  let last = 0;
+  for (const m of s.matchAll(ESCAPE)) {
+    if (m.index > last) parts.push(encodeName(s.slice(last, m.index)));
+    parts.push(Buffer.of(parseInt(m[1] ?? '0', 8) & 0xff));
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) parts.push(encodeName(s.slice(last)));
+  return decodeName(Buffer.concat(parts));
+}
+
 /**
  * The path an rsync error line names, relative to `cwd` (the watch root), or undefined when the
- * line names none. rsync writes control characters as `\#ooo` (octal); they are decoded. Not
+ * line names none. rsync's `\#ooo` escapes are decoded (rsyncUnescape). Not
  * guaranteed to name a path of the batch (receiver-side temp names, module-relative paths):
  * callers keep only the paths that match what they sent.
  */
-export function failedPathOf(line: string, cwd: string): string | undefined {
+export function failedPathOf(line: string, cwd: BytePath): BytePath | undefined {
   let p: string | undefined;
   for (const re of PATH_LINES) {
     p = re.exec(line)?.[1];
     if (p !== undefined) break;
   }
   if (p === undefined) return undefined;
-  p = p.replace(/\\#([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+  p = rsyncUnescape(p);
   const prefix = cwd.endsWith('/') ? cwd : `${cwd}/`;
   if (p.startsWith(prefix)) p = p.slice(prefix.length);
   while (p.startsWith('./')) p = p.slice(2);

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { fsPath } from '../util/byte-names.js';
 import type { Entry, RunFacts, Target } from '../queue/types.js';
 import { renameArgv, type PreparedRemote } from './argv.js';
 import { factsOf, renameBasis } from './batch-plan.js';
@@ -43,7 +44,7 @@ export async function runRenames(
       plain(`(not a real directory at run time: ${pin.error})`);
       continue;
     }
-    const basis = renameBasis(p.deleteOn, existsSync(join(target.root, e.renamedFrom)));
+    const basis = renameBasis(p.deleteOn, existsSync(fsPath(join(target.root, e.renamedFrom))));
     const job: SyncJob = {
       kind: 'rename',
       id: ctx.nextId(),

@@ -1,7 +1,13 @@
 // Reading rsync's output: item lines of `--out-format` (`%o %l %n`, argv.ts OUT_FORMAT),
 // split into lines across chunks, tallied, and the paths named in error lines (the transfer's
 // root as `.`), and the stderr line that says what went wrong (rsync-cause.ts). Pure.
-import { failedPathOf } from './exit-policy.js';
+//
+// Names are bytes: lines are split on the byte `\n` and decoded losslessly (decodeName; rsync
+// escapes a newline in a name as `\#012`, so a line is never split inside one), and the names in
+// them are rsync's text with `\#ooo` escapes, decoded to BytePaths (rsyncUnescape), so per-file
+// results and failed paths compare equal to the paths that were queued.
+import { decodeName, type BytePath } from '../util/byte-names.js';
+import { failedPathOf, rsyncUnescape } from './exit-policy.js';
 import { errorLinePicker } from './rsync-cause.js';
 
 /** An out-format item line: `%o %l %n` (OUT_FORMAT). Directories end in `/`. */
@@ -14,7 +20,8 @@ const QUOTED_PATH = /^rsync: .*?"(.*)"/;
 /** One parsed item line. */
 export interface Item {
   readonly op: 'send' | 'recv' | 'del.';
-  readonly name: string;
+  /** The name as a BytePath (rsync's escapes decoded). */
+  readonly name: BytePath;
   /** `%l`, the file's length. */
   readonly length: number;
 }
@@ -23,7 +30,7 @@ export interface Item {
 export function parseItem(line: string): Item | null {
   const m = ITEM_WITH_LENGTH.exec(line);
   if (m === null) return ITEM.test(line) ? { op: opOf(line), name: '', length: 0 } : null;
-  return { op: m[1] as Item['op'], name: m[3] ?? '', length: Number(m[2]) };
+  return { op: m[1] as Item['op'], name: rsyncUnescape(m[3] ?? ''), length: Number(m[2]) };
 }
 
 function opOf(line: string): Item['op'] {
@@ -35,20 +42,31 @@ export function isTransferredFile(item: Item): boolean {
   return item.op !== 'del.' && item.name !== '' && !item.name.endsWith('/');
 }
 
-/** Calls `onLine` for each complete line of a stream; the rest is flushed at the end. */
+/**
+ * Calls `onLine` for each complete line of a byte stream, decoded losslessly (decodeName: invalid
+ * UTF-8, as rsync prints with -8, stays bytes); the rest is flushed at the end. Lines are cut on
+ * bytes, so a chunk boundary inside a multi-byte character costs nothing.
+ */
 export function lineSplitter(onLine: (line: string) => void): {
   push(chunk: Buffer): void;
   end(): void;
 } {
-  let carry = '';
+  let carry: Buffer | undefined;
   return {
     push(chunk) {
-      const parts = (carry + chunk.toString('utf8')).split('\n');
-      carry = parts.pop() ?? '';
-      parts.forEach(onLine);
+      const cut = chunk.lastIndexOf(0x0a);
+      if (cut < 0) {
+        carry = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+        return;
+      }
+      const head = chunk.subarray(0, cut);
+      const whole = carry === undefined ? head : Buffer.concat([carry, head]);
+      carry = cut + 1 < chunk.length ? chunk.subarray(cut + 1) : undefined;
+      decodeName(whole).split('\n').forEach(onLine);
     },
     end() {
-      if (carry !== '') onLine(carry);
+      if (carry !== undefined && carry.length > 0) onLine(decodeName(carry));
+      carry = undefined;
     },
   };
 }
@@ -57,7 +75,7 @@ export function lineSplitter(onLine: (line: string) => void): {
  * The path an rsync error line names (relative to `cwd`), `.` for the transfer's root (which
  * failedPathOf leaves out), so "a problem with the root only" differs from "no path named".
  */
-export function namedPath(line: string, cwd: string): string | undefined {
+export function namedPath(line: string, cwd: BytePath): BytePath | undefined {
   return failedPathOf(line, cwd) ?? (QUOTED_PATH.test(line) ? '.' : undefined);
 }
 
@@ -76,7 +94,7 @@ export interface OutputTally {
 }
 
 /** A tally for a run in `cwd` (OUT_FORMAT output). */
-export function outputTally(cwd: string): OutputTally {
+export function outputTally(cwd: BytePath): OutputTally {
   let items = 0;
   let files = 0;
   let bytes = 0;

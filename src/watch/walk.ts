@@ -2,9 +2,14 @@
 // (workers/rsync-worker.ts), all with the one exclude verdict (exclude-match.ts): readdir
 // with d_type, lstat only for DT_UNKNOWN or when statWalk (`<fileSystem xfs>`) is set, excluded
 // entries neither reported nor entered, symlinks never followed. Shell (file system).
+//
+// Names are bytes: a directory is read as strings (the fast path) and, only when a name came back
+// lossy (U+FFFD: the bytes were not UTF-8), read again as Buffers and every name decoded
+// (decodeName), so the walk reports BytePaths; every fs call takes fsPath().
 import { lstat, readdir } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
+import { decodeName, fsPath, mayBeLossy, type BytePath } from '../util/byte-names.js';
 import { joinRel } from './watch-table.js';
 
 /** One entry found by the walk. */
@@ -48,7 +53,31 @@ function isRace(e: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-async function entryIsDir(abs: string, d: Dirent, statWalk: boolean): Promise<boolean | undefined> {
+/** A directory entry: its BytePath name and its d_type. */
+type Entry = Pick<
+  Dirent,
+  | 'isDirectory'
+  | 'isFile'
+  | 'isSymbolicLink'
+  | 'isFIFO'
+  | 'isSocket'
+  | 'isBlockDevice'
+  | 'isCharacterDevice'
+> & { readonly name: BytePath };
+
+/** The entries of directory `abs`, names lossless (see the header). Throws readdir's error. */
+export async function readDir(abs: BytePath): Promise<Entry[]> {
+  const list = await readdir(fsPath(abs), { withFileTypes: true });
+  if (!list.some((d) => mayBeLossy(d.name))) return list;
+  const raw = await readdir(fsPath(abs), { withFileTypes: true, encoding: 'buffer' });
+  return raw.map((d) => Object.assign(d, { name: decodeName(d.name) }) as unknown as Entry);
+}
+
+async function entryIsDir(
+  abs: BytePath,
+  d: Entry,
+  statWalk: boolean,
+): Promise<boolean | undefined> {
   const known =
     d.isDirectory() ||
     d.isFile() ||
@@ -59,7 +88,7 @@ async function entryIsDir(abs: string, d: Dirent, statWalk: boolean): Promise<bo
     d.isCharacterDevice();
   if (known && !statWalk) return d.isDirectory();
   try {
-    return (await lstat(abs)).isDirectory();
+    return (await lstat(fsPath(abs))).isDirectory();
   } catch (e) {
     if (isRace(e)) return undefined;
     throw e;
@@ -82,9 +111,9 @@ export async function walk(opts: WalkOptions): Promise<WalkStats> {
     if (opts.enterDir && !opts.enterDir(rel)) return;
     dirs++;
     const abs = rel === '' ? opts.root : join(opts.root, rel);
-    let list: Dirent[];
+    let list: Entry[];
     try {
-      list = await readdir(abs, { withFileTypes: true });
+      list = await readDir(abs);
     } catch (e) {
       if (!isRace(e)) opts.onError?.(rel, e as NodeJS.ErrnoException);
       return;
