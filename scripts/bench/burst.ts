@@ -1,0 +1,117 @@
+// (b), (b') 5,000 x 1 KiB bursts into existing and new directories (CPU per thread), (c) 10 x 20
+// MiB. Not a test.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import {
+  LOGS,
+  QUICK,
+  type Workload,
+  bulkRsync,
+  cpuSeconds,
+  dropEnv,
+  freshEnv,
+  now,
+  rows,
+  startSvc,
+  targetMatches,
+  threadCpu,
+  threadReport,
+  until,
+  writeFiles,
+} from './common.js';
+
+const bursts: Record<string, Workload> = {
+  async b(label) {
+    await burst(label, `b: ${QUICK ? 1000 : 5000} files, 50 existing dirs`, false);
+  },
+  async bb(label) {
+    await burst(label, `b': ${QUICK ? 1000 : 5000} files, 50 new dirs`, true);
+  },
+  async c(label) {
+    const env = await freshEnv('c');
+    const count = QUICK ? 3 : 10;
+    const big = Buffer.alloc(20 << 20);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const tw0 = now();
+    for (let i = 0; i < count; i++) writeFileSync(join(env.src, `big${i}`), big);
+    const writeMs = now() - tw0;
+    const floor = writeMs + bulkRsync(env);
+    rmSync(env.src, { recursive: true });
+    mkdirSync(env.src);
+    rmSync(env.dst, { recursive: true });
+    mkdirSync(env.dst);
+    const svc = await startSvc(env, label);
+    const r0 = env.daemon.connections();
+    const t0 = now();
+    for (let i = 0; i < count; i++) writeFileSync(join(env.src, `big${i}`), big);
+    const t1 = await until(targetMatches(env.src, env.dst), 300_000, 'big files');
+    await svc.stop();
+    rows.push({
+      workload: `c: ${count} x 20 MiB`,
+      service: label,
+      value: t1 - t0,
+      unit: 'ms',
+      floor,
+      ratio: (t1 - t0) / floor,
+      runs: env.daemon.connections() - r0,
+    });
+    await dropEnv(env);
+  },
+};
+
+async function burst(label: string, name: string, newDirs: boolean): Promise<void> {
+  const env = await freshEnv(newDirs ? 'bb' : 'b');
+  const dirs = 50;
+  const per = QUICK ? 20 : 100;
+  if (!newDirs) for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`));
+  const tw0 = now();
+  writeFiles(env.src, dirs, per, 1024, newDirs);
+  const writeMs = now() - tw0;
+  const bulkMs = bulkRsync(env);
+  const floor = writeMs + bulkMs;
+  rmSync(env.src, { recursive: true });
+  mkdirSync(env.src);
+  rmSync(env.dst, { recursive: true });
+  mkdirSync(env.dst);
+  if (!newDirs) {
+    for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`));
+    bulkRsync(env);
+  }
+  const svc = await startSvc(env, label);
+  const measure = async (rowName: string, prefix: string, first: boolean): Promise<void> => {
+    const cpu0 = cpuSeconds(svc.proc.pid);
+    const threads0 = threadCpu(svc.proc.pid);
+    const r0 = env.daemon.connections();
+    const t0 = now();
+    writeFiles(env.src, dirs, per, 1024, newDirs && first, prefix);
+    const writtenMs = now() - t0;
+    const t1 = await until(targetMatches(env.src, env.dst), 600_000, rowName);
+    const cpu1 = cpuSeconds(svc.proc.pid);
+    if (LOGS !== undefined)
+      writeFileSync(
+        join(resolve(LOGS), `threads-${basename(env.base)}-${prefix}.txt`),
+        threadReport(threads0, threadCpu(svc.proc.pid)),
+      );
+    const user = cpu1.user - cpu0.user;
+    const sys = cpu1.sys - cpu0.sys;
+    // The floor was measured for the first burst's conditions (new files, cold caches): no ratio for the second.
+    rows.push({
+      workload: rowName,
+      service: label,
+      value: t1 - t0,
+      unit: 'ms',
+      floor: first ? floor : NaN,
+      ratio: first ? (t1 - t0) / floor : NaN,
+      runs: env.daemon.connections() - r0,
+      note: `service CPU ${(user + sys).toFixed(2)} s (g: user ${user.toFixed(2)} + sys ${sys.toFixed(2)}); ${first ? `floor = write ${writeMs.toFixed(0)} + bulk ${bulkMs.toFixed(0)} ms; ` : ''}writes with the service running took ${writtenMs.toFixed(0)} ms`,
+    });
+  };
+  await measure(name, 'f', true);
+  // The same burst again, other names, same service: what a daemon that has run before pays (its
+  // JavaScript compiled and optimized; the first burst after start includes that one-time cost).
+  if (!newDirs) await measure(`${name}, second burst`, 'g', false);
+  await svc.stop();
+  await dropEnv(env);
+}
+
+export const burstWorkloads = bursts;
