@@ -21,7 +21,6 @@ import {
 } from '../src/sync/watchdog.js';
 import {
   KILL_GRACE_MS,
-  PROGRESS_INTERVAL_MS,
   type ExcludeWalk,
   type RunOutcome,
   type RunResult,
@@ -31,41 +30,15 @@ import {
   type WorkerTask,
 } from '../src/sync/protocol.js';
 import { lineSplitter, outputTally, type OutputTally } from '../src/sync/rsync-output.js';
+import { posterTo } from '../src/sync/progress-poster.js';
 import { displayName, encodeName } from '../src/util/byte-names.js';
 import { spawnCwd, type SpawnCwd } from '../src/util/byte-cwd.js';
+import type { RunStamps } from '../src/queue/types.js';
 import { systemClock } from '../src/util/clock.js';
 import { walk } from '../src/watch/walk.js';
 import { matchesExcludePath } from '../src/watch/exclude-match.js';
 
 const STDERR_TAIL_BYTES = 8192;
-
-/** Posts the tally's {files, bytes} through `post` at most every PROGRESS_INTERVAL_MS, and once at the end. */
-function progressPoster(
-  tally: OutputTally,
-  post: (files: number, bytes: number) => void,
-): { changed(): void; flush(): void } {
-  let posted = { files: 0, bytes: 0 };
-  let lastPostAt = -Infinity;
-  let pending: (() => void) | undefined;
-  const send = (): void => {
-    pending = undefined;
-    lastPostAt = performance.now();
-    if (tally.files === posted.files && tally.bytes === posted.bytes) return;
-    posted = { files: tally.files, bytes: tally.bytes };
-    post(posted.files, posted.bytes);
-  };
-  return {
-    changed() {
-      const wait = lastPostAt + PROGRESS_INTERVAL_MS - performance.now();
-      if (wait <= 0) send();
-      else pending ??= systemClock.setTimeout(send, wait);
-    },
-    flush() {
-      pending?.();
-      send();
-    },
-  };
-}
 
 /**
  * The exclude patterns for `w.dirs` (exclude-rules.ts): what the watcher's walk, with the watcher's
@@ -98,6 +71,8 @@ async function excludePatternsOf(cwd: string, w: ExcludeWalk): Promise<string[]>
 }
 
 type Collected = Omit<RunResult, 'id' | 'durationMs'>;
+/** Epoch ms, comparable with the main thread's clock. */
+const stampNow = (): number => performance.timeOrigin + performance.now();
 
 /** rsync's I/O counters (rchar + wchar), undefined when /proc cannot tell (not Linux, gone). */
 function procIo(pid: number | undefined): number | undefined {
@@ -154,15 +129,27 @@ function armKill(
   return cancels;
 }
 
-/** Progress messages of a full sync to the pool, when it listens. */
-function posterTo(port: MessagePort | undefined, tally: ReturnType<typeof outputTally>) {
-  if (port === undefined) return undefined;
-  return progressPoster(tally, (files, bytes) => {
-    port.postMessage({ kind: 'progress', files, bytes } satisfies ToPool);
-  });
+/** What a run collected, as the pool gets it. */
+function collectedOf(
+  outcome: RunOutcome,
+  tally: OutputTally,
+  tail: string,
+  stamps: RunStamps | undefined,
+): Collected {
+  const errorLine = tally.errorLine();
+  return {
+    outcome,
+    stderrTail: tail,
+    ...(errorLine === undefined ? {} : { errorLine }),
+    failedPaths: tally.failedPaths(),
+    itemsReported: tally.items,
+    bytes: tally.bytes,
+    ...(stamps === undefined ? {} : { stamps }),
+  };
 }
 
 function runRsync(
+  taskAt: number,
   job: SyncJob,
   cwd: string,
   argv: readonly string[],
@@ -175,11 +162,13 @@ function runRsync(
     let timedOut = false;
     const tally = outputTally(job.cwd);
     const poster = progress ? posterTo(port, tally) : undefined;
+    const spawnAt = stampNow();
     const child = spawn(job.rsyncPath, [...argv], {
       cwd,
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    const spawnedAt = stampNow();
     let lastOutputAt = performance.now();
     const cancels = armKill(
       child,
@@ -210,21 +199,17 @@ function runRsync(
     const done = (outcome: RunOutcome): void => {
       if (settled) return;
       settled = true;
+      const closedAt = stampNow();
       cancels.forEach((c) => {
         c();
       });
       out.end();
       err.end();
       poster?.flush(); // before the result: the pool drains its port once the task settles
-      const errorLine = tally.errorLine();
-      resolve({
-        outcome,
-        stderrTail: tail,
-        ...(errorLine === undefined ? {} : { errorLine }),
-        failedPaths: tally.failedPaths(),
-        itemsReported: tally.items,
-        bytes: tally.bytes,
-      });
+      const stamps = { taskAt, spawnAt, spawnedAt, closedAt };
+      resolve(
+        collectedOf(outcome, tally, tail, outcome.kind === 'spawn-error' ? undefined : stamps),
+      );
     };
     child.once('error', (e: NodeJS.ErrnoException) => {
       // err.code does not survive the thread boundary, so it is put into the message (a value).
@@ -243,13 +228,12 @@ function runRsync(
   });
 }
 
-const KILLED_BEFORE_SPAWN: Collected = {
-  outcome: { kind: 'signaled', signal: 'SIGTERM' },
-  stderrTail: '',
-  failedPaths: [],
-  itemsReported: 0,
-  bytes: 0,
-};
+const KILLED_BEFORE_SPAWN: Collected = collectedOf(
+  { kind: 'signaled', signal: 'SIGTERM' },
+  outputTally('.'),
+  '',
+  undefined,
+);
 
 /** The spawn cwd of the job's root (byte-cwd.ts), or the spawn error a cwd it cannot open is. */
 function openCwd(root: string): SpawnCwd | Collected {
@@ -266,6 +250,7 @@ function openCwd(root: string): SpawnCwd | Collected {
 /** The piscina task: one rsync run. Expected failures are values; only bugs throw. */
 export default async function rsyncWorker({ job, port, progress }: WorkerTask): Promise<RunResult> {
   const started = performance.now();
+  const taskAt = stampNow();
   const control: { kill?: () => void; killed?: boolean } = {};
   port?.on('message', (_m: ToWorker) => {
     control.killed = true;
@@ -290,7 +275,15 @@ export default async function rsyncWorker({ job, port, progress }: WorkerTask): 
         ? KILLED_BEFORE_SPAWN
         : 'outcome' in dir
           ? dir
-          : await runRsync(job, dir.cwd, [...pre, ...job.argv], control, port, progress === true);
+          : await runRsync(
+              taskAt,
+              job,
+              dir.cwd,
+              [...pre, ...job.argv],
+              control,
+              port,
+              progress === true,
+            );
     return { id: job.id, durationMs: Math.round(performance.now() - started), ...collected };
   } finally {
     if (dir !== undefined && 'close' in dir) dir.close();

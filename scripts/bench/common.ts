@@ -149,7 +149,8 @@ export interface Env {
   conf: string;
   statusPort: number;
 }
-export async function freshEnv(name: string, excludes?: string[]): Promise<Env> {
+/** `debug`: the service logs at debug level (its per-run stage timings among them). */
+export async function freshEnv(name: string, excludes?: string[], debug = false): Promise<Env> {
   const base = join(tmpdir(), `sersync-bench-${process.pid}-${name}`);
   rmSync(base, { recursive: true, force: true });
   const src = join(base, 'src');
@@ -167,6 +168,7 @@ export async function freshEnv(name: string, excludes?: string[]): Promise<Env> 
       failLog: join(base, 'fail.sh'),
       timeoutSeconds: false,
       ...(excludes === undefined ? {} : { excludes }),
+      debug,
       // <host> too: sersync 2.5.4 (for --compare) crashes without it; ours serves /status there.
       statusPort,
     }),
@@ -181,6 +183,8 @@ export async function dropEnv(env: Env): Promise<void> {
 export interface Svc {
   proc: ChildProcess;
   startedMs: number;
+  /** What the service wrote to stdout and stderr so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 export async function startSvc(env: Env, label: string, extra: string[] = []): Promise<Svc> {
@@ -220,6 +224,7 @@ export async function startSvc(env: Env, label: string, extra: string[] = []): P
   return {
     proc,
     startedMs,
+    output: () => out,
     async stop() {
       if (proc.exitCode !== null) return;
       const done = new Promise((r) => proc.once('exit', r));

@@ -5,12 +5,14 @@
 //   batch {kind:'full'}  ──▶ runner.runFullSync (+progress the first time, `-r`) ┴▶ outcome ──▶ onRun
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { Batch, BatchOutcome, Target } from '../queue/types.js';
+import { stageStamps, type EventStamps } from '../queue/stage-stamps.js';
+import type { Batch, BatchOutcome, PathBatch, RunStamps, Target } from '../queue/types.js';
 import { createFailLogFile, type FailLogFile } from '../retry/fail-log-file.js';
 import { replayArgv } from '../sync/argv.js';
 import { createPool } from '../sync/pool.js';
 import { createProgressBoard } from '../sync/progress.js';
 import { createBatchRunner } from '../sync/runner.js';
+import { displayName } from '../util/byte-names.js';
 import type { Clock } from '../util/clock.js';
 import type { SyncTargets } from './targets.js';
 
@@ -43,6 +45,8 @@ export interface SyncService {
 export function createSyncService(o: SyncServiceOptions): SyncService {
   const { config, targets, logger, rsyncPath } = o;
   const pool = createPool({ threads: o.threads, clock: o.clock });
+  // Per-run stage timings at debug level (the bench's --logs summarises them).
+  stageStamps.enable(logger.level === 'debug');
   const failLog = createFailLogFile({
     path: config.sersync.failLog.path,
     // The fail log renders the command that re-does the paths (the runner's argv for them).
@@ -92,7 +96,19 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
 
   return {
     async runBatch(batch) {
-      const outcome = batch.kind === 'full' ? await fullSync(batch.target) : await run(batch);
+      if (batch.kind === 'full') {
+        const outcome = await fullSync(batch.target);
+        o.onRun?.(batch.target, outcome);
+        return outcome;
+      }
+      const dispatchedAt = o.clock.now();
+      const events = stageStamps.take(
+        batch.target.root,
+        batch.entries.map((e) => e.path),
+      );
+      const outcome = await run(batch);
+      if (events !== undefined && outcome.run?.stamps !== undefined)
+        logger.debug(stageLine(batch, events, dispatchedAt, outcome.run.stamps, o.clock.now()));
       o.onRun?.(batch.target, outcome);
       return outcome;
     },
@@ -100,4 +116,27 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     closePool: (force) => pool.close({ force }),
     flush: () => failLog.flush(),
   };
+}
+
+/**
+ * `stages: PATH (N paths): event at EPOCH_MS, first +x, dispatched +x, worker +x, spawn +x,
+ * spawned +x, closed +x, settled +x ms`: each stage in ms after the last change of the batch's
+ * paths reached the queue (first: the first change, negative or 0). Pure.
+ */
+export function stageLine(
+  batch: PathBatch,
+  ev: EventStamps,
+  dispatchedAt: number,
+  s: RunStamps,
+  settledAt: number,
+): string {
+  const rel = (at: number): string =>
+    `${at - ev.lastAt >= 0 ? '+' : ''}${(at - ev.lastAt).toFixed(2)}`;
+  const first = batch.entries[0]?.path ?? '';
+  return (
+    `stages: ${displayName(first)} (${batch.entries.length} paths): event at ${ev.lastAt.toFixed(3)}, ` +
+    `first ${rel(ev.firstAt)}, dispatched ${rel(dispatchedAt)}, worker ${rel(s.taskAt)}, ` +
+    `spawn ${rel(s.spawnAt)}, spawned ${rel(s.spawnedAt)}, closed ${rel(s.closedAt)}, ` +
+    `settled ${rel(settledAt)} ms`
+  );
 }

@@ -85,6 +85,7 @@ export class PendingSet {
     if (ancestor !== undefined) {
       Object.assign(ancestor, absorbDescendant(ancestor, change.op));
       ancestor.closed = false; // a directory being filled keeps its whole quiet window
+      ancestor.lone = false;
       this.#touch(ancestor, now);
       return;
     }
@@ -96,6 +97,7 @@ export class PendingSet {
         same.renamedFrom = keptRenamedFrom(same, change, merged);
         Object.assign(same, merged);
         same.closed = change.closed === true;
+        same.lone = same.closed && this.#trie.size === 1;
         this.#touch(same, now);
       }
       return;
@@ -210,6 +212,7 @@ export class PendingSet {
       last: first,
       notBefore,
       closed: how.newest && change.closed === true,
+      lone: false,
       state: 'gone',
       version: 0,
       queuedAt: NaN,
@@ -226,6 +229,7 @@ export class PendingSet {
     }
     // Born only if nothing in flight or queued below could have put the path on the target.
     slot.born = how.created && !busy && below.length === 0;
+    slot.lone = slot.closed && this.#trie.size === 0;
     this.#trie.set(change.path, slot);
     this.#setState(slot, busy ? 'held' : 'waiting');
     return slot;

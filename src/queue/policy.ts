@@ -8,6 +8,8 @@ export interface SchedulerPolicy {
   readonly maxHoldMs: number;
   /** The quiet window after a close_write (the writer is done; at most quietMs). */
   readonly closedQuietMs: number;
+  /** The same when that path is the only one queued for its target (a lone change). */
+  readonly loneClosedQuietMs: number;
   /** At most this many entries in one rsync run. */
   readonly maxBatchEntries: number;
   /** Batches are not split below this size to use more workers (one run costs ~110-150 ms). */
@@ -27,6 +29,7 @@ export interface SchedulerPolicy {
 export const SCHEDULER_POLICY: SchedulerPolicy = Object.freeze({
   maxHoldMs: 1000, // a file written continuously still syncs about once a second
   closedQuietMs: 2, // a temp file's close, rename or unlink follow within microseconds; a lone write must not wait 20 ms
+  loneClosedQuietMs: 0, // a lone close_write goes after the events read with it (its rename, unlink), not 2 ms later
   maxBatchEntries: 2000, // files-from lists this long are cheap; keeps one run's retry unit bounded
   minShardEntries: 256, // 5,000 ready paths -> ~10-20 runs, not 5,000
   parallelMinReady: 512, // a running target starts another run beside it only for a real backlog

@@ -20,6 +20,8 @@ import { split, splitFull } from './outcome.js';
 import type { PendingChange } from './pending.js';
 import { SCHEDULER_POLICY, type SchedulerPolicy, wakeAt, wantsRun } from './policy.js';
 import { shard } from './shard.js';
+import { stageStamps } from './stage-stamps.js';
+import { WakeTimer } from './wake-timer.js';
 import type { SchedulerOptions } from './scheduler-options.js';
 import type { Batch, BatchOutcome, Change, Entry, EntryGroup, Target } from './types.js';
 
@@ -40,8 +42,7 @@ export class Scheduler {
   readonly #lanes: Lane[];
   readonly #byRoot = new Map<string, Lane[]>();
   #closed = false;
-  #timerAt = Infinity;
-  #cancelTimer: (() => void) | null = null;
+  readonly #timer: WakeTimer;
   #turn = 0;
   #waiters: { readonly when: 'idle' | 'drained'; readonly resolve: () => void }[] = [];
 
@@ -52,11 +53,15 @@ export class Scheduler {
       );
     }
     this.#opts = opts;
+    this.#timer = new WakeTimer(opts.clock, () => {
+      this.#pump();
+    });
     this.#policy = { ...SCHEDULER_POLICY, ...opts.policy };
     const pendingOpts = {
       quietMs: opts.quietMs,
       maxHoldMs: Math.max(this.#policy.maxHoldMs, opts.quietMs),
       closedQuietMs: this.#policy.closedQuietMs,
+      loneClosedQuietMs: this.#policy.loneClosedQuietMs,
     };
     this.#lanes = opts.targets.map((target) => {
       const lane = newLane(target, pendingOpts);
@@ -95,7 +100,7 @@ export class Scheduler {
   /** Stops dispatching; resolves when the runs in flight have settled. Pending entries stay (snapshot()). */
   close(): Promise<void> {
     this.#closed = true;
-    this.#disarm();
+    this.#timer.disarm();
     return this.#wait('drained');
   }
 
@@ -112,6 +117,7 @@ export class Scheduler {
     if (lanes === undefined)
       throw new Error(`Internal error: change for unknown root ${JSON.stringify(root)}`);
     const now = this.#opts.clock.now();
+    stageStamps.event(root, change.path, now);
     for (const lane of lanes) {
       if (change.path === ROOT && lane.full !== null) {
         lane.fullAgain = true; // queued when the running one settles; realtime keeps flowing
@@ -124,7 +130,7 @@ export class Scheduler {
       lane.pending.add(c, now, lane.isBusy);
       lane.lastAddAt = now;
       const at = lane.pending.nextReadyAt();
-      if (at !== null) this.#arm(at);
+      if (at !== null && !this.#closed) this.#timer.arm(at, true);
     }
   }
 
@@ -151,13 +157,13 @@ export class Scheduler {
             : 1;
         if (free > 0) inFlight += this.#dispatch(lane, now, share);
       });
-      this.#disarm();
+      this.#timer.disarm();
       let wake = Infinity;
       // No worker free: a run is in flight, and its settling pumps again.
       if (inFlight < this.#opts.maxInFlight)
         for (const lane of this.#lanes)
           wake = Math.min(wake, wakeAt(lane, pathRuns(lane), now, this.#policy));
-      if (wake < Infinity) this.#arm(wake);
+      if (wake < Infinity) this.#timer.arm(wake);
     }
     this.#notify();
   }
@@ -250,26 +256,6 @@ export class Scheduler {
   #backoffMs(attempts: number): number {
     const { initialMs, capMs } = this.#opts.backoff;
     return Math.min(capMs, initialMs * 2 ** Math.min(attempts - 1, 52));
-  }
-
-  #arm(at: number): void {
-    if (this.#closed || at >= this.#timerAt) return;
-    this.#disarm();
-    this.#timerAt = at;
-    this.#cancelTimer = this.#opts.clock.setTimeout(
-      () => {
-        this.#timerAt = Infinity;
-        this.#cancelTimer = null;
-        this.#pump();
-      },
-      Math.max(0, at - this.#opts.clock.now()),
-    );
-  }
-
-  #disarm(): void {
-    this.#cancelTimer?.();
-    this.#cancelTimer = null;
-    this.#timerAt = Infinity;
   }
 
   #wait(when: 'idle' | 'drained'): Promise<void> {

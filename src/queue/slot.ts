@@ -10,6 +10,12 @@ export interface PendingOptions {
   readonly maxHoldMs: number;
   /** The quiet window of a path whose last change was a close_write (at most quietMs). */
   readonly closedQuietMs: number;
+  /**
+   * The same for a close_write of the only path queued (a lone change; default closedQuietMs).
+   * 0: ready at once; what the same read of the kernel queue brought (a temp file's rename) is
+   * merged before the scheduler's next pass all the same.
+   */
+  readonly loneClosedQuietMs?: number;
 }
 
 export type State = 'waiting' | 'ready' | 'held' | 'gone';
@@ -24,6 +30,8 @@ export interface Slot extends SlotState {
   notBefore: number;
   /** Its last change was a close_write of this very path (the shorter quiet window applies). */
   closed: boolean;
+  /** ...and it was the only path queued then (loneClosedQuietMs applies). */
+  lone: boolean;
   state: State;
   /** Bumped whenever the slot's heap records become stale. */
   version: number;
@@ -40,10 +48,11 @@ export function entryOf(s: Slot): Entry {
 }
 
 /**
- * When a slot becomes ready: quiet window after its last change (the short one after a close_write),
- * capped by maxHold, not before notBefore.
+ * When a slot becomes ready: quiet window after its last change (the short one after a close_write,
+ * none after the close_write of a lone path), capped by maxHold, not before notBefore.
  */
 export function readyAt(s: Slot, o: PendingOptions): number {
-  const quiet = s.closed ? Math.min(o.closedQuietMs, o.quietMs) : o.quietMs;
+  const closedQuiet = s.lone ? (o.loneClosedQuietMs ?? o.closedQuietMs) : o.closedQuietMs;
+  const quiet = s.closed ? Math.min(closedQuiet, o.quietMs) : o.quietMs;
   return Math.max(s.notBefore, Math.min(s.last + quiet, s.first + o.maxHoldMs));
 }

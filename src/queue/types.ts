@@ -83,6 +83,16 @@ export interface RunFacts {
   readonly items: number;
   /** Sizes (`%l`) of the files rsync sent. */
   readonly bytes: number;
+  /** When the worker got the run, called spawn, had the child, and saw it close (one run only). */
+  readonly stamps?: RunStamps;
+}
+
+/** Epoch ms (performance.timeOrigin + performance.now(): comparable across threads) of a run's stages. */
+export interface RunStamps {
+  readonly taskAt: number;
+  readonly spawnAt: number;
+  readonly spawnedAt: number;
+  readonly closedAt: number;
 }
 
 /**

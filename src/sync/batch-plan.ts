@@ -69,12 +69,14 @@ export function cachedPrepare(
 
 /** The facts the worker measured for one run, as the outcome carries them. */
 export function factsOf(r: RunResult): RunFacts {
-  return { durationMs: r.durationMs, items: r.itemsReported, bytes: r.bytes };
+  const facts = { durationMs: r.durationMs, items: r.itemsReported, bytes: r.bytes };
+  return r.stamps === undefined ? facts : { ...facts, stamps: r.stamps };
 }
 
 /** `outcome` with the summed facts of the runs behind it (none ran: no facts). */
 export function withFacts(outcome: BatchOutcome, facts: readonly RunFacts[]): BatchOutcome {
   if (facts.length === 0) return outcome;
+  if (facts.length === 1) return { ...outcome, run: facts[0] as RunFacts };
   const run = facts.reduce((a, f) => ({
     durationMs: a.durationMs + f.durationMs,
     items: a.items + f.items,

@@ -8,6 +8,7 @@
 //   worker ──RunResult──▶ pool (the task's return value; expected failures are values)
 import type { MessagePort } from 'node:worker_threads';
 import type { RegexRule } from '../config/types.js';
+import type { RunStamps } from '../queue/types.js';
 
 /** What the run is: a full sync, a path batch (list on stdin) or a rename run. */
 export type SyncJobKind = 'full' | 'paths' | 'rename';
@@ -71,6 +72,8 @@ export interface RunResult {
   readonly itemsReported: number;
   /** Sizes of the files sent (the `%l` of each sent file, OUT_FORMAT). */
   readonly bytes: number;
+  /** When the stages of the run happened (the bench's --logs shows them; absent when rsync did not start). */
+  readonly stamps?: RunStamps;
 }
 
 /** What the pool sends: the job, a port for the kill protocol, and whether to report progress. */

@@ -110,18 +110,45 @@ test('a lone change is dispatched as soon as its quiet window ends, for each rem
   assert.equal(clock.timerCount, 0, 'nothing else to wake up for');
 });
 
-test('a lone close_write is dispatched after 2 ms, not the whole quiet window', async () => {
+test('a lone close_write is dispatched at once, after the events handed over with it', async () => {
   const { s, clock, runs } = harness();
+  s.add(up('index.html'));
+  s.add({ ...up('index.html'), closed: true });
+  assert.equal(runs.length, 0); // not inside the watcher's call
+  await drain();
+  assert.deepEqual(
+    runs.map((r) => [r.batch.target.key, paths(r.batch), r.at]),
+    [
+      [A.key, ['index.html'], 0],
+      [B.key, ['index.html'], 0],
+    ],
+  );
+  assert.equal(clock.now(), 0);
+});
+
+test('a lone temp file closed and renamed in one hand-over leaves as the renamed file only', async () => {
+  const { s, runs } = harness({ targets: [A] });
+  s.add({ ...up('.x.swp'), created: true });
+  s.add({ ...up('.x.swp'), closed: true });
+  s.add({ root: R1, path: '.x.swp', op: 'remove', isDir: false });
+  s.add({ ...up('x'), closed: true });
+  await drain();
+  assert.deepEqual(
+    runs.map((r) => paths(r.batch)),
+    [['x']],
+  );
+});
+
+test('a close_write while another path is queued waits 2 ms, not the whole quiet window', async () => {
+  const { s, clock, runs } = harness({ targets: [A] });
+  s.add(up('other'));
   s.add({ ...up('index.html'), closed: true });
   await clock.advance(1);
   assert.equal(runs.length, 0);
   await clock.advance(1);
   assert.deepEqual(
-    runs.map((r) => [r.batch.target.key, paths(r.batch), r.at]),
-    [
-      [A.key, ['index.html'], 2],
-      [B.key, ['index.html'], 2],
-    ],
+    runs.map((r) => [paths(r.batch), r.at]),
+    [[['index.html'], 2]],
   );
 });
 
