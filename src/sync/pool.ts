@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { terminateGroup } from './kill.js';
-import { RSYNC_WORKER_FILE } from './paths.js';
+import { RSYNC_WORKER_FILE, RSYNC_WORKER_URL } from './paths.js';
 import type { SyncProgress } from './progress.js';
 import {
   KILL_GRACE_MS,
@@ -42,6 +42,37 @@ export interface PoolOptions {
   readonly killGraceMs?: number;
   /** Timer source for that grace period (default: the system clock). */
   readonly clock?: Clock;
+  /**
+   * Run a small path job on the calling thread when nothing else runs (see `runsInline`). Default:
+   * on with the real worker entry, off with a test's `workerFile`.
+   */
+  readonly inline?: boolean;
+}
+
+/** At most this many paths in a job run on the calling thread (a lone change, a few files). */
+export const INLINE_MAX_PATHS = 64;
+
+/**
+ * Whether `job` runs on the calling thread: the pool is idle (nothing running, so the thread hop,
+ * ~2 ms each way on a busy 2-core machine, is the only wait) and the job is a few listed paths
+ * with no exclude walk. Its spawn then blocks the main loop for the fork (a few ms, the same a
+ * worker thread pays), which events survive in the reader's list. Bursts keep the worker threads.
+ */
+export function runsInline(job: SyncJob, running: number): boolean {
+  return (
+    running === 0 &&
+    job.kind === 'paths' &&
+    job.excludeWalk === undefined &&
+    job.paths.length <= INLINE_MAX_PATHS
+  );
+}
+
+type TaskFn = (task: WorkerTask) => Promise<RunResult>;
+let inlineTask: Promise<TaskFn> | undefined;
+/** The worker's own task function, loaded once into this thread. */
+function loadInlineTask(): Promise<TaskFn> {
+  inlineTask ??= import(RSYNC_WORKER_URL.href).then((m: { default: TaskFn }) => m.default);
+  return inlineTask;
 }
 
 /** Per-run options. */
@@ -102,11 +133,23 @@ function startPiscina(opts: PoolOptions): Piscina<WorkerTask, RunResult> {
   });
 }
 
+/** One job on the calling thread (`here`) or on a worker thread. */
+function startTask(
+  piscina: Piscina<WorkerTask, RunResult>,
+  here: boolean,
+  wt: WorkerTask,
+  port: MessagePort,
+): Promise<RunResult> {
+  return here ? loadInlineTask().then((f) => f(wt)) : piscina.run(wt, { transferList: [port] });
+}
+
 /** Creates the pool. `atomics: 'disabled'` so a worker's async work never freezes between tasks. */
 export function createPool(opts: PoolOptions): SyncPool {
   const killGraceMs = opts.killGraceMs ?? KILL_GRACE_MS;
   const clock = opts.clock ?? systemClock;
   const piscina = startPiscina(opts);
+  const inline = opts.inline ?? opts.workerFile === undefined;
+  if (inline) void loadInlineTask();
   const active = new Set<Active>();
   let state: 'open' | 'draining' | 'killing' = 'open';
   const isOpen = (): boolean => state === 'open';
@@ -130,10 +173,8 @@ export function createPool(opts: PoolOptions): SyncPool {
       if (state !== 'open') throw new PoolClosedError();
       const { port1, port2 } = new MessageChannel();
       const onProgress = o.onProgress;
-      const task = piscina.run(
-        { job, port: port2, progress: onProgress !== undefined },
-        { transferList: [port2] },
-      );
+      const wt: WorkerTask = { job, port: port2, progress: onProgress !== undefined };
+      const task = startTask(piscina, inline && runsInline(job, active.size), wt, port2);
       const a: Active = { port: port1, done: task.catch(() => undefined) };
       active.add(a);
       const onMessage = (m: ToPool): void => {
