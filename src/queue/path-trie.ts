@@ -4,7 +4,8 @@
 interface Node<V> {
   readonly name: string;
   readonly parent: Node<V> | null;
-  readonly children: Map<string, Node<V>>;
+  /** null until the first child (most nodes are leaves: no Map for them). */
+  children: Map<string, Node<V>> | null;
   value: V | undefined;
   has: boolean;
   /** Values stored in this node's subtree, itself included. */
@@ -12,7 +13,7 @@ interface Node<V> {
 }
 
 function newNode<V>(name: string, parent: Node<V> | null): Node<V> {
-  return { name, parent, children: new Map(), value: undefined, has: false, count: 0 };
+  return { name, parent, children: null, value: undefined, has: false, count: 0 };
 }
 
 /** Splits a relative path into segments; '' (the root) has none. */
@@ -60,10 +61,10 @@ export class PathTrie<V> {
     for (let at = 0, end = 0; path !== '' && at <= path.length; at = end + 1) {
       end = segEnd(path, at);
       const seg = path.slice(at, end);
-      let child = node.children.get(seg);
+      let child = node.children?.get(seg);
       if (child === undefined) {
         child = newNode(seg, node);
-        node.children.set(seg, child);
+        (node.children ??= new Map()).set(seg, child);
       }
       node = child;
     }
@@ -90,7 +91,7 @@ export class PathTrie<V> {
     for (let at = 0, end = 0; path !== '' && at <= path.length; at = end + 1) {
       end = segEnd(path, at);
       if (node.has) found = node.value;
-      const child = node.children.get(path.slice(at, end));
+      const child = node.children?.get(path.slice(at, end));
       if (child === undefined) return found;
       node = child;
     }
@@ -120,7 +121,7 @@ export class PathTrie<V> {
     for (let at = 0, end = 0; path !== '' && at <= path.length; at = end + 1) {
       end = segEnd(path, at);
       if (node.has) return 'ancestor';
-      const child = node.children.get(path.slice(at, end));
+      const child = node.children?.get(path.slice(at, end));
       if (child === undefined) return undefined;
       node = child;
     }
@@ -132,10 +133,10 @@ export class PathTrie<V> {
     const node = this.#find(path);
     if (node === undefined) return [];
     const out: V[] = [];
-    for (const child of node.children.values()) collect(child, out);
+    for (const child of node.children?.values() ?? []) collect(child, out);
     const removed = out.length;
     if (removed === 0) return out;
-    node.children.clear();
+    node.children = null;
     this.#addCount(node, -removed);
     this.#prune(node);
     return out;
@@ -154,7 +155,7 @@ export class PathTrie<V> {
     const out: [string, V][] = [];
     const walk = (node: Node<V>, prefix: string): void => {
       if (node.has) out.push([prefix, node.value as V]);
-      for (const [name, child] of node.children)
+      for (const [name, child] of node.children ?? [])
         walk(child, prefix === '' ? name : `${prefix}/${name}`);
     };
     walk(this.#root, '');
@@ -165,7 +166,7 @@ export class PathTrie<V> {
     let node = this.#root;
     for (let at = 0, end = 0; path !== '' && at <= path.length; at = end + 1) {
       end = segEnd(path, at);
-      const child = node.children.get(path.slice(at, end));
+      const child = node.children?.get(path.slice(at, end));
       if (child === undefined) return undefined;
       node = child;
     }
@@ -180,7 +181,7 @@ export class PathTrie<V> {
   #prune(node: Node<V>): void {
     let n: Node<V> = node;
     while (n.parent !== null && n.count === 0) {
-      n.parent.children.delete(n.name);
+      n.parent.children?.delete(n.name);
       n = n.parent;
     }
   }
@@ -188,5 +189,5 @@ export class PathTrie<V> {
 
 function collect<V>(node: Node<V>, out: V[]): void {
   if (node.has) out.push(node.value as V);
-  for (const child of node.children.values()) collect(child, out);
+  for (const child of node.children?.values() ?? []) collect(child, out);
 }
