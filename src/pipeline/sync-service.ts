@@ -13,6 +13,7 @@ import { createPool } from '../sync/pool.js';
 import { createProgressBoard } from '../sync/progress.js';
 import { createBatchRunner } from '../sync/runner.js';
 import { displayName } from '../util/byte-names.js';
+import { createSshMasters } from '../sync/ssh-master.js';
 import type { Clock } from '../util/clock.js';
 import type { SyncTargets } from './targets.js';
 
@@ -36,7 +37,7 @@ export interface SyncService {
   readonly runBatch: (batch: Batch) => Promise<BatchOutcome>;
   /** What the fail log holds (the timeToExecute re-run reads it; inherited entries are requeued at start). */
   readonly failLog: Pick<FailLogFile, 'outstanding' | 'inherited'>;
-  /** Waits for the running rsync (`force`: kills them). */
+  /** Waits for the running rsync (`force`: kills them), then closes ssh's shared connections. */
   closePool(force: boolean): Promise<void>;
   /** Writes the fail log's last state. */
   flush(): Promise<void>;
@@ -61,13 +62,15 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       logger.warn(m);
     },
   });
+  // ssh mode: runs share one connection per login; the fail log's replay keeps plain `-e ssh`.
+  const masters = createSshMasters({ config, logger });
   const run = createBatchRunner({
     config,
     pool,
     logger,
     failLog,
     rsyncPath,
-    prepare: (root, remoteIndex) => targets.prepared({ root, remoteIndex }),
+    prepare: (root, remoteIndex) => masters.forRun(targets.prepared({ root, remoteIndex })),
   });
   const crontabExcludes = config.sersync.crontab.filterEnabled
     ? config.sersync.crontab.excludes
@@ -113,7 +116,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       return outcome;
     },
     failLog,
-    closePool: (force) => pool.close({ force }),
+    closePool: (force) => pool.close({ force }).finally(() => masters.close()),
     flush: () => failLog.flush(),
   };
 }
