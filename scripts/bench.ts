@@ -8,6 +8,7 @@ import { burstWorkloads } from './bench/burst.js';
 import { excludedWorkloads } from './bench/excluded.js';
 import { loneWorkloads } from './bench/lone.js';
 import { outageWorkloads } from './bench/outage.js';
+import { sshWorkloads } from './bench/ssh.js';
 import { treeWorkloads } from './bench/tree.js';
 
 /** Every workload by its --only key, in the order a full run takes them. */
@@ -17,6 +18,7 @@ const W: Record<string, Workload> = {
   ...treeWorkloads,
   ...outageWorkloads,
   ...excludedWorkloads,
+  ...sshWorkloads,
 };
 
 if (args.help) {
