@@ -8,6 +8,7 @@ import { burstWorkloads } from './bench/burst.js';
 import { excludedWorkloads } from './bench/excluded.js';
 import { loneWorkloads } from './bench/lone.js';
 import { outageWorkloads } from './bench/outage.js';
+import { scaleWorkloads } from './bench/scale.js';
 import { sshWorkloads } from './bench/ssh.js';
 import { treeWorkloads } from './bench/tree.js';
 
@@ -19,12 +20,15 @@ const W: Record<string, Workload> = {
   ...outageWorkloads,
   ...excludedWorkloads,
   ...sshWorkloads,
+  ...scaleWorkloads,
 };
+/** Too long for the default run (minutes): only when named in --only (docs/performance.md). */
+const ON_REQUEST = new Set(Object.keys(scaleWorkloads));
 
 if (args.help) {
   process.stdout.write(`usage: node dist/scripts/bench.js [options]
   --only ${Object.keys(W).join(',')}
-                              run some workloads (default: all; (g) is measured within b and bb)
+                              run some workloads (default: all but scale; (g) is measured within b and bb)
   --compare 'CMD -o {conf}'   also run another sersync-compatible command on the same confxml.xml
   --json FILE                 where to write the results (default bench-results.json)
   --quick                     smaller sizes (a smoke run, not a measurement)
@@ -36,7 +40,9 @@ if (args.help) {
 }
 
 async function main(): Promise<void> {
-  const selected = args.only ? args.only.split(',') : Object.keys(W);
+  const selected = args.only
+    ? args.only.split(',')
+    : Object.keys(W).filter((k) => !ON_REQUEST.has(k));
   const labels = args.compare ? ['ours', 'compare'] : ['ours'];
   for (const key of selected) {
     const w = W[key];
