@@ -5,6 +5,8 @@
 import { constants as osConstants } from 'node:os';
 import type { Logger } from '../log.js';
 import type { WatcherCallbacks } from './fs-event.js';
+import { displayName } from '../util/byte-names.js';
+import { adviseWatchLimit } from './watch-limit.js';
 
 /** The operator hints attached to rescan requests (never applied by us: no sysctl writes). */
 export const SYSCTL_HINT = {
@@ -48,6 +50,11 @@ export class InotifyAlarms {
       `inotify watch limit reached while adding ${abs}: directories below it are not watched, a full sync of ${this.#root} is requested; ${detail}`,
     );
     this.#cb.onRescan(this.#root, 'watch-limit', detail);
+    // Then which value is needed: the root's directories counted, the sysctls read (watch-limit.ts).
+    adviseWatchLimit(this.#root, displayName(this.#root)).then(
+      (line) => { this.#log.error(line); },
+      () => undefined,
+    );
   }
 
   rootLost(): void {
