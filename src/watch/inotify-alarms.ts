@@ -52,7 +52,9 @@ export class InotifyAlarms {
     this.#cb.onRescan(this.#root, 'watch-limit', detail);
     // Then which value is needed: the root's directories counted, the sysctls read (watch-limit.ts).
     adviseWatchLimit(this.#root, displayName(this.#root)).then(
-      (line) => { this.#log.error(line); },
+      (line) => {
+        this.#log.error(line);
+      },
       () => undefined,
     );
   }

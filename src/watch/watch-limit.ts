@@ -66,8 +66,7 @@ export async function countDirs(root: BytePath, cap = 100_000_000): Promise<numb
     } catch {
       continue;
     }
-    for (const e of entries)
-      if (e.isDirectory()) stack.push(Buffer.concat([dir, slash, e.name]));
+    for (const e of entries) if (e.isDirectory()) stack.push(Buffer.concat([dir, slash, e.name]));
   }
   return count;
 }
