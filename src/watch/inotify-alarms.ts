@@ -1,9 +1,10 @@
-// The inotify backend's loud reports for one root: the watch limit (ENOSPC), a lost root, names
-// that are not UTF-8, each turned into an operator log line and, where events were lost, a rescan
-// request with the sysctl to raise. Each is reported once (a limit again after it was relieved).
+// The inotify backend's loud reports for one root: the watch limit (ENOSPC) and a lost root, each
+// turned into an operator log line and, where events were lost, a rescan request with the sysctl
+// to raise. Each is reported once (a limit again after it was relieved).
 // Used by inotify-watcher.ts. Shell (logger and callbacks only).
 import { constants as osConstants } from 'node:os';
 import type { Logger } from '../log.js';
+import { displayName } from '../util/byte-names.js';
 import type { WatcherCallbacks } from './fs-event.js';
 import { displayName } from '../util/byte-names.js';
 import { adviseWatchLimit } from './watch-limit.js';
@@ -27,7 +28,6 @@ export class InotifyAlarms {
   readonly #root: string;
   readonly #cb: WatcherCallbacks;
   readonly #log: Logger;
-  readonly #warnedNames = new Set<string>();
   #rootLost = false;
   #limitReported = false;
 
@@ -47,7 +47,7 @@ export class InotifyAlarms {
     this.#limitReported = true;
     const detail = SYSCTL_HINT.watches;
     this.#log.error(
-      `inotify watch limit reached while adding ${abs}: directories below it are not watched, a full sync of ${this.#root} is requested; ${detail}`,
+      `inotify watch limit reached while adding ${displayName(abs)}: directories below it are not watched, a full sync of ${displayName(this.#root)} is requested; ${detail}`,
     );
     this.#cb.onRescan(this.#root, 'watch-limit', detail);
     // Then which value is needed: the root's directories counted, the sysctls read (watch-limit.ts).
@@ -62,17 +62,8 @@ export class InotifyAlarms {
   rootLost(): void {
     if (this.#rootLost) return;
     this.#rootLost = true;
-    const detail = `the watch root ${this.#root} was deleted, moved or unmounted; it is not synced from until it is back`;
+    const detail = `the watch root ${displayName(this.#root)} was deleted, moved or unmounted; it is not synced from until it is back`;
     this.#log.error(detail);
     this.#cb.onRescan(this.#root, 'root-lost', detail);
-  }
-
-  badName(dir: string, name: Buffer): void {
-    const shown = `${dir === '' ? '' : `${dir}/`}${name.toString('latin1')}`;
-    if (this.#warnedNames.size >= 1000 || this.#warnedNames.has(shown)) return;
-    this.#warnedNames.add(shown);
-    this.#cb.onWarning(
-      `ignored a change to a name that is not valid UTF-8 under ${this.#root}: ${JSON.stringify(shown)} (only a full sync transfers it)`,
-    );
   }
 }

@@ -1,11 +1,13 @@
 // The watches of one root kept matched to its directories: a watch on every directory, added
 // before the directory is scanned (so nothing created meanwhile is missed), moved with a renamed
-// subtree, dropped with a deleted or moved-out one. Used by inotify-watcher.ts. Shell.
+// subtree, dropped with a deleted or moved-out one. Paths are BytePaths (watches added by their
+// raw bytes, fsPath). Used by inotify-watcher.ts. Shell.
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { FsEvent, WatcherCallbacks, WatcherOptions } from './fs-event.js';
 import { errnoName, type InotifyAlarms } from './inotify-alarms.js';
 import type { InotifyHandle } from './native-binding.js';
+import { displayName, fsPath } from '../util/byte-names.js';
 import { walk } from './walk.js';
 import { WatchTable } from './watch-table.js';
 
@@ -105,7 +107,7 @@ export class WatchTree {
       },
       onError: (p, e) => {
         this.#host.cb.onWarning(
-          `cannot read ${join(this.#host.root, p)} while watching it: ${e.code ?? e.message}`,
+          `cannot read ${displayName(join(this.#host.root, p))} while watching it: ${e.code ?? e.message}`,
         );
       },
     });
@@ -114,7 +116,7 @@ export class WatchTree {
   addDir(path: string): AddResult {
     if (this.#host.closed() || !this.#handle) return 'failed';
     const abs = path === '' ? this.#host.root : join(this.#host.root, path);
-    const wd = this.#handle.addWatch(abs, this.#mask);
+    const wd = this.#handle.addWatch(fsPath(abs), this.#mask);
     if (wd >= 0) {
       const isNew = this.table.add(wd, path);
       if (isNew) this.#host.alarms.watchAdded();
@@ -125,7 +127,7 @@ export class WatchTree {
     if (errno === E.ENOSPC) this.#host.alarms.watchLimit(abs);
     else
       this.#host.cb.onWarning(
-        `cannot watch ${abs}: ${errnoName(errno)}; changes below it are not seen`,
+        `cannot watch ${displayName(abs)}: ${errnoName(errno)}; changes below it are not seen`,
       );
     return 'failed';
   }

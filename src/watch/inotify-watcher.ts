@@ -1,7 +1,8 @@
 // Linux watcher backend over the project's native inotify binding: recursive watches, a scan of
 // every new or moved-in directory right after its watch is added, rename fix-up by cookie, and
 // IN_Q_OVERFLOW / ENOSPC / root loss turned into loud logs plus rescan requests
-// (inotify-alarms.ts). Shell.
+// (inotify-alarms.ts). Names are bytes: the binding hands a name that is not UTF-8 over as a
+// Buffer, decoded here to a BytePath (util/byte-names.ts) and handled like any other. Shell.
 import { lstatSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +19,17 @@ import { errnoName, InotifyAlarms, SYSCTL_HINT } from './inotify-alarms.js';
 import { simpleKinds, watchMask } from './inotify-mask.js';
 import type { InotifyBinding, InotifyHandle, RawInotifyEvent } from './native-binding.js';
 import { EVENTS_PER_CALL, WatchTree, type MovedFrom } from './inotify-tree.js';
+import { decodeName, displayName, fsPath } from '../util/byte-names.js';
 import { plural } from '../util/plural.js';
 import { joinRel } from './watch-table.js';
 
 export { SYSCTL_HINT } from './inotify-alarms.js';
 
 const E = osConstants.errno;
+
+/** The record's entry name as a BytePath (a Buffer only when it is not valid UTF-8). */
+const nameOf = (r: RawInotifyEvent): string =>
+  typeof r.name === 'string' ? r.name : decodeName(r.name);
 
 /** Linux backend. One inotify instance per root, so an overflow names the root that lost events. */
 export class InotifyWatcher implements Watcher {
@@ -121,17 +127,17 @@ class RootWatch {
       throw new WatcherStartError(
         'init-failed',
         this.#root,
-        `cannot start inotify for ${this.#root}: ${msg}${hint}`,
+        `cannot start inotify for ${displayName(this.#root)}: ${msg}${hint}`,
       );
     }
-    const wd = this.#handle.addWatch(this.#root, this.#mask);
+    const wd = this.#handle.addWatch(fsPath(this.#root), this.#mask);
     if (wd < 0) {
       if (-wd === E.ENOSPC) this.#alarms.watchLimit(this.#root);
       else
         throw new WatcherStartError(
           'root-missing',
           this.#root,
-          `cannot watch ${this.#root}: ${errnoName(-wd)}`,
+          `cannot watch ${displayName(this.#root)}: ${errnoName(-wd)}`,
         );
     } else {
       this.#tree.table.add(wd, '');
@@ -139,7 +145,7 @@ class RootWatch {
       this.#chain = this.#tree.walkFrom('', 'initial', []).then(() => undefined);
       await this.#chain;
       this.#log.info(
-        `watching ${this.#root}: ${plural(this.#tree.table.size, 'directory', 'directories')} (inotify, ${Math.round(performance.now() - t0)} ms)`,
+        `watching ${displayName(this.#root)}: ${plural(this.#tree.table.size, 'directory', 'directories')} (inotify, ${Math.round(performance.now() - t0)} ms)`,
       );
     }
   }
@@ -179,8 +185,7 @@ class RootWatch {
     // create needs no lstat to tell it from a symlink or hard link (see #noCloseWrite).
     const written = new Set<string>();
     for (const r of batch)
-      if ((r.mask & (c.IN_CLOSE_WRITE | c.IN_MODIFY)) !== 0 && typeof r.name === 'string')
-        written.add(`${r.wd}/${r.name}`);
+      if ((r.mask & (c.IN_CLOSE_WRITE | c.IN_MODIFY)) !== 0) written.add(`${r.wd}/${nameOf(r)}`);
     for (const r of batch) {
       if (this.#closed) return;
       if (out.length >= EVENTS_PER_CALL) this.#emit(out);
@@ -205,12 +210,9 @@ class RootWatch {
           this.#tree.table.removeWd(r.wd);
         continue;
       }
-      if (r.name === '') continue; // the directory's own change is reported by its parent's watch
-      if (typeof r.name !== 'string') {
-        this.#alarms.badName(dir, r.name);
-        continue;
-      }
-      const path = joinRel(dir, r.name);
+      const name = nameOf(r);
+      if (name === '') continue; // the directory's own change is reported by its parent's watch
+      const path = joinRel(dir, name);
       const isDir = (r.mask & c.IN_ISDIR) !== 0;
       const excluded = this.#opts.isExcluded(this.#root, path, isDir);
       if ((r.mask & c.IN_MOVED_FROM) !== 0) {
@@ -233,7 +235,7 @@ class RootWatch {
           if (
             kind === 'create' &&
             !isDir &&
-            !written.has(`${r.wd}/${r.name}`) &&
+            !written.has(`${r.wd}/${name}`) &&
             this.#noCloseWrite(path)
           ) {
             out.push({ kind, root: this.#root, path, isDir, noCloseWrite: true });
@@ -252,7 +254,7 @@ class RootWatch {
   #noCloseWrite(rel: string): boolean {
     try {
       // Synchronous on purpose: ~µs per create, and it keeps the batch's event order.
-      const st = lstatSync(join(this.#root, rel));
+      const st = lstatSync(fsPath(join(this.#root, rel)));
       return !st.isFile() || st.nlink > 1;
     } catch {
       return false; // already gone: its delete follows
@@ -262,7 +264,7 @@ class RootWatch {
   async #overflow(out: FsEvent[]): Promise<void> {
     const detail = SYSCTL_HINT.queue;
     this.#log.error(
-      `inotify event queue overflowed under ${this.#root}: events were lost, a full sync of it is requested; ${detail}`,
+      `inotify event queue overflowed under ${displayName(this.#root)}: events were lost, a full sync of it is requested; ${detail}`,
     );
     this.#emit(out);
     this.#cb.onRescan(this.#root, 'overflow', detail);

@@ -1,6 +1,8 @@
 // Portable watcher backend over @parcel/watcher, for hosts without the inotify binding. It cannot
 // honour closeWrite/modify/attrib separately, move cookies, overflow or watch-limit detection
-// (docs/watchers.md lists every gap). Shell.
+// (docs/watchers.md lists every gap). Names are bytes, but parcel reports UTF-8 strings (U+FFFD
+// where a name's bytes are not UTF-8): such a path is resolved by a lossless re-read of the
+// directories along it (lossy-names.ts) and what is there is queued instead. Shell.
 import { lstat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import parcel from '@parcel/watcher';
@@ -14,12 +16,14 @@ import {
   type WatcherOptions,
 } from './fs-event.js';
 import { walk } from './walk.js';
+import { parentOf, resolveLossy } from './lossy-names.js';
+import { displayName, fsPath, hasRawBytes, mayBeLossy } from '../util/byte-names.js';
 
 type Subscription = AsyncSubscription;
 
 async function isDirectory(abs: string): Promise<boolean | undefined> {
   try {
-    return (await lstat(abs)).isDirectory();
+    return (await lstat(fsPath(abs))).isDirectory();
   } catch {
     return undefined; // gone again: a short-lived path
   }
@@ -75,6 +79,13 @@ export class ParcelWatcher implements Watcher {
   }
 
   async #subscribe(root: string): Promise<void> {
+    if (hasRawBytes(root)) {
+      throw new WatcherStartError(
+        'init-failed',
+        root,
+        `cannot watch ${displayName(root)} with @parcel/watcher: it takes only UTF-8 paths (the inotify backend watches any name)`,
+      );
+    }
     if ((await isDirectory(root)) !== true) {
       throw new WatcherStartError(
         'root-missing',
@@ -138,6 +149,10 @@ export class ParcelWatcher implements Watcher {
         continue;
       }
       if (rel.startsWith('../')) continue;
+      if (mayBeLossy(rel)) {
+        await this.#lossy(root, rel, ev.type, out);
+        continue;
+      }
       const isDir = ev.type === 'delete' ? false : ((await isDirectory(ev.path)) ?? false);
       if (this.#opts.isExcluded(root, rel, isDir)) continue;
       const kind = ev.type === 'create' ? 'create' : ev.type === 'update' ? 'closeWrite' : 'delete';
@@ -150,6 +165,44 @@ export class ParcelWatcher implements Watcher {
       if (kind === 'create' && isDir) await this.#scanNewDir(root, rel, out);
     }
     if (out.length > 0 && !this.#closed) this.#cb.onEvents(out);
+  }
+
+  /**
+   * A path parcel reported lossily (a name that is not UTF-8): a create or update queues the
+   * entries that answer to it now (a directory scanned like a new one); a delete queues its parent
+   * directory as a whole (a recursive sync with --delete drops the gone name on the target), and a
+   * delete directly in the root, whose name cannot be known, requests a full sync of the root.
+   */
+  async #lossy(
+    root: string,
+    rel: string,
+    type: ParcelEvent['type'],
+    out: FsEvent[],
+  ): Promise<void> {
+    if (type === 'delete') {
+      const parent = parentOf(rel);
+      const dirs = parent === '' ? [''] : await resolveLossy(root, parent);
+      for (const dir of dirs) {
+        if (dir !== '') {
+          if (!this.#opts.isExcluded(root, dir, true))
+            out.push({ kind: 'create', root, path: dir, isDir: true, synthetic: true });
+        } else
+          this.#cb.onRescan(
+            root,
+            'backend-error',
+            `@parcel/watcher reported the delete of a name that is not UTF-8 in ${displayName(root)} without its bytes`,
+          );
+      }
+      return;
+    }
+    for (const path of await resolveLossy(root, rel)) {
+      const isDir = await isDirectory(`${root}/${path}`);
+      if (isDir === undefined || this.#opts.isExcluded(root, path, isDir)) continue;
+      if (type === 'update') out.push({ kind: 'closeWrite', root, path, isDir });
+      else
+        out.push({ kind: 'create', root, path, isDir, ...(isDir ? {} : { noCloseWrite: true }) });
+      if (type === 'create' && isDir) await this.#scanNewDir(root, path, out);
+    }
   }
 
   /** Mitigates parcel's mkdir -p / mv-in / cp -r loss: report what a new directory already holds. */

@@ -12,6 +12,7 @@ import { tmpDir } from '../helpers/tmp.js';
 import { Recorder } from '../helpers/watch-recorder.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
 import { InotifyWatcher } from '../../src/watch/inotify-watcher.js';
+import { decodeName, encodeName } from '../../src/util/byte-names.js';
 import { loadInotifyBinding, type InotifyBinding } from '../../src/watch/native-binding.js';
 
 const loaded = loadInotifyBinding();
@@ -329,15 +330,57 @@ test('hostile names (spaces, newline, $(…), backticks, unicode) are reported v
   });
 });
 
-test('a name that is not valid UTF-8 gives a warning, not a crash', async () => {
-  await withWatcher(async ({ root, rec }) => {
-    writeFileSync(Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9])]), 'x');
-    await rec.barrier(root);
-    assert.ok(
-      rec.warnings.some((w) => w.includes('not valid UTF-8')),
-      rec.warnings.join('\n'),
+test('names that are not UTF-8 are reported as BytePaths: create, write, moves, new dirs, delete', async () => {
+  const bp = (s: string): string => decodeName(Buffer.from(s, 'latin1'));
+  const abs = (root: string, rel: string): Buffer => encodeName(`${root}/${bp(rel)}`);
+  await withWatcher(async ({ root, rec, watcher }) => {
+    writeFileSync(abs(root, 'caf\xe9'), 'x');
+    await rec.waitFor('closeWrite', bp('caf\xe9'));
+    writeFileSync(join(root, 'good.txt'), 'g');
+    await rec.waitFor('closeWrite', 'good.txt');
+    renameSync(join(root, 'good.txt'), abs(root, 'good\xfc.txt'));
+    const to = await rec.waitFor('moveTo', bp('good\xfc.txt'));
+    const from = await rec.waitFor('moveFrom', 'good.txt');
+    assert.equal(
+      from.kind === 'moveFrom' && to.kind === 'moveTo' && from.cookie === to.cookie,
+      true,
     );
+    // A new directory with a GBK name gets a watch: what is written inside later is seen.
+    const before = watcher.watchCount;
+    mkdirSync(abs(root, '\xc4\xe3\xba\xc3'));
+    await rec.waitFor('create', bp('\xc4\xe3\xba\xc3'));
+    await eventually(() => watcher.watchCount === before + 1, {
+      what: 'the new directory watched',
+    });
+    writeFileSync(abs(root, '\xc4\xe3\xba\xc3/in\xe9'), 'x');
+    await rec.waitFor('closeWrite', bp('\xc4\xe3\xba\xc3/in\xe9'));
+    // A watched directory renamed to a Latin-1 name keeps its watch under the new name.
+    mkdirSync(join(root, 'photos'));
+    await eventually(() => watcher.watchCount === before + 2, { what: 'photos watched' });
+    renameSync(join(root, 'photos'), abs(root, 'fotos\xe9'));
+    await rec.waitFor('moveTo', bp('fotos\xe9'));
+    writeFileSync(abs(root, 'fotos\xe9/later\xfc'), 'x');
+    await rec.waitFor('closeWrite', bp('fotos\xe9/later\xfc'));
+    rmSync(abs(root, 'caf\xe9'));
+    await rec.waitFor('delete', bp('caf\xe9'));
+    assert.deepEqual(rec.warnings, []);
   });
+});
+
+test('a tree with non-UTF-8 names at start: every directory is watched, names are lossless', async () => {
+  const bp = (s: string): string => decodeName(Buffer.from(s, 'latin1'));
+  await withWatcher(
+    async ({ root, rec, watcher }) => {
+      assert.equal(watcher.watchCount, 3, 'root, d\xe9 and d\xe9/s\xfc');
+      writeFileSync(encodeName(`${root}/${bp('d\xe9/s\xfc/f\xc4')}`), 'x');
+      await rec.waitFor('closeWrite', bp('d\xe9/s\xfc/f\xc4'));
+    },
+    {
+      prepare: (root) => {
+        mkdirSync(Buffer.from(`${root}/d\xe9/s\xfc`, 'latin1'), { recursive: true });
+      },
+    },
+  );
 });
 
 test('excluded directories are not watched and not reported, also when created later', async () => {
