@@ -10,6 +10,8 @@ import { tmpDir } from '../helpers/tmp.js';
 import { Recorder } from '../helpers/watch-recorder.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
 import { ParcelWatcher } from '../../src/watch/parcel-watcher.js';
+import { decodeName, encodeName } from '../../src/util/byte-names.js';
+import { eventually } from '../helpers/eventually.js';
 
 interface Ctx {
   root: string;
@@ -206,6 +208,68 @@ test('parcel: hostile names are reported verbatim', async () => {
       },
     },
   );
+});
+
+test('parcel: names that are not UTF-8 are resolved by a lossless re-read: creates, writes, renames', async () => {
+  const bp = (x: string): string => decodeName(Buffer.from(x, 'latin1'));
+  const abs = (root: string, rel: string): Buffer => encodeName(`${root}/${bp(rel)}`);
+  await withWatcher(async ({ root, rec }) => {
+    // parcel reports these as "good\ufffd.txt" and "fotos\ufffd": the events carry the real bytes.
+    writeFileSync(abs(root, 'good\xfc.txt'), 'x');
+    await rec.waitFor(undefined, bp('good\xfc.txt'));
+    mkdirSync(abs(root, 'fotos\xe9'));
+    writeFileSync(abs(root, 'fotos\xe9/in\xc4\xe3'), 'x');
+    await rec.waitFor(undefined, bp('fotos\xe9/in\xc4\xe3'));
+    writeFileSync(join(root, 'plain.txt'), 'p');
+    await rec.waitFor(undefined, 'plain.txt');
+    renameSync(join(root, 'plain.txt'), abs(root, 'plain\xe9.txt'));
+    await rec.waitFor(undefined, bp('plain\xe9.txt'));
+    await rec.barrier(root);
+    assert.deepEqual(
+      rec.events.filter((e) => e.path.includes('\ufffd')),
+      [],
+      'no lossy path is ever queued',
+    );
+  });
+});
+
+test('parcel: the delete of a non-UTF-8 name queues its parent directory, or a full sync in the root', async () => {
+  const bp = (x: string): string => decodeName(Buffer.from(x, 'latin1'));
+  const abs = (root: string, rel: string): Buffer => encodeName(`${root}/${bp(rel)}`);
+  await withWatcher(
+    async ({ root, rec }) => {
+      rmSync(abs(root, 'd/gone\xfc'));
+      const ev = await rec.waitFor('create', 'd');
+      assert.equal(ev.isDir, true);
+      rmSync(abs(root, 'top\xfc'));
+      await eventually(() => rec.rescans.some((r) => r.root === root), {
+        what: 'a rescan of the root',
+      });
+    },
+    {
+      prepare: (root) => {
+        mkdirSync(join(root, 'd'));
+        writeFileSync(abs(root, 'd/gone\xfc'), 'x');
+        writeFileSync(abs(root, 'top\xfc'), 'x');
+      },
+    },
+  );
+});
+
+test('parcel: a watch root whose name is not UTF-8 is refused with a clear error', async () => {
+  const tmp = tmpDir('sersync-parcel-');
+  try {
+    const root = decodeName(Buffer.from(`${tmp.path}/r\xe9`, 'latin1'));
+    mkdirSync(encodeName(root));
+    const w = new ParcelWatcher(
+      { roots: [root], isExcluded: () => false, statWalk: false },
+      new Recorder(undefined).cb,
+      memoryLogger(),
+    );
+    await assert.rejects(w.start(), /takes only UTF-8 paths/);
+  } finally {
+    tmp.cleanup();
+  }
 });
 
 test('parcel: excluded directories present at start are not watched; events below them are never reported', async () => {
