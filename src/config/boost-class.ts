@@ -2,6 +2,9 @@
 // locale: every class is ASCII), as JS character classes: the POSIX names (`[[:digit:]]`), the
 // class escapes (`\d \s \w \l \u \h` and negations), bracket expressions with ranges,
 // `[=x=]` / `[.x.]`, and ASCII case folding for `(?i)`. Sets are code-unit ranges. Pure.
+//
+// Names are bytes: a byte escape (`\xHH`, `\0ooo`) >= 0x80 in a class is that raw byte of the
+// BytePath subject, U+DC00 + byte (`[\x80-\xff]`: every raw byte); see boost-output.ts escapeText.
 
 /** Inclusive code-unit ranges, sorted and merged. */
 export type Ranges = readonly (readonly [number, number])[];
@@ -155,7 +158,10 @@ const HEX = /^[0-9a-fA-F]$/;
  * The character a single-character escape stands for; `i` is the index of the letter after the
  * backslash. `\a \e \f \n \r \t \v`, `\xHH`, `\x{HHHH}`, `\0ooo`, `\cX`; undefined for others.
  */
-export function charEscape(src: string, i: number): Scan<number> | undefined {
+export function charEscape(
+  src: string,
+  i: number,
+): (Scan<number> & { readonly byte?: true }) | undefined {
   const c = src.charAt(i);
   const ctl = CONTROL[c];
   if (ctl !== undefined) return { value: ctl, end: i + 1 };
@@ -176,7 +182,7 @@ export function charEscape(src: string, i: number): Scan<number> | undefined {
     let j = i + 1;
     while (j < i + 3 && HEX.test(src.charAt(j))) j++;
     if (j === i + 1) throw new Untranslatable('\\x needs hexadecimal digits', i - 1);
-    return { value: parseInt(src.slice(i + 1, j), 16), end: j };
+    return { value: parseInt(src.slice(i + 1, j), 16), end: j, byte: true };
   }
   if (c === 'c') {
     const x = src.charAt(i + 1);
@@ -186,10 +192,15 @@ export function charEscape(src: string, i: number): Scan<number> | undefined {
   if (c === '0') {
     let j = i + 1;
     while (j < i + 4 && /^[0-7]$/.test(src.charAt(j))) j++;
-    return { value: parseInt(src.slice(i, j), 8), end: j };
+    return { value: parseInt(src.slice(i, j), 8) & 0xff, end: j, byte: true };
   }
   return undefined;
 }
+
+/** The code unit a byte escape >= 0x80 stands for in a BytePath: U+DC00 + byte (see the header). */
+const RAW_BYTE = 0xdc00;
+export const asSubject = (e: Scan<number> & { readonly byte?: true }): number =>
+  e.byte === true && e.value >= 0x80 ? RAW_BYTE + e.value : e.value;
 
 /** `\pX`, `\p{name}`, `\PX`, `\P{name}` with a Boost class name; `i` is the index of the p/P. */
 export function propertyClass(src: string, i: number): Scan<Ranges> {
@@ -243,7 +254,10 @@ function bracketItem(src: string, i: number): Scan<number | Ranges> {
   if (cls !== undefined) return { value: cls, end: i + 2 };
   if (e === 'p' || e === 'P') return propertyClass(src, i + 1);
   if (e === 'b') return { value: 8, end: i + 2 };
-  return charEscape(src, i + 1) ?? { value: e.charCodeAt(0), end: i + 2 };
+  const ch = charEscape(src, i + 1);
+  return ch === undefined
+    ? { value: e.charCodeAt(0), end: i + 2 }
+    : { value: asSubject(ch), end: ch.end };
 }
 
 /**

@@ -9,7 +9,6 @@
 import { err, ok, type Result } from '../util/result.js';
 import {
   bracket,
-  charEscape,
   classEscape,
   foldCase,
   propertyClass,
@@ -20,9 +19,11 @@ import {
 import {
   caseRef,
   END,
+  escapeText,
   LINE_END,
   LINE_START,
   literal,
+  literalText,
   render,
   SIMPLE,
   START,
@@ -241,10 +242,10 @@ class Translator {
     }
     if (/^[1-9]$/.test(e)) return this.#ref(Number(e), flags, at);
     if (e === 'g' || e === 'k') return this.#refEscape(e, flags, at);
-    const ch = charEscape(this.#src, at + 1);
+    const ch = escapeText(this.#src, at + 1);
     if (ch !== undefined) {
       this.#pos = ch.end;
-      return [literal(ch.value, flags.i)];
+      return [literalText(ch.value, flags.i)];
     }
     return [literal(e.charCodeAt(0), flags.i)];
   }

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { translateBoost } from '../../../src/config/boost-regex.js';
+import { decodeName } from '../../../src/util/byte-names.js';
 
 const full = (expr: string): RegExp => {
   const r = translateBoost(expr);
@@ -188,4 +189,42 @@ test('translations are readable and need no flags', () => {
   const r = translateBoost('(?i).*\\.LOG');
   assert.deepEqual(r, { ok: true, value: '(?:[\\s\\S])*\\.[Ll][Oo][Gg]' });
   assert.deepEqual(translateBoost('tmp[[:digit:]]+'), { ok: true, value: 'tmp(?:[0-9])+' });
+});
+
+// Names are bytes: the subject is a BytePath, where a byte that is not part of valid UTF-8 is
+// U+DC00 + byte. [expression, subject bytes (latin1 here = one char per byte), regex_match].
+const bytePath = (latin1: string): string => decodeName(Buffer.from(latin1, 'latin1'));
+const BYTE_MATCHES: [string, string, boolean][] = [
+  ['good\\xfc\\.txt', 'good\xfc.txt', true], // Latin-1 ü, raw
+  ['good\\xfc\\.txt', 'good\xc3\xbc.txt', false], // UTF-8 ü is another name (as in sersync)
+  ['good\\xc3\\xbc\\.txt', 'good\xc3\xbc.txt', true], // the bytes of UTF-8 ü
+  ['good\\xc3\\xbc\\.txt', 'good\xfc.txt', false],
+  ['goodü\\.txt', 'good\xc3\xbc.txt', true], // UTF-8 text in a rule matches UTF-8 names
+  ['goodü\\.txt', 'good\xfc.txt', false],
+  ['good\\x{fc}\\.txt', 'good\xc3\xbc.txt', true], // \x{…} is a character
+  ['.*\\.txt', 'good\xfc.txt', true], // . matches a raw byte
+  ['[^/]*', '\xc4\xe3\xba\xc3', true], // so does a negated class
+  ['\\xc4\\xe3\\xba\\xc3', '\xc4\xe3\xba\xc3', true], // GBK 你好, raw bytes
+  ['\\xe4\\xbd\\xa0\\xe5\\xa5\\xbd', '\xe4\xbd\xa0\xe5\xa5\xbd', true], // UTF-8 你好 as bytes
+  ['你好', '\xe4\xbd\xa0\xe5\xa5\xbd', true],
+  ['你好', '\xc4\xe3\xba\xc3', false],
+  ['.*[\\x80-\\xff].*', 'caf\xe9', true], // any raw byte
+  ['.*[\\x80-\\xff].*', 'cafe', false],
+  ['[\\xe9\\xfc]+', '\xe9\xfc\xe9', true],
+  ['\\0374', '\xfc', true], // octal byte escape
+  ['(?i)CAF\\xe9', 'caf\xe9', true],
+  ['\\xfc+', '\xfc\xfc\xfc', true],
+  ['fotos\\xe9/.*', 'fotos\xe9/in\xc4', true],
+];
+
+for (const [expr, subject, want] of BYTE_MATCHES) {
+  test(`bytes: ${JSON.stringify(expr)} ${want ? 'matches' : 'does not match'} ${JSON.stringify(subject)}`, () => {
+    assert.equal(full(expr).test(bytePath(subject)), want);
+  });
+}
+
+test('a raw byte is written as an escape in the translation, never as a lone surrogate', () => {
+  const r = translateBoost('a\\xfc[\\x80-\\xff]');
+  assert.ok(r.ok);
+  assert.equal(r.value, 'a\\udcfc[\\udc80-\\udcff]');
 });
