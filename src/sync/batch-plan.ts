@@ -4,13 +4,19 @@ import type { Config } from '../config/types.js';
 import type { BatchOutcome, Entry, RunFacts } from '../queue/types.js';
 import { isRenameSafePath, prepareRemote, type PreparedRemote, type RenameBasis } from './argv.js';
 import type { RunResult } from './protocol.js';
-import { hasRawBytes } from '../util/byte-names.js';
+import { displayName, hasRawBytes } from '../util/byte-names.js';
 
-/** Log text for a batch: the count and the first paths (JSON-quoted: a newline in a name cannot forge a log line). */
+/**
+ * A path in a log line, double-quoted: displayName (one line, never lossy: a raw byte is `\xfc`, a
+ * newline `\n`, a backslash `\\`) with `"` as `\"`, so a name cannot forge a log line.
+ */
+export const quotePath = (p: string): string => `"${displayName(p).replace(/"/g, '\\"')}"`;
+
+/** Log text for a batch: the count and the first paths (quotePath). */
 export function describePaths(entries: readonly Entry[], shown = 5): string {
   const list = entries
     .slice(0, shown)
-    .map((e) => `${e.op === 'remove' ? '-' : '+'}${JSON.stringify(e.path)}`)
+    .map((e) => `${e.op === 'remove' ? '-' : '+'}${quotePath(e.path)}`)
     .join(' ');
   const more = entries.length > shown ? ` +${entries.length - shown} more` : '';
   return ` [${list}${more}]`;

@@ -3,6 +3,7 @@
 // the times of a root-owned module root). Each problem is logged once per destination: again only
 // when its text changes, or after a clean run through that directory cleared it. Shell (logs).
 import type { Logger } from '../log.js';
+import { quotePath } from './batch-plan.js';
 import { namedPath } from './rsync-output.js';
 
 /** The one-line warning of a run that named only `outside` paths (for /status). */
@@ -19,7 +20,7 @@ function problemLines(outside: readonly string[], stderrTail: string): Map<strin
     const p = namedPath(line, '\u0000');
     if (p !== undefined && wanted.has(norm(p)) && !out.has(norm(p))) out.set(norm(p), line.trim());
   }
-  for (const p of wanted) if (!out.has(p)) out.set(p, `rsync named ${JSON.stringify(p || '.')}`);
+  for (const p of wanted) if (!out.has(p)) out.set(p, `rsync named ${quotePath(p || '.')}`);
   return out;
 }
 
@@ -56,15 +57,13 @@ export function createWarningLog(logger: Logger): WarningLog {
         if (known.get(p) === line) continue;
         known.set(p, line);
         logger.warn(
-          `rsync -> ${destination}: every path arrived, but rsync could not handle ${JSON.stringify(p || '.')} outside the batch (not retried; logged once): ${line}`,
+          `rsync -> ${destination}: every path arrived, but rsync could not handle ${quotePath(p || '.')} outside the batch (not retried; logged once): ${line}`,
         );
       }
       for (const p of [...known.keys()])
         if (!now.has(p) && paths.some((x) => throughDir(x, p))) {
           known.delete(p);
-          logger.info(
-            `rsync -> ${destination}: the problem with ${JSON.stringify(p || '.')} cleared`,
-          );
+          logger.info(`rsync -> ${destination}: the problem with ${quotePath(p || '.')} cleared`);
         }
     },
   };

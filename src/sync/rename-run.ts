@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { fsPath } from '../util/byte-names.js';
 import type { Entry, RunFacts, Target } from '../queue/types.js';
 import { renameArgv, type PreparedRemote } from './argv.js';
-import { factsOf, renameBasis } from './batch-plan.js';
+import { factsOf, quotePath, renameBasis } from './batch-plan.js';
 import { classify } from './exit-policy.js';
 import type { pinRealDir } from './pin-dir.js';
 import type { RunResult, SyncJob } from './protocol.js';
@@ -37,7 +37,7 @@ export async function runRenames(
     const pin = await ctx.pinDir(target.root, e.path);
     const plain = (why: string): void => {
       ctx.logger.info(
-        `rsync -> ${p.destination}: ${JSON.stringify(e.path)} is synced the plain way ${why}`,
+        `rsync -> ${p.destination}: ${quotePath(e.path)} is synced the plain way ${why}`,
       );
     };
     if (!pin.ok) {
@@ -54,7 +54,7 @@ export async function runRenames(
       paths: [],
       timeoutMs: p.killAfterMs,
     };
-    const what = `rename ${JSON.stringify(e.renamedFrom)} -> ${JSON.stringify(e.path)} (${basis})`;
+    const what = `rename ${quotePath(e.renamedFrom)} -> ${quotePath(e.path)} (${basis})`;
     const r = await ctx.run(job, what).finally(() => pin.value.close());
     if (!('error' in r)) facts.push(factsOf(r));
     if (!('error' in r) && classify(r.outcome).verdict === 'ok') done.add(e.path);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { failedPathOf, rsyncUnescape } from '../../../src/sync/exit-policy.js';
 import { lineSplitter, outputTally, parseItem } from '../../../src/sync/rsync-output.js';
 import { decodeName, encodeName } from '../../../src/util/byte-names.js';
+import { quotePath } from '../../../src/sync/batch-plan.js';
 
 /** The BytePath of a byte string written with \xHH escapes (as printf would make the name). */
 const bp = (s: string): string => decodeName(Buffer.from(s, 'latin1'));
@@ -106,4 +107,16 @@ test('outputTally: tallies and failed paths of a run over non-UTF-8 names', () =
     ['x\xfey'],
   );
   assert.match(t.errorLine() ?? '', /link_stat "\/tmp\/nw-exp\/src\/x\\#376y" failed/);
+});
+
+test('quotePath: the log form of a path is one line, never lossy', () => {
+  const rows: [string, string][] = [
+    ['d/old', '"d/old"'],
+    [bp('good\xfc.txt'), '"good\\xfc.txt"'],
+    [bp('\xc4\xe3'), '"\\xc4\\xe3"'],
+    ['new\nline', '"new\\nline"'],
+    ['q"uo\\te', '"q\\"uo\\\\te"'],
+    ['ünï文件', '"ünï文件"'],
+  ];
+  for (const [p, want] of rows) assert.equal(quotePath(p), want, p);
 });
