@@ -15,6 +15,7 @@ import { diffTrees, readTree } from '../helpers/tree.js';
 import { testConfig } from '../helpers/config-fixture.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
 import { startPipeline, type Pipeline } from '../../src/pipeline.js';
+import { countEntries, lookAt } from '../../src/pipeline/root-probe.js';
 import type { Config } from '../../src/config/types.js';
 import { decodeName } from '../../src/util/byte-names.js';
 
@@ -173,6 +174,11 @@ describe('a watch root whose own name is GBK bytes (config built in code)', () =
     await pipeline?.stop(5000);
     await rsyncd.stop();
     tmp.cleanup();
+  });
+
+  it('the root guard sees the root as it is (a directory with entries, counted)', async () => {
+    assert.equal(lookAt(src).kind, 'dir');
+    assert.equal(await countEntries(src, [], false), 2);
   });
 
   it('the first full sync, realtime creates, a rename and a delete all run in the root', async () => {
