@@ -31,7 +31,7 @@ const bytePath = (root: string | Buffer, rel: string): Buffer =>
 export function readTree(root: string | Buffer, opts: ReadOptions = {}): Map<string, TreeEntry> {
   const bytes = opts.bytes === true || Buffer.isBuffer(root);
   const at = (rel: string): string | Buffer =>
-    bytes ? bytePath(root, rel) : rel === '' ? (root) : join(root, rel);
+    bytes ? bytePath(root, rel) : rel === '' ? root : join(root, rel);
   const names = (rel: string): string[] =>
     bytes
       ? readdirSync(at(rel), { encoding: 'buffer' }).map((b) => b.toString('latin1'))
@@ -72,7 +72,6 @@ export interface DiffOptions extends ReadOptions {
 
 /** A byte-keyed path for a message: printable ASCII as it is, every other byte as \xHH. */
 export function shownKey(p: string): string {
-   
   return p.replace(
     /[^\x20-\x7e]|\\/g,
     (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
