@@ -6,7 +6,6 @@ import { constants as osConstants } from 'node:os';
 import type { Logger } from '../log.js';
 import { displayName } from '../util/byte-names.js';
 import type { WatcherCallbacks } from './fs-event.js';
-import { displayName } from '../util/byte-names.js';
 import { adviseWatchLimit } from './watch-limit.js';
 
 /** The operator hints attached to rescan requests (never applied by us: no sysctl writes). */
