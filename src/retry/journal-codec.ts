@@ -80,12 +80,13 @@ function nameBytes(s: BytePath): number {
  * 'pending'. Encodes nothing.
  */
 export function checkedSize(r: JournalRecord): number {
-  if (nameBytes(r.targetKey) < 0)
-    throw new Error('Internal error: journal target key is not a BytePath');
-  if (nameBytes(r.path) < 0) throw new Error('Internal error: journal path is not a BytePath');
+  const keyBytes = nameBytes(r.targetKey);
+  if (keyBytes < 0) throw new Error('Internal error: journal target key is not a BytePath');
+  const pathBytes = nameBytes(r.path);
+  if (pathBytes < 0) throw new Error('Internal error: journal path is not a BytePath');
   if (r.subtree === true && r.kind !== 'done')
     throw new Error('Internal error: subtree on a pending record');
-  const size = encodedSize(r.targetKey, r.path);
+  const size = FRAME_BYTES + FIXED_PAYLOAD + keyBytes + pathBytes;
   if (size - FRAME_BYTES > MAX_PAYLOAD)
     throw new Error(`Internal error: journal record of ${size - FRAME_BYTES} bytes`);
   return size;
