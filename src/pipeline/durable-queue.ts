@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { Scheduler, type SchedulerOptions } from '../queue/scheduler.js';
 import type { Change, Entry } from '../queue/types.js';
 import { openJournal, type Journal, type JournalRecord } from '../retry/journal.js';
+import { displayName } from '../util/byte-names.js';
 import type { Clock } from '../util/clock.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { SyncTargets } from './targets.js';
@@ -50,7 +51,7 @@ export async function openDurableQueue(
   const opened = await openJournal(o.stateDir, {
     clock: o.clock,
     onError: (e) => {
-      o.logger.error(`journal in ${o.stateDir}: ${e.message}`);
+      o.logger.error(`journal in ${displayName(o.stateDir)}: ${e.message}`);
     },
   });
   if (!opened.ok) return err(opened.error);

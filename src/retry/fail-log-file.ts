@@ -9,6 +9,7 @@
 //     one write per minIntervalMs) --> writeFailLog (fail-log-write.ts: append, rewrite in place,
 //     or replace a link / a file not ours) of the text from fail-log-render.ts
 import type { Target } from '../queue/types.js';
+import { displayName } from '../util/byte-names.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { FailLogCommand } from './fail-log.js';
 import { readAtStart, splitFailLog, type InheritedChange } from './fail-log-inherit.js';
@@ -132,7 +133,7 @@ export function createFailLogFile(opts: FailLogFileOptions): FailLogFile {
       keep = start.open ? [] : split.keep; // text anyone could write is never kept verbatim
       if (start.open && split.keep.length > 0)
         warn(
-          `the fail log ${opts.path} was writable by other users: ${split.keep.length} entr(ies) not ours were dropped`,
+          `the fail log ${displayName(opts.path)} was writable by other users: ${split.keep.length} entr(ies) not ours were dropped`,
         );
       for (const c of split.changes) failures.found(c.target, c.change.path, c.status);
       if (start.open) {

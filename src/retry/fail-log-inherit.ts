@@ -1,6 +1,8 @@
 // Reads the entries a fail log holds at start (sersync2's `#errno` + command, or ours) back into
 // changes of our targets: same watch root, same destination. What belongs to none of them is
-// kept verbatim. Shell: reads the file without following a link, lstats the paths.
+// kept verbatim. Shell: reads the file without following a link, lstats the paths. The file's
+// text is its bytes through decodeName (a raw byte of a name, or of an entry kept verbatim,
+// survives); paths are BytePaths (fsPath for every fs call).
 import {
   closeSync,
   constants,
@@ -10,6 +12,7 @@ import {
   openSync,
   readSync,
 } from 'node:fs';
+import { decodeName, displayName, encodeName, fsPath } from '../util/byte-names.js';
 import { notOurs } from '../util/safe-fs.js';
 import { join } from 'node:path';
 import type { Change, Target } from '../queue/types.js';
@@ -39,7 +42,8 @@ function topmostMissing(root: string, path: string): string {
   const parts = path.split('/');
   for (let i = 1; i < parts.length; i++) {
     const prefix = parts.slice(0, i).join('/');
-    if (lstatSync(join(root, prefix), { throwIfNoEntry: false }) === undefined) return prefix;
+    if (lstatSync(fsPath(join(root, prefix)), { throwIfNoEntry: false }) === undefined)
+      return prefix;
   }
   return path;
 }
@@ -72,9 +76,9 @@ export function splitFailLog(
     const id = `${t.key}\0${path}`;
     if (seen.has(id)) return;
     seen.add(id);
-    const st = lstatSync(join(t.root, path), { throwIfNoEntry: false });
+    const st = lstatSync(fsPath(join(t.root, path)), { throwIfNoEntry: false });
     if (st === undefined && op === 'upsert') return;
-    if (st === undefined && !existsSync(t.root)) return; // the root itself is gone: delete nothing
+    if (st === undefined && !existsSync(fsPath(t.root))) return; // the root itself is gone: delete nothing
     // A gone path is removed from its topmost gone ancestor (as a realtime `rm -rf` would be):
     // rsync cannot delete `a/b` with --delete-missing-args when `a` vanished too (exit 24).
     const gone = st === undefined ? topmostMissing(t.root, path) : undefined;
@@ -106,7 +110,7 @@ export function splitFailLog(
   return { keep, changes };
 }
 
-/** Reads the whole file through `fd`. */
+/** Reads the whole file through `fd`: its bytes as text (decodeName: lossless). */
 export function readAll(fd: number, size: number): string {
   const buf = Buffer.alloc(size);
   let n = 0;
@@ -115,7 +119,7 @@ export function readAll(fd: number, size: number): string {
     if (got === 0) break;
     n += got;
   }
-  return buf.subarray(0, n).toString('utf8');
+  return decodeName(buf.subarray(0, n));
 }
 
 /** The file as found at start: its text when it is ours to read, and whether others could write it. */
@@ -125,24 +129,28 @@ export function readAtStart(
 ): { text: string; open: boolean; size: number } {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP')
-      warn(`the fail log ${path} is a symbolic link: not read, it will be replaced`);
+      warn(`the fail log ${displayName(path)} is a symbolic link: not read, it will be replaced`);
     else if (code !== 'ENOENT')
-      warn(`cannot read the fail log ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      warn(
+        `cannot read the fail log ${displayName(path)}: ${e instanceof Error ? e.message : String(e)}`,
+      );
     return { text: '', open: false, size: -1 };
   }
   try {
     const st = fstatSync(fd);
     const why = notOurs(st);
     if (why !== undefined) {
-      warn(`the fail log ${path} ${why}: its entries are not trusted, it will be replaced`);
+      warn(
+        `the fail log ${displayName(path)} ${why}: its entries are not trusted, it will be replaced`,
+      );
       return { text: '', open: false, size: -1 };
     }
     const text = readAll(fd, st.size);
-    return { text, open: (st.mode & 0o022) !== 0, size: Buffer.byteLength(text) };
+    return { text, open: (st.mode & 0o022) !== 0, size: encodeName(text).length };
   } finally {
     closeSync(fd);
   }

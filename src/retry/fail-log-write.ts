@@ -1,10 +1,12 @@
 // One write of the <failLog> file, never through a link or into a file we do not own
-// (docs/security.md). Shell.
+// (docs/security.md). The text goes to the file as its bytes (encodeName: a raw byte kept
+// verbatim from an entry found in the file is written back as that byte). Shell.
 //
 //   open O_NOFOLLOW --ours--> full? --yes--> ftruncate + whole file ; --no--> append the new entries
 //     --absent--> created O_EXCL, then as ours
 //     --a link / not ours--> whole file to an exclusive temp, renamed over the name (replaced)
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync } from 'node:fs';
+import { encodeName, fsPath } from '../util/byte-names.js';
 import { appendAll, createExclusive, notOurs, replaceFile } from '../util/safe-fs.js';
 import { readAll } from './fail-log-inherit.js';
 import type { InheritedEntry } from './fail-log-render.js';
@@ -36,16 +38,16 @@ export interface FailLogWritten {
 }
 
 function replaced(w: FailLogWrite): FailLogWritten {
-  const text = w.whole(w.keep);
-  replaceFile(w.path, text, 0o600);
-  return { how: 'replace', size: Buffer.byteLength(text), keep: w.keep };
+  const bytes = encodeName(w.whole(w.keep));
+  replaceFile(w.path, bytes, 0o600);
+  return { how: 'replace', size: bytes.length, keep: w.keep };
 }
 
 /** Writes the file as `w` says; throws on an I/O error (the caller retries with a full write). */
 export function writeFailLog(w: FailLogWrite): FailLogWritten {
   let fd: number;
   try {
-    fd = openSync(w.path, O_RDWR | O_APPEND | O_NOFOLLOW);
+    fd = openSync(fsPath(w.path), O_RDWR | O_APPEND | O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') return replaced(w); // a planted link: replaced, never followed
@@ -63,7 +65,7 @@ export function writeFailLog(w: FailLogWrite): FailLogWritten {
     if (full && st.size !== w.lastSize && st.size > 0) keep = w.foreign(readAll(fd, st.size));
     const text = full ? w.whole(keep) : w.appendText();
     if (full) ftruncateSync(fd, 0);
-    appendAll(fd, text);
+    appendAll(fd, encodeName(text));
     return { how: full ? 'rewrite' : 'append', size: fstatSync(fd).size, keep };
   } finally {
     closeSync(fd);

@@ -1,11 +1,15 @@
 // The sersync-compatible fail log: a /bin/sh script of `#errno <status>`, a command, a blank line.
 // Rendering quotes every word so that running the file by hand can never run anything taken
-// from a file name; parsing reads it back (our entries exactly, anything else verbatim). Pure.
+// from a file name; parsing reads it back (our entries exactly, anything else verbatim). Names
+// are BytePaths: a byte that is not UTF-8 (or a control character) is written as an octal
+// escape through printf, so the file is plain text and sh, dash and bash all rebuild the exact
+// bytes (docs/reliability.md "The fail log"). The text is the file's bytes through decodeName. Pure.
+import { decodeName, encodeName, hasRawBytes, type BytePath } from '../util/byte-names.js';
 
 /** A command of the fail log: `cd -- <cwd> && <argv...>`; argv[0] is the executable. */
 export interface FailLogCommand {
-  readonly cwd: string;
-  readonly argv: readonly string[];
+  readonly cwd: BytePath;
+  readonly argv: readonly BytePath[];
 }
 
 /** One entry: the raw wait status (`#errno`, e.g. exit 10 -> 2560) and its command. */
@@ -19,23 +23,59 @@ export type ParsedEntry =
   | { readonly kind: 'foreign'; readonly status: number | undefined; readonly text: string };
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/**
+ * What is written as printf octal escapes: raw bytes (lone surrogates U+DC80..U+DCFF) and the
+ * control characters other than tab and newline (a `\r` or an ESC would disguise the file on a
+ * terminal). A newline stays literal inside single quotes: `$(…)` would drop a trailing one.
+ */
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /[\u0000-\u0008\u000b-\u001f\u007f\udc80-\udcff]+/gu;
+
+const singleQuoted = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+/** A plain part: bare when inert (and, when `noEquals`, holding no `=`), else single-quoted. */
+const plainPart = (text: string, noEquals: boolean): string =>
+  SAFE.test(text) && !(noEquals && text.includes('=')) ? text : singleQuoted(text);
+/** `"$(printf '\374\001')"`: the bytes of `run` (raw bytes, control characters) as octal escapes. */
+const printfPart = (run: string): string => {
+  let esc = '';
+  for (const byte of encodeName(run)) esc += `\\${byte.toString(8).padStart(3, '0')}`;
+  return `"$(printf '${esc}')"`;
+};
 
 /**
- * Quotes one word for /bin/sh: bare when it only holds inert characters, else single-quoted
- * with `'` written as `'\''`. Inside single quotes sh interprets nothing (`$`, backticks,
- * `\`, newlines and globs are literal).
+ * Quotes one word for /bin/sh (dash, bash): bare when it only holds inert characters, else
+ * single-quoted with `'` written as `'\''`; inside single quotes sh interprets nothing (`$`,
+ * backticks, `\`, newlines and globs are literal). Raw bytes and control characters go through
+ * printfPart: `good\xfc.txt` is `good"$(printf '\374')".txt`. Nothing from the name is ever
+ * outside quotes unless inert. `noEquals`: the word never looks like an assignment `A=B`.
  */
-export function shellQuote(word: string): string {
-  if (SAFE.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
+export function shellQuote(word: BytePath, noEquals = false): string {
+  if (SAFE.test(word) && !(noEquals && word.includes('='))) return word;
+  if (!hasControlOrRaw(word)) return singleQuoted(word);
+  let out = '';
+  let last = 0;
+  for (const m of word.matchAll(ESCAPED)) {
+    if (m.index > last) out += plainPart(word.slice(last, m.index), noEquals && last === 0);
+    out += printfPart(m[0]);
+    last = m.index + m[0].length;
+  }
+  if (last < word.length) out += plainPart(word.slice(last), noEquals && last === 0);
+  return out;
 }
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+const hasControlOrRaw = (w: string): boolean => hasRawBytes(w) || CONTROL.test(w);
 
 /** `cd -- '/root' && rsync …` with every word quoted. The executable word never looks like `A=B`. */
 export function renderCommand(cmd: FailLogCommand): string {
   const [exe, ...args] = cmd.argv;
   if (exe === undefined) throw new Error('Internal error: fail-log command without an executable');
-  const exeWord = exe.includes('=') ? `'${exe.replace(/'/g, `'\\''`)}'` : shellQuote(exe);
-  return [`cd -- ${shellQuote(cmd.cwd)} &&`, exeWord, ...args.map(shellQuote)].join(' ');
+  return [
+    `cd -- ${shellQuote(cmd.cwd)} &&`,
+    shellQuote(exe, true),
+    ...args.map((a) => shellQuote(a)),
+  ].join(' ');
 }
 
 /** `#errno <status>\n<command>\n\n` (the original's layout: each entry ends with an empty line). */
@@ -57,6 +97,24 @@ interface Scan {
 
 const OPERATOR_CHARS = new Set(['&', '|', ';', '<', '>', '(', ')', '`', '$', '{', '}']);
 
+/** Exactly printfPart's form, octal escapes only (no `%`, nothing else): `"$(printf '\374')"`. */
+const PRINTF_PART = /"\$\(printf '((?:\\[0-7]{3})+)'\)"/y;
+
+/** The bytes of a printfPart at `s[i]` (raw bytes as lone surrogates) and where it ends; else undefined. */
+function printfAt(s: string, i: number): { text: string; end: number } | undefined {
+  PRINTF_PART.lastIndex = i;
+  const m = PRINTF_PART.exec(s);
+  if (m === null) return undefined;
+  let text = '';
+  for (const e of (m[1] ?? '').matchAll(/\\([0-7]{3})/g)) {
+    const byte = parseInt(e[1] ?? '', 8);
+    // Not printfPart's: NUL (no name holds one), a newline (`$(…)` drops a trailing one), not a byte.
+    if (byte === 0 || byte === 0x0a || byte > 0xff) return undefined;
+    text += String.fromCharCode(byte >= 0x80 ? 0xdc00 + byte : byte);
+  }
+  return { text, end: PRINTF_PART.lastIndex };
+}
+
 /** Tokenises one sh command starting at `i`, up to an unquoted newline. */
 function scanCommand(s: string, start: number): Scan {
   const tokens: Token[] = [];
@@ -64,7 +122,9 @@ function scanCommand(s: string, start: number): Scan {
   let word: string | undefined;
   let foreign = false;
   const flush = (): void => {
-    if (word !== undefined) tokens.push({ op: false, value: word });
+    // Bytes from printf parts next to text: the BytePath of the word's bytes (canonical form).
+    if (word !== undefined)
+      tokens.push({ op: false, value: hasRawBytes(word) ? decodeName(encodeName(word)) : word });
     word = undefined;
   };
   while (i < s.length) {
@@ -72,6 +132,12 @@ function scanCommand(s: string, start: number): Scan {
     if (ch === '\n') {
       flush();
       return { tokens, end: i + 1, foreign };
+    }
+    const pf = ch === '"' ? printfAt(s, i) : undefined;
+    if (pf !== undefined) {
+      word = (word ?? '') + pf.text;
+      i = pf.end;
+      continue;
     }
     if (ch === ' ' || ch === '\t') {
       flush();

@@ -1,22 +1,30 @@
 // The durable journal's byte format: a file header, then self-delimiting records (marker, length,
 // CRC-32, payload), so a record torn by a crash, or any garbage, is detected and skipped, and a
-// decoder can resynchronise on the next intact record. Pure (docs/reliability.md).
+// decoder can resynchronise on the next intact record. Paths and target keys are BytePaths, stored
+// as their raw bytes (format 2); format 1 files (UTF-8 only) are still read. Pure
+// (docs/reliability.md "Format").
+import { decodeName, encodeName, type BytePath } from '../util/byte-names.js';
 
 /** One journal entry: a path of a target became pending, or was synced ("done"). */
 export interface JournalRecord {
   readonly kind: 'pending' | 'done';
-  /** The queue's target key (root x remote). Any string. */
-  readonly targetKey: string;
-  /** Path relative to the root ('' = the whole root). Any well-formed string (newlines, NUL, ...). */
-  readonly path: string;
+  /** The queue's target key (root x remote). Any BytePath. */
+  readonly targetKey: BytePath;
+  /** Path relative to the root ('' = the whole root). Any BytePath (raw bytes, newlines, NUL, ...). */
+  readonly path: BytePath;
   readonly op?: 'upsert' | 'remove';
   readonly isDir?: boolean;
   /** On 'done' only: the path AND everything outstanding below it were synced. */
   readonly subtree?: boolean;
 }
 
-/** First bytes of every journal file; the last byte before '\n' is the format version. */
-export const JOURNAL_HEADER: Uint8Array = new TextEncoder().encode('SSYNCJ1\n');
+/** The format version this code writes: 2 = names as raw bytes. 1 = names as UTF-8 (read only). */
+export type JournalVersion = 1 | 2;
+
+/** First bytes of every journal file we write; the last byte before '\n' is the format version. */
+export const JOURNAL_HEADER: Uint8Array = new TextEncoder().encode('SSYNCJ2\n');
+/** The header of format 1 (releases before names were bytes): still replayed, then rewritten as 2. */
+export const JOURNAL_HEADER_V1: Uint8Array = new TextEncoder().encode('SSYNCJ1\n');
 
 /** Record marker byte: where a decoder may start looking for a record. */
 const MARK = 0xd7;
@@ -52,22 +60,33 @@ export function crc32(b: Uint8Array, start = 0, end = b.length, crc = 0): number
   return ~c >>> 0;
 }
 
-// fatal: invalid UTF-8 makes a record garbage; ignoreBOM: a path may start with U+FEFF.
+// Format 1: invalid UTF-8 makes a record garbage (fatal); ignoreBOM: a path may start with U+FEFF.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
+ * The raw bytes' length of `s`, or -1 when `s` is no BytePath a decode could give back: a lone
+ * surrogate outside U+DC80..U+DCFF (it would come back as U+FFFD), or raw-byte surrogates that
+ * spell valid UTF-8 (U+DCC3 U+DC97 would come back as U+00D7). Plain well-formed text is fast.
+ */
+function nameBytes(s: BytePath): number {
+  if (s.isWellFormed()) return Buffer.byteLength(s);
+  const bytes = encodeName(s);
+  return decodeName(bytes) === s ? bytes.length : -1;
+}
+
+/**
  * The encoded size of `r` (frame + payload); throws on a record no decoder could give back (a bug):
- * a string UTF-8 cannot carry (a lone surrogate would come back as U+FFFD, a different path), a
- * payload over MAX_PAYLOAD, `subtree` on a 'pending'. Encodes nothing.
+ * a string that is not a BytePath (see nameBytes), a payload over MAX_PAYLOAD, `subtree` on a
+ * 'pending'. Encodes nothing.
  */
 export function checkedSize(r: JournalRecord): number {
-  if (!r.targetKey.isWellFormed())
-    throw new Error('Internal error: journal target key is not well-formed UTF-16');
-  if (!r.path.isWellFormed())
-    throw new Error('Internal error: journal path is not well-formed UTF-16');
+  const keyBytes = nameBytes(r.targetKey);
+  if (keyBytes < 0) throw new Error('Internal error: journal target key is not a BytePath');
+  const pathBytes = nameBytes(r.path);
+  if (pathBytes < 0) throw new Error('Internal error: journal path is not a BytePath');
   if (r.subtree === true && r.kind !== 'done')
     throw new Error('Internal error: subtree on a pending record');
-  const size = encodedSize(r.targetKey, r.path);
+  const size = FRAME_BYTES + FIXED_PAYLOAD + keyBytes + pathBytes;
   if (size - FRAME_BYTES > MAX_PAYLOAD)
     throw new Error(`Internal error: journal record of ${size - FRAME_BYTES} bytes`);
   return size;
@@ -87,11 +106,10 @@ export function encodeRecords(records: readonly JournalRecord[]): Buffer {
       (r.op === undefined ? 0 : F_OP | (r.op === 'remove' ? F_REMOVE : 0)) |
       (r.isDir === undefined ? 0 : F_DIR_SET | (r.isDir ? F_DIR : 0)) |
       (r.subtree === true ? F_SUBTREE : 0);
-    // Well-formed strings (checked above): write() stores exactly byteLength bytes, none replaced.
-    const keyLen = out.write(r.targetKey, p + 15, 'utf8');
+    const keyLen = putName(out, r.targetKey, p + 15);
     out.writeUInt32LE(keyLen, p + 11);
     p += 15 + keyLen;
-    p += out.write(r.path, p, 'utf8');
+    p += putName(out, r.path, p);
     out.writeUInt32LE(p - start - FRAME_BYTES, start + 1);
     out.writeUInt32LE(
       crc32(out, start + FRAME_BYTES, p, crc32(out, start + 1, start + 5)),
@@ -101,24 +119,58 @@ export function encodeRecords(records: readonly JournalRecord[]): Buffer {
   return out;
 }
 
+/** Writes the raw bytes of `s` (a BytePath, checked) at `at`; returns how many. */
+function putName(out: Buffer, s: BytePath, at: number): number {
+  // Well-formed text: write() stores exactly byteLength bytes, none replaced; else its raw bytes.
+  if (s.isWellFormed()) return out.write(s, at, 'utf8');
+  return encodeName(s).copy(out, at);
+}
+
 /** Encodes one record (frame + payload). Throws as checkedSize does. */
 export function encodeRecord(r: JournalRecord): Buffer {
   return encodeRecords([r]);
 }
 
 /** What encodeRecord(r).length is for a record of this target key and path (any kind and flags). */
-export function encodedSize(targetKey: string, path: string): number {
-  return FRAME_BYTES + FIXED_PAYLOAD + Buffer.byteLength(targetKey) + Buffer.byteLength(path);
+export function encodedSize(targetKey: BytePath, path: BytePath): number {
+  return FRAME_BYTES + FIXED_PAYLOAD + nameBytes(targetKey) + nameBytes(path);
 }
 
-/** Where a file stands: `ok` (starts with the header), `empty` (a prefix of it: new), or `foreign`. */
-export function checkHeader(head: Uint8Array): 'ok' | 'empty' | 'foreign' {
-  const n = Math.min(head.length, JOURNAL_HEADER.length);
-  for (let i = 0; i < n; i++) if (head[i] !== JOURNAL_HEADER[i]) return 'foreign';
-  return head.length >= JOURNAL_HEADER.length ? 'ok' : 'empty';
+const startsWith = (head: Uint8Array, h: Uint8Array): boolean | 'prefix' => {
+  const n = Math.min(head.length, h.length);
+  for (let i = 0; i < n; i++) if (head[i] !== h[i]) return false;
+  return head.length >= h.length ? true : 'prefix';
+};
+
+/**
+ * Where a file stands: `ok` (starts with the current header), `v1` (with format 1's: replay it,
+ * then rewrite it), `empty` (a prefix of a header: new), or `foreign` (another program's file, or
+ * a newer format).
+ */
+export function checkHeader(head: Uint8Array): 'ok' | 'v1' | 'empty' | 'foreign' {
+  const now = startsWith(head, JOURNAL_HEADER);
+  if (now === true) return 'ok';
+  const v1 = startsWith(head, JOURNAL_HEADER_V1);
+  if (v1 === true) return 'v1';
+  return now === 'prefix' || v1 === 'prefix' ? 'empty' : 'foreign';
 }
 
-function decodePayload(b: Uint8Array, start: number, end: number): JournalRecord | undefined {
+/** A name field: format 2 any bytes (decodeName), format 1 valid UTF-8 only (else garbage). */
+function readName(b: Uint8Array, version: JournalVersion): BytePath | undefined {
+  if (version === 2) return decodeName(b);
+  try {
+    return decoder.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+function decodePayload(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  version: JournalVersion,
+): JournalRecord | undefined {
   const kindByte = b[start];
   const flags = b[start + 1] ?? 0;
   const kind = kindByte === 1 ? 'pending' : kindByte === 2 ? 'done' : undefined;
@@ -126,14 +178,12 @@ function decodePayload(b: Uint8Array, start: number, end: number): JournalRecord
   if ((flags & F_SUBTREE) !== 0 && kind !== 'done') return undefined;
   const keyLen = new DataView(b.buffer, b.byteOffset + start + 2, 4).getUint32(0, true);
   if (start + FIXED_PAYLOAD + keyLen > end) return undefined;
-  let targetKey: string;
-  let path: string;
-  try {
-    targetKey = decoder.decode(b.subarray(start + FIXED_PAYLOAD, start + FIXED_PAYLOAD + keyLen));
-    path = decoder.decode(b.subarray(start + FIXED_PAYLOAD + keyLen, end));
-  } catch {
-    return undefined;
-  }
+  const targetKey = readName(
+    b.subarray(start + FIXED_PAYLOAD, start + FIXED_PAYLOAD + keyLen),
+    version,
+  );
+  const path = readName(b.subarray(start + FIXED_PAYLOAD + keyLen, end), version);
+  if (targetKey === undefined || path === undefined) return undefined;
   return {
     kind,
     targetKey,
@@ -145,7 +195,8 @@ function decodePayload(b: Uint8Array, start: number, end: number): JournalRecord
 }
 
 /**
- * Incremental decoder for the bytes after the header. Feed chunks with `push`, then `finish`.
+ * Incremental decoder for the bytes after the header of format `version` (default: the current
+ * one). Feed chunks with `push`, then `finish`.
  * Bytes that are not an intact record (a torn tail, a flipped bit, garbage) are skipped and
  * counted in `garbageBytes`; decoding resumes at the next intact record. Holds at most one
  * record's worth of bytes (<= MAX_PAYLOAD + a chunk) between calls.
@@ -154,6 +205,11 @@ export class JournalDecoder {
   #buf: Uint8Array = new Uint8Array(0);
   #garbage = 0;
   #finished = false;
+  readonly #version: JournalVersion;
+
+  constructor(version: JournalVersion = 2) {
+    this.#version = version;
+  }
 
   /** Bytes skipped so far because they were not part of an intact record. */
   get garbageBytes(): number {
@@ -203,7 +259,7 @@ export class JournalDecoder {
           if (p + FRAME_BYTES + len <= b.length) {
             const crc = crc32(b, p + FRAME_BYTES, p + FRAME_BYTES + len, crc32(b, p + 1, p + 5));
             if (crc === view.getUint32(p + 5, true)) {
-              intact = decodePayload(b, p + FRAME_BYTES, p + FRAME_BYTES + len);
+              intact = decodePayload(b, p + FRAME_BYTES, p + FRAME_BYTES + len, this.#version);
               if (intact !== undefined) size = FRAME_BYTES + len;
             }
           }
@@ -219,11 +275,14 @@ export class JournalDecoder {
 }
 
 /** Whole-buffer decode of the bytes after the header (tests, small files). */
-export function decodeRecords(bytes: Uint8Array): {
+export function decodeRecords(
+  bytes: Uint8Array,
+  version: JournalVersion = 2,
+): {
   records: JournalRecord[];
   garbageBytes: number;
 } {
-  const d = new JournalDecoder();
+  const d = new JournalDecoder(version);
   const records = [...d.push(bytes), ...d.finish()];
   return { records, garbageBytes: d.garbageBytes };
 }

@@ -3,6 +3,7 @@
 // fsync, rename, fsync the directory). Shell: every function here does I/O and nothing else.
 import { constants } from 'node:fs';
 import { chmod, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { fsPath } from '../util/byte-names.js';
 import { err, ok, type Result } from '../util/result.js';
 import { privateDirProblem } from '../util/safe-fs.js';
 import {
@@ -31,7 +32,7 @@ export async function writeAll(
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fh = await open(fsPath(dir), constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     await fh.sync();
   } finally {
@@ -51,16 +52,16 @@ export async function replaceFile(
   onError: (e: Error) => void,
 ): Promise<FileHandle> {
   const tmp = `${file}.tmp`;
-  await unlink(tmp).catch(() => undefined); // left over from a crash during compaction
-  const fh = await open(tmp, 'ax', 0o600);
+  await unlink(fsPath(tmp)).catch(() => undefined); // left over from a crash during compaction
+  const fh = await open(fsPath(tmp), 'ax', 0o600);
   try {
     const r = await writeAll(fh, bytes);
     if (r.error !== undefined) throw r.error;
     await fh.datasync();
-    await rename(tmp, file);
+    await rename(fsPath(tmp), fsPath(file));
   } catch (e) {
     await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
+    await unlink(fsPath(tmp)).catch(() => undefined);
     throw e;
   }
   await fsyncDir(dir).catch((e: unknown) => {
@@ -69,14 +70,14 @@ export async function replaceFile(
   return fh;
 }
 
-/** Reads the journal file into `state`. Returns its size and whether anything in it was dead. */
+/** Reads the journal file into `state`. Returns its size and whether anything in it was dead (or it is format 1). */
 export async function replay(
   file: string,
   state: JournalState,
 ): Promise<Result<{ size: number; dead: boolean }, string>> {
   let fh: FileHandle;
   try {
-    fh = await open(file, 'r');
+    fh = await open(fsPath(file), 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return ok({ size: 0, dead: true });
     throw e;
@@ -90,7 +91,9 @@ export async function replay(
         "does not start with the sersync journal header (another program's file, or a newer format); move it away",
       );
     if (header === 'empty') return ok({ size: bytesRead, dead: true });
-    const decoder = new JournalDecoder();
+    // Both headers are 8 bytes. A format-1 file is read as such and counts as dead: it is
+    // rewritten in the current format before anything is appended (never two formats in one file).
+    const decoder = new JournalDecoder(header === 'v1' ? 1 : 2);
     const buf = new Uint8Array(READ_CHUNK);
     let size = bytesRead;
     const feed = (rs: JournalRecord[]): void => {
@@ -104,7 +107,8 @@ export async function replay(
     }
     feed(decoder.finish());
     // Dead: garbage (a torn tail must be cut before appending) or superseded records.
-    const dead = decoder.garbageBytes > 0 || size > JOURNAL_HEADER.length + state.liveBytes;
+    const dead =
+      header === 'v1' || decoder.garbageBytes > 0 || size > JOURNAL_HEADER.length + state.liveBytes;
     return ok({ size, dead });
   } finally {
     await fh.close();
@@ -118,6 +122,6 @@ export async function prepareDir(dir: string): Promise<string | undefined> {
 
 /** Opens the existing, live journal for appending (narrowing its mode to 0600). */
 export async function openForAppend(file: string): Promise<FileHandle> {
-  await chmod(file, 0o600);
-  return open(file, 'a', 0o600);
+  await chmod(fsPath(file), 0o600);
+  return open(fsPath(file), 'a', 0o600);
 }

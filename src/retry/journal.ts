@@ -9,6 +9,7 @@
 //                                                  └─> compact: live records -> tmp, fsync, rename
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { displayName } from '../util/byte-names.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { err, ok, type Result } from '../util/result.js';
 import { checkedSize, encodeRecords, JOURNAL_HEADER, type JournalRecord } from './journal-codec.js';
@@ -73,7 +74,7 @@ export async function openJournal(
 ): Promise<Result<Journal, StateDirError>> {
   const file = join(dir, JOURNAL_FILE);
   const fail = (message: string): Result<Journal, StateDirError> =>
-    err({ kind: 'state-dir', message: `state directory ${dir}: ${message}` });
+    err({ kind: 'state-dir', message: `state directory ${displayName(dir)}: ${message}` });
   try {
     const problem = await prepareDir(dir);
     if (problem !== undefined) return fail(problem);
@@ -83,7 +84,7 @@ export async function openJournal(
   const state = new JournalState();
   try {
     const r = await replay(file, state);
-    if (!r.ok) return fail(`${file} ${r.error}`);
+    if (!r.ok) return fail(`${displayName(file)} ${r.error}`);
     if (!r.value.dead) {
       return ok(new FileJournal(dir, file, await openForAppend(file), state, r.value.size, opts));
     }
@@ -91,7 +92,7 @@ export async function openJournal(
     const fh = await replaceFile(dir, file, bytes, opts.onError ?? (() => undefined));
     return ok(new FileJournal(dir, file, fh, state, bytes.length, opts));
   } catch (e) {
-    return fail(`cannot read or write ${file}: ${asError(e).message}`);
+    return fail(`cannot read or write ${displayName(file)}: ${asError(e).message}`);
   }
 }
 
@@ -184,7 +185,9 @@ class FileJournal implements Journal {
     try {
       const unwritten = await this.#flusher.close();
       if (unwritten > 0)
-        throw new Error(`journal ${this.#file}: ${unwritten} bytes could not be written`);
+        throw new Error(
+          `journal ${displayName(this.#file)}: ${unwritten} bytes could not be written`,
+        );
     } finally {
       await this.#fh.close();
     }

@@ -32,6 +32,9 @@ import {
 import { tmpDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/eventually.js';
 import { HOSTILE } from '../unit/sync/hostile-names.js';
+import { V1_FILE, V1_RECORDS } from '../unit/retry/journal-v1-fixture.js';
+import { decodeName, encodeName } from '../../src/util/byte-names.js';
+import { JournalState } from '../../src/retry/journal-state.js';
 
 const tmp = tmpDir('sersync-journal-it-');
 after(() => {
@@ -101,6 +104,50 @@ test('records survive close and reopen: first-seen order, latest op, done clears
     paths(got.get(K2)),
     HOSTILE.filter((_, i) => i % 2 === 1 && i !== 1).map((name) => `d/${name}`),
   );
+});
+
+test('a format-1 journal (previous release) replays, and is rewritten as format 2 before any append', async () => {
+  const dir = freshDir();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, JOURNAL_FILE), V1_FILE, { mode: 0o600 });
+  const want = new JournalState();
+  for (const r of V1_RECORDS) want.apply(r);
+  const j = await open(dir, { fsyncMs: 10 });
+  assert.deepEqual(j.outstanding(), want.outstanding());
+  assert.deepEqual(paths(j.outstanding().get('/srv/it\'s "root"\u00000')), [
+    'dir/nl\nname',
+    '$(touch PWNED_sub).txt',
+    'gone',
+  ]);
+  // Rewritten at open: format 2 header, the live records only.
+  assert.deepEqual(onDisk(dir).records, [...want.records()]);
+  const raw = decodeName(Buffer.from('new\xfc', 'latin1'));
+  j.append([pending(K1, raw)]);
+  await j.close();
+  const again = await open(dir);
+  assert.deepEqual(paths(again.outstanding().get(K1)), [raw]);
+  await again.close();
+});
+
+test('non-UTF-8 names and target keys survive close and reopen byte for byte', async () => {
+  const dir = freshDir();
+  const key = decodeName(Buffer.from('/srv/\xd6\xd0\xce\xc4\u00000', 'latin1'));
+  const names = [
+    Buffer.from('good\xfc.txt', 'latin1'),
+    Buffer.from([0xd6, 0xd0, 0xce, 0xc4, 0x2f, 0xb0, 0xa1, 0x0a, 0x27]), // GBK dir / GBK + \n + '
+    Buffer.from('$(touch PWNED)\xff`x`', 'latin1'),
+  ];
+  const j = await open(dir);
+  j.append(names.map((b) => pending(key, decodeName(b))));
+  await j.close();
+  const again = await open(dir);
+  const got = (again.outstanding().get(key) ?? []).map((p) => encodeName(p.path));
+  await again.close();
+  assert.deepEqual(got, names);
+  // On disk the name is its raw bytes, not UTF-8 of a replacement character.
+  const file = readFileSync(join(dir, JOURNAL_FILE));
+  assert.ok(file.includes(Buffer.from('good\xfc.txt', 'latin1')));
+  assert.ok(!file.includes(Buffer.from('\ufffd')));
 });
 
 test('sync() resolves once the records are in the file; no-op records are not written', async () => {

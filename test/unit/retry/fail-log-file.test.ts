@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import type { Target } from '../../../src/queue/types.js';
 import { createFailLogFile } from '../../../src/retry/fail-log-file.js';
+import { decodeName, encodeName } from '../../../src/util/byte-names.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -150,4 +151,45 @@ test("the original's world-writable file (chmod 777): paths still queued, text w
   assert.ok(!w.text().includes('PWNED') && !w.text().includes('nomod'), w.text());
   assert.ok(w.text().includes('./A.txt'));
   assert.equal(statSync(path).mode & 0o777, 0o600);
+});
+
+test('raw bytes: sersync2 entries with non-UTF-8 names are queued, kept verbatim byte for byte, ours read back', async () => {
+  const latin = Buffer.from('good\xfc.txt', 'latin1');
+  writeFileSync(Buffer.concat([Buffer.from(`${ROOT}/`), latin]), 'x');
+  const original = Buffer.concat([
+    Buffer.from(`#errno 2560\ncd ${ROOT} && rsync -artuz -R "./`),
+    latin,
+    Buffer.from(
+      '" 127.0.0.1::tongbu1 >/dev/null 2>&1 \n\n#errno 1280\ncd /elsewhere && rsync -R "./',
+    ),
+    Buffer.from([0xd6, 0xd0, 0xce, 0xc4]),
+    Buffer.from('" 127.0.0.1::other\n\n'),
+  ]);
+  const path = join(tmp.path, 'raw.sh');
+  writeFileSync(path, original, { mode: 0o600 });
+  const clock = new FakeClock();
+  const w = writer('raw.sh', clock);
+  const got = w.log.inherited([target]);
+  assert.deepEqual(
+    got.map((c) => [encodeName(c.change.path), c.change.op]),
+    [[latin, 'upsert']],
+  );
+  // A rewrite keeps the other destination's entry as its exact bytes, and renders ours as text.
+  const gbk = decodeName(Buffer.from([0xb0, 0xa1, 0x2e, 0x74]));
+  w.log.record(target, [gbk], 2560);
+  w.log.resolve(target, [decodeName(latin)]);
+  await w.log.flush();
+  const bytes = readFileSync(path);
+  assert.ok(
+    bytes.includes(Buffer.from([0x2e, 0x2f, 0xd6, 0xd0, 0xce, 0xc4, 0x22])),
+    'kept verbatim',
+  );
+  assert.ok(bytes.toString('latin1').includes(`./"$(printf '\\260\\241')".t`), 'ours escaped');
+  // The next start reads our entry back as the same bytes.
+  writeFileSync(Buffer.concat([Buffer.from(`${ROOT}/`), encodeName(gbk)]), 'y');
+  const again = writer('raw.sh', new FakeClock());
+  assert.deepEqual(
+    again.log.inherited([target]).map((c) => encodeName(c.change.path)),
+    [encodeName(gbk)],
+  );
 });

@@ -1,8 +1,9 @@
-// The journal's byte format: hostile paths round-trip, a torn tail or garbage is skipped and
-// counted, decoding resumes on the next intact record, chunking does not change the result.
+// The journal's byte format: hostile and non-UTF-8 paths round-trip, format 1 files still decode,
+// a torn tail or garbage is skipped and counted, decoding resumes on the next intact record, chunking does not change the result.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { decodeName, encodeName } from '../../../src/util/byte-names.js';
 import {
   checkHeader,
   crc32,
@@ -11,13 +12,26 @@ import {
   encodeRecord,
   encodeRecords,
   JOURNAL_HEADER,
+  JOURNAL_HEADER_V1,
   JournalDecoder,
   type JournalRecord,
 } from '../../../src/retry/journal-codec.js';
 import { HOSTILE } from '../sync/hostile-names.js';
+import { V1_FILE, V1_RECORDS } from './journal-v1-fixture.js';
+
+/** Names that are not UTF-8: Latin-1 `good\xfc.txt`, GBK `中文.txt`, a lone continuation byte, the marker byte. */
+const RAW = [
+  decodeName(Buffer.from('good\xfc.txt', 'latin1')),
+  decodeName(Buffer.from([0xd6, 0xd0, 0xce, 0xc4, 0x2e, 0x74, 0x78, 0x74])),
+  decodeName(Buffer.from([0x80])),
+  decodeName(Buffer.from([0xd7, 0xd7, 0x0a, 0xd7])),
+  decodeName(Buffer.from('dir\xe9/nl\nin\xff/\xc3', 'latin1')), // also a truncated UTF-8 sequence
+  decodeName(Buffer.from([0xed, 0xa0, 0x80])), // an encoded surrogate: three raw bytes
+];
 
 const PATHS = [
   ...HOSTILE,
+  ...RAW,
   '',
   'dir/nl\nin\nthe\nmiddle',
   'nul\u0000inside',
@@ -31,7 +45,12 @@ const PATHS = [
 function sample(): JournalRecord[] {
   const out: JournalRecord[] = [];
   PATHS.forEach((path, i) => {
-    const targetKey = i % 2 === 0 ? '/srv/www\u00000' : '/srv/it\'s "root"\u00001';
+    const targetKey =
+      i % 3 === 0
+        ? '/srv/www\u00000'
+        : i % 3 === 1
+          ? '/srv/it\'s "root"\u00001'
+          : decodeName(Buffer.from('/srv/\xd6\xd0\u00002', 'latin1'));
     out.push({
       kind: 'pending',
       targetKey,
@@ -82,15 +101,39 @@ test('encodedSize is the encoded length', () => {
   );
 });
 
-test('a string UTF-8 cannot carry (lone surrogate) is refused, not silently changed', () => {
-  assert.throws(
-    () => encodeRecord({ kind: 'pending', targetKey: 't', path: 'bad\uD800' }),
-    /Internal error/,
+test('raw bytes are stored as themselves (format 2), not as UTF-8 of their surrogates', () => {
+  const path = decodeName(Buffer.from('good\xfc.txt', 'latin1'));
+  const key = decodeName(Buffer.from('/r\xe9\u00000', 'latin1'));
+  const bytes = encodeRecord({ kind: 'pending', targetKey: key, path });
+  assert.equal(
+    bytes.subarray(9).toString('hex'),
+    '0100' +
+      '05000000' +
+      Buffer.from('/r\xe9\u00000', 'latin1').toString('hex') +
+      '676f6f64fc2e747874',
   );
-  assert.throws(
-    () => encodeRecord({ kind: 'pending', targetKey: '\uDC00', path: 'p' }),
-    /Internal error/,
-  );
+  assert.equal(encodedSize(key, path), bytes.length);
+  assert.deepEqual(decodeRecords(bytes).records, [{ kind: 'pending', targetKey: key, path }]);
+});
+
+test('a string that is no BytePath is refused, not silently changed', () => {
+  for (const bad of [
+    'bad\uD800', // a high surrogate: no byte
+    '\uDC00', // a surrogate below U+DC80: no byte either
+    '\uDCC3\uDC97', // "raw" bytes C3 97 are valid UTF-8: they would come back as U+00D7
+    'x\uDCE4\uDCB8\uDCAD', // E4 B8 AD is 中
+  ]) {
+    assert.throws(
+      () => encodeRecord({ kind: 'pending', targetKey: 't', path: bad }),
+      /Internal error: journal path/,
+      JSON.stringify(bad),
+    );
+    assert.throws(
+      () => encodeRecord({ kind: 'pending', targetKey: bad, path: 'p' }),
+      /Internal error: journal target key/,
+      JSON.stringify(bad),
+    );
+  }
   assert.throws(
     () => encodeRecord({ kind: 'pending', targetKey: 't', path: 'p', subtree: true }),
     /Internal error/,
@@ -150,16 +193,17 @@ test('a flipped bit anywhere in a record drops that record only', () => {
   }
 });
 
-test('invalid UTF-8, unknown kinds and unknown flags are garbage even with a correct CRC', () => {
-  const forge = (payload: number[]): Uint8Array => {
-    const frame = new Uint8Array(9 + payload.length);
-    const view = new DataView(frame.buffer);
-    frame[0] = 0xd7;
-    view.setUint32(1, payload.length, true);
-    frame.set(payload, 9);
-    view.setUint32(5, crc32(frame, 9, frame.length, crc32(frame, 1, 5)), true);
-    return frame;
-  };
+const forge = (payload: number[]): Uint8Array => {
+  const frame = new Uint8Array(9 + payload.length);
+  const view = new DataView(frame.buffer);
+  frame[0] = 0xd7;
+  view.setUint32(1, payload.length, true);
+  frame.set(payload, 9);
+  view.setUint32(5, crc32(frame, 9, frame.length, crc32(frame, 1, 5)), true);
+  return frame;
+};
+
+test('unknown kinds and flags are garbage even with a correct CRC; format 1 also refuses invalid UTF-8', () => {
   const good = forge([1, 0, 1, 0, 0, 0, 0x6b, 0x70]); // pending, key "k", path "p"
   assert.deepEqual(decodeRecords(good).records, [{ kind: 'pending', targetKey: 'k', path: 'p' }]);
   for (const payload of [
@@ -167,12 +211,21 @@ test('invalid UTF-8, unknown kinds and unknown flags are garbage even with a cor
     [1, 0x20, 1, 0, 0, 0, 0x6b, 0x70], // unknown flag
     [1, 16, 1, 0, 0, 0, 0x6b, 0x70], // subtree on a pending
     [1, 0, 9, 0, 0, 0, 0x6b, 0x70], // key longer than the payload
+  ]) {
+    for (const version of [1, 2] as const) {
+      const got = decodeRecords(forge(payload), version);
+      assert.deepEqual(got.records, [], JSON.stringify(payload));
+      assert.equal(got.garbageBytes, 9 + payload.length);
+    }
+  }
+  for (const payload of [
     [1, 0, 1, 0, 0, 0, 0x6b, 0xff], // invalid UTF-8
     [1, 0, 1, 0, 0, 0, 0x6b, 0xed, 0xa0, 0x80], // an encoded surrogate
   ]) {
-    const got = decodeRecords(forge(payload));
-    assert.deepEqual(got.records, [], JSON.stringify(payload));
-    assert.equal(got.garbageBytes, 9 + payload.length);
+    // Format 1 never wrote such bytes: garbage there. In format 2 they are a name's raw bytes.
+    assert.deepEqual(decodeRecords(forge(payload), 1).records, [], JSON.stringify(payload));
+    const [got] = decodeRecords(forge(payload)).records;
+    assert.deepEqual(encodeName(got?.path ?? ''), Buffer.from(payload.slice(7)));
   }
 });
 
@@ -180,13 +233,42 @@ test('crc32 is the IEEE CRC-32 (check value)', () => {
   assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
 });
 
-test('header: ours, a prefix of it (new file), or foreign', () => {
+test('header: ours (format 2), format 1, a prefix of one (new file), or foreign', () => {
+  assert.equal(Buffer.from(JOURNAL_HEADER).toString(), 'SSYNCJ2\n');
   assert.equal(checkHeader(JOURNAL_HEADER), 'ok');
   assert.equal(checkHeader(new Uint8Array([...JOURNAL_HEADER, 1, 2])), 'ok');
+  assert.equal(checkHeader(JOURNAL_HEADER_V1), 'v1');
+  assert.equal(checkHeader(new Uint8Array([...JOURNAL_HEADER_V1, 0xd7])), 'v1');
   assert.equal(checkHeader(new Uint8Array(0)), 'empty');
   assert.equal(checkHeader(JOURNAL_HEADER.subarray(0, 3)), 'empty');
+  assert.equal(checkHeader(JOURNAL_HEADER_V1.subarray(0, 7)), 'empty');
   assert.equal(checkHeader(new TextEncoder().encode('#errno 2560\n')), 'foreign');
-  assert.equal(checkHeader(new TextEncoder().encode('SSYNCJ2\n')), 'foreign');
+  assert.equal(checkHeader(new TextEncoder().encode('SSYNCJ3\n')), 'foreign');
+});
+
+test('a format-1 file (bytes of the previous release) decodes to its records, as format 1 and as 2', () => {
+  assert.equal(checkHeader(V1_FILE), 'v1');
+  const body = V1_FILE.subarray(JOURNAL_HEADER_V1.length);
+  for (const version of [1, 2] as const) {
+    const got = decodeRecords(body, version);
+    assert.equal(got.garbageBytes, 0);
+    assert.deepEqual(got.records, V1_RECORDS);
+  }
+  // Format 2 lays out valid UTF-8 names exactly as format 1 did: only the header differs.
+  assert.deepEqual(encodeRecords(V1_RECORDS), body);
+});
+
+test('property: any bytes as a path and a target key round-trip exactly', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 12 }), (p, k) => {
+      const r: JournalRecord = { kind: 'pending', targetKey: decodeName(k), path: decodeName(p) };
+      const bytes = encodeRecord(r);
+      assert.equal(bytes.length, encodedSize(r.targetKey, r.path));
+      const [back] = decodeRecords(bytes).records;
+      assert.deepEqual(encodeName(back?.path ?? ''), Buffer.from(p));
+      assert.deepEqual(encodeName(back?.targetKey ?? ''), Buffer.from(k));
+    }),
+  );
 });
 
 const recordArb: fc.Arbitrary<JournalRecord> = fc

@@ -1,4 +1,5 @@
-// Fail log: render <-> parse round-trip with hostile names; the original's own entries stay verbatim.
+// Fail log: render <-> parse round-trip with hostile and non-UTF-8 names (printf octal escapes);
+// the original's own entries stay verbatim.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -12,6 +13,8 @@ import {
 } from '../../../src/retry/fail-log.js';
 import { renderFailLogFile } from '../../../src/retry/fail-log-file.js';
 import { HOSTILE } from './hostile-names.js';
+import { decodeName, encodeName } from '../../../src/util/byte-names.js';
+import { raw, RAW_HOSTILE } from '../retry/raw-names.js';
 
 const entry = (paths: readonly string[], status = 2560): FailLogEntry => ({
   status,
@@ -57,15 +60,88 @@ test('hostile names round-trip exactly, one entry per name and all in one', () =
   );
 });
 
-test('every quoted word is single-quoted or inert outside quotes', () => {
-  for (const name of HOSTILE) {
+test('table: how a name is written (raw bytes and control characters as printf octal escapes)', () => {
+  const table: [string, string][] = [
+    ['a.txt', 'a.txt'],
+    ["it's", `'it'\\''s'`],
+    [raw('good\xfc.txt'), `good"$(printf '\\374')".txt`],
+    [raw('\xd6\xd0\xce\xc4.txt'), `"$(printf '\\326\\320\\316\\304')".txt`],
+    [raw('a b\xfc'), `'a b'"$(printf '\\374')"`],
+    [raw('nl\n\xfc'), `'nl\n'"$(printf '\\374')"`],
+    ['cr\rx', `cr"$(printf '\\015')"x`],
+    ['中文', "'中文'"],
+    ['', "''"],
+  ];
+  for (const [name, want] of table) assert.equal(shellQuote(name), want, JSON.stringify(name));
+  // The file stays plain UTF-8 text: no raw byte, no control character but tab and newline.
+  const text = renderEntry(entry([...HOSTILE, ...RAW_HOSTILE]));
+  assert.ok(encodeName(text).equals(Buffer.from(text, 'utf8')));
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f]/);
+});
+
+test('non-UTF-8 and control-character names round-trip to the same bytes', () => {
+  for (const name of RAW_HOSTILE) {
+    const e = entry([name]);
+    const [p, ...rest] = parseFailLog(renderEntry(e));
+    assert.equal(rest.length, 0);
+    assert.ok(p?.kind === 'ours', JSON.stringify(name));
+    assert.deepEqual(replayTargets(p.argv)?.paths.map(encodeName), [encodeName(name)]);
+    assert.deepEqual({ status: p.status, cwd: p.cwd, argv: p.argv }, e);
+  }
+  const cwd = raw("/srv/\xd6\xd0 it's");
+  const [p] = parseFailLog(renderEntry({ ...entry(['x']), cwd }));
+  assert.ok(p?.kind === 'ours');
+  assert.equal(p.cwd, cwd);
+});
+
+test('a printf part other than ours (a format, a newline, NUL, text) is foreign', () => {
+  for (const word of [
+    `"$(printf '%s' x)"`,
+    `"$(printf '\\012')"`,
+    `"$(printf '\\000')"`,
+    `"$(printf '\\374' )"`,
+    `"$(printf 'a')"`,
+    `"$(printf '\\37')"`,
+    `"$(touch PWNED)"`,
+  ]) {
+    const [p] = parseFailLog(`#errno 2560\ncd -- /r && rsync -- ./${word} h::m\n\n`);
+    assert.equal(p?.kind, 'foreign', word);
+  }
+});
+
+test('every quoted word is single-quoted, a printf of octal escapes, or inert outside quotes', () => {
+  for (const name of [...HOSTILE, ...RAW_HOSTILE]) {
     const q = shellQuote(name);
     // `'\''` is the only thing allowed between quoted parts: an escaped single quote.
-    const outside = q.replace(/'\\''/g, '').replace(/'[^']*'/g, '');
+    // Left to right, as sh reads it: printf parts, single-quoted strings, escaped single quotes.
+    const outside = q.replace(/"\$\(printf '(?:\\[0-7]{3})+'\)"|'[^']*'|\\'/g, '');
     assert.doesNotMatch(outside, /[$`\\"\s;&|<>()*?[#~]/, name);
   }
   assert.equal(shellQuote(''), "''");
   assert.equal(renderCommand({ cwd: '/r', argv: ['A=B', 'x'] }), "cd -- /r && 'A=B' x");
+  assert.equal(
+    renderCommand({ cwd: '/r', argv: [raw('A=\xfc'), 'x'] }),
+    `cd -- /r && 'A='"$(printf '\\374')" x`,
+  );
+});
+
+test('property: any bytes as names and cwd round-trip', () => {
+  const name = fc
+    .uint8Array({ minLength: 1, maxLength: 12 })
+    .map((b) => decodeName(Buffer.from(b.map((x) => (x === 0 ? 0x5f : x)))));
+  fc.assert(
+    fc.property(fc.array(name, { minLength: 1, maxLength: 5 }), name, (names, cwd) => {
+      const e: FailLogEntry = {
+        status: 2560,
+        cwd,
+        argv: ['rsync', '--', ...names.map((n) => `./${n}`), 'h::m'],
+      };
+      const [p] = parseFailLog(renderEntry(e));
+      assert.ok(p?.kind === 'ours');
+      assert.deepEqual({ status: p.status, cwd: p.cwd, argv: p.argv }, e);
+    }),
+  );
 });
 
 test('property: any names round-trip', () => {
