@@ -165,7 +165,7 @@ test('socket: a down listener is retried 5 times, then a warning (never silent)'
   );
   assert.equal(
     line,
-    `[warn] plugin socket: could not deliver "/opt/tongbu/f.txt" after 5 tries to 127.0.0.1:${port}: ECONNREFUSED`,
+    `[warn] plugin socket: could not deliver /opt/tongbu/f.txt after 5 tries to 127.0.0.1:${port}: ECONNREFUSED`,
   );
 });
 
@@ -339,7 +339,7 @@ test('command: ignoreError=false logs a non-zero exit as an error, true at debug
     const level = ignoreError ? 'debug' : 'error';
     // ignoreError="true" is the original's `>/dev/null 2>&1`: the command's stderr is gone too.
     const stderr = ignoreError ? '' : '; stderr: "oops"';
-    const want = `[${level}] plugin command: ${JSON.stringify(failer)} for "/opt/tongbu/f.txt" exited with 3${stderr}`;
+    const want = `[${level}] plugin command: ${JSON.stringify(failer)} for /opt/tongbu/f.txt exited with 3${stderr}`;
     assert.ok(logger.lines.includes(want), `${want}\n--\n${logger.lines.join('\n')}`);
     assert.equal(logger.lines.filter((l) => l.startsWith('[error]')).length, ignoreError ? 0 : 1);
   }
@@ -368,7 +368,7 @@ test('command: a missing program is an error; a hanging one is killed with its c
   await eventually(() => h.plugin.stats().timedOut === 1, { what: 'timeout' });
   assert.ok(
     h.logger.lines.includes(
-      '[warn] plugin command: call timed out after 300 ms for upsert "/opt/tongbu/f.txt"',
+      '[warn] plugin command: call timed out after 300 ms for upsert /opt/tongbu/f.txt',
     ),
   );
   await eventually(() => isDead(pid), { what: 'grandchild killed' });
@@ -407,7 +407,7 @@ test('a hanging http endpoint never delays notify(): the queue stays bounded, dr
   assert.equal(plugin.stats().dropped, 1995);
   assert.ok(
     logger.lines.includes(
-      '[warn] plugin http: queue full (capacity 5), dropped upsert "/opt/tongbu/f0"',
+      '[warn] plugin http: queue full (capacity 5), dropped upsert /opt/tongbu/f0',
     ),
     logger.lines.join('\n'),
   );
