@@ -105,8 +105,11 @@ export function runCommand(
       shell: false,
     });
     // The child changed into the directory before exec (or failed to start): release it.
-    child.once('spawn', cwd.close);
-    child.once('error', cwd.close);
+    const release = (): void => {
+      cwd.close();
+    };
+    child.once('spawn', release);
+    child.once('error', release);
     const kill = (): void => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try {
