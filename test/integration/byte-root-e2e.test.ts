@@ -73,6 +73,13 @@ for (const c of CASES) {
     writeFileSync(Buffer.concat([root, Buffer.from('/new.txt')]), 'realtime');
     await reached('new.txt', 'the new file reached the target');
     assert.equal(readFileSync(join(dst, 'new.txt'), 'utf8'), 'realtime');
+    // A name of the same encoding inside the root arrives as the same bytes.
+    writeFileSync(Buffer.concat([root, Buffer.from('/'), c.name, Buffer.from('.txt')]), 'bytes');
+    const want = Buffer.concat([c.name, Buffer.from('.txt')]);
+    await eventually(() => readdirSync(dst, { encoding: 'buffer' }).some((n) => n.equals(want)), {
+      what: 'the raw-byte name on the target',
+      timeoutMs: 15_000,
+    });
     assert.ok(out.includes(`${tmp.path}/${c.shown}`), `the log shows the root escaped:\n${out}`);
     assert.ok(!out.includes('\ufffd'), `no U+FFFD in the log:\n${out}`);
   });
