@@ -1,11 +1,10 @@
 // What a watch root looks like now, for the root guard (root-guard.ts) and the wait for a missing
 // root: stat of the root and of `ROOT/..` (a mount point has another st_dev than its parent, as
 // mountpoint(1) decides), whether it holds any entry, and the count of the entries below it that
-// the `--max-delete` share is computed from. Paths are BytePaths (fsPath). Shell (file system).
+// the `--max-delete` share is computed from. Shell (file system).
 import { opendirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RegexRule } from '../config/types.js';
-import { fsPath } from '../util/byte-names.js';
 import { matchesEntry } from '../watch/exclude-match.js';
 import { walk } from '../watch/walk.js';
 import type { RootLook } from './root-guard.js';
@@ -16,7 +15,7 @@ const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).co
 export function lookAt(root: string): RootLook {
   let st;
   try {
-    st = statSync(fsPath(root));
+    st = statSync(root);
   } catch (e) {
     const c = code(e);
     const detail =
@@ -27,8 +26,8 @@ export function lookAt(root: string): RootLook {
   }
   if (!st.isDirectory()) return { kind: 'missing', detail: 'is not a directory' };
   try {
-    const parent = statSync(fsPath(join(root, '..')));
-    const dir = opendirSync(fsPath(root));
+    const parent = statSync(join(root, '..'));
+    const dir = opendirSync(root);
     let hasEntries: boolean;
     try {
       hasEntries = dir.readSync() !== null;
