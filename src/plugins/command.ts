@@ -91,7 +91,7 @@ export function runCommand(
   const argv = commandArgv(cfg, ev.absPath);
   const [file, ...args] = argv ?? [];
   if (file === undefined) return Promise.resolve(ok('skipped'));
-  debug(`plugin command: run ${JSON.stringify(cfg.prefixRaw)} for ${displayName(ev.absPath)}`);
+  debug(`plugin command: run ${JSON.stringify(commandScript(cfg))} for ${displayName(ev.absPath)}`);
   const failLevel = cfg.ignoreError ? 'debug' : 'error';
   return new Promise<CallResult>((resolve) => {
     let tail = '';
