@@ -4,6 +4,7 @@
 // each rsync run, on SIGHUP with the new config), so a secret changed on disk is hidden from the
 // next line on, and an old one stays hidden for lines still in flight. Shell (reads the file).
 import { readFileSync } from 'node:fs';
+import { fsPath } from './util/byte-names.js';
 import type { Config } from './config/types.js';
 
 /** Replacement for a redacted secret. */
@@ -53,7 +54,7 @@ export function configSecrets(config: Config): () => string[] {
   return () =>
     collectSecrets(config, (path) => {
       try {
-        return readFileSync(path, 'utf8');
+        return readFileSync(fsPath(path), 'utf8');
       } catch {
         return undefined;
       }

@@ -5,10 +5,14 @@
 // Secrets (passwords, password-file contents) must never be passed in a message; as a second
 // line of defence, createLogger() replaces every known secret by `***` in every line it writes.
 // A file log can be reopened (SIGUSR1, for logrotate's `postrotate`): see ReopenableFile (log-file.ts).
+// Names are bytes: modules show a path with displayName() (`good\xfc.txt`); as the one place that
+// sees every line, createLogger() also writes any raw byte left in a message (a lone surrogate of a
+// BytePath interpolated as it is) as `\xfc`, never as the U+FFFD a UTF-8 stream would make of it.
 import { fstatSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { ReopenableFile } from './log-file.js';
+import { showRawBytes } from './log-bytes.js';
 import { createSecretBook } from './log-secrets.js';
 import { terminalLine } from './util/terminal-line.js';
 
@@ -92,6 +96,7 @@ export interface Logger {
 }
 
 export { REDACTED, collectSecrets, redact } from './log-secrets.js';
+export { showRawBytes } from './log-bytes.js';
 
 export interface CreateLoggerOptions {
   /** Lowest level written: `debug` when the config has `<debug start="true">`, else `info`. */
@@ -190,7 +195,7 @@ export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
   const at =
     (level: LogLevel) =>
     (message: string): void => {
-      if (!closed) w.log(level, secrets.redact(message));
+      if (!closed) w.log(level, showRawBytes(secrets.redact(message)));
     };
   return {
     level: opts.level,

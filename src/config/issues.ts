@@ -1,6 +1,7 @@
 // Config problems as values: the ConfigIssue record, its one-line rendering, an issue collector
 // and the "did you mean" helper. All user-facing config message wording lives here or next to the
 // rule that raises it. Pure.
+import { showRawBytes } from '../log-bytes.js';
 
 /** What kind of rule an issue comes from. Tests match on `kind` (and `path`), not on prose. */
 export type ConfigIssueKind =
@@ -42,6 +43,8 @@ export type ConfigIssueKind =
   | 'unreadable'
   /** Running as root, a password file root does not own: rsync refuses it. */
   | 'wrong-owner'
+  /** A path rsync must get in its argv (password file) has bytes that are not UTF-8. */
+  | 'raw-bytes-path'
   /** A value replaced by the original's fallback (crontab schedule <= 0 -> 600 minutes) (warning). */
   | 'value-replaced'
   /** crontab switched off by the original's filter rule (warning). */
@@ -138,7 +141,7 @@ export function shown(value: string): string {
     if (c === '\r') return '\\r';
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
-  return `"${esc}"`;
+  return `"${showRawBytes(esc)}"`; // a raw (non-UTF-8) byte as \xfc, never U+FFFD
 }
 
 /** Issues in file order (line, then column); ties keep the order they were found in. */

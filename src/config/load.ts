@@ -1,9 +1,11 @@
-// Loads confxml.xml: read bytes, decode (UTF-8 with or without BOM, else Latin-1, whatever the
-// declaration says), parse, validate against the real file system. Thin shell over pure parts.
+// Loads confxml.xml: read bytes, decode (names are bytes: valid UTF-8 is text and every other byte
+// stays that raw byte, whatever the declaration says), parse, validate against the real file
+// system. Thin shell over pure parts.
 import { accessSync, constants, readFile, statSync, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { posix } from 'node:path';
 import type { Config, PluginName } from './types.js';
+import { decodeName, fsPath } from '../util/byte-names.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { ConfigIssue } from './issues.js';
 import { parseXml } from './xml.js';
@@ -24,16 +26,17 @@ export interface Loaded {
 
 const readFileAsync = promisify(readFile);
 
-/** Decodes config bytes: strips a UTF-8 BOM; strict UTF-8, falling back to Latin-1 (every byte is valid). */
+/**
+ * Decodes config bytes as sersync 2.5.4 read them, byte for byte: a UTF-8 BOM is stripped, valid
+ * UTF-8 is text, and every other byte (a Latin-1 `é` 0xe9, a GBK `中` 0xd6 0xd0) stays that raw
+ * byte (decodeName: a lone surrogate), so a path attribute names exactly the bytes on disk
+ * whatever `encoding=` the declaration claims. Each raw byte is one column, as one byte is.
+ */
 export function decodeConfig(bytes: Uint8Array | string): string {
   if (typeof bytes === 'string') return bytes.startsWith('\uFEFF') ? bytes.slice(1) : bytes;
   const body =
     bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
-  } catch {
-    return new TextDecoder('latin1').decode(body);
-  }
+  return decodeName(body);
 }
 
 /**
@@ -80,19 +83,19 @@ export function parseConfig(
 
 function statOrUndefined(path: string): Stats | undefined {
   try {
-    return statSync(path, { throwIfNoEntry: false });
+    return statSync(fsPath(path), { throwIfNoEntry: false });
   } catch {
     return undefined; // EACCES on a parent, ENAMETOOLONG, …: as good as missing for validation
   }
 }
 
-/** The real file system, for validation (never throws). */
+/** The real file system, for validation (never throws). Paths are BytePaths (fsPath). */
 export const realFsProbe: FsProbe = {
   isDirectory: (path) => statOrUndefined(path)?.isDirectory() ?? false,
   mode: (path) => statOrUndefined(path)?.mode,
   readable: (path) => {
     try {
-      accessSync(path, constants.R_OK);
+      accessSync(fsPath(path), constants.R_OK);
       return true;
     } catch {
       return false;

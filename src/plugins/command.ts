@@ -1,10 +1,14 @@
 // The command plugin: per event runs the administrator's `prefix "$1" suffix` through /bin/sh,
 // with the absolute path as the positional parameter $1, never as text in the script: prefix and
 // suffix keep their shell meaning (`>> LOG`, pipes, variables) and a file name cannot inject
-// commands. Optional include filter. Shell (child_process).
+// commands. A name with raw (non-UTF-8) bytes, which an argv string cannot carry, travels as its
+// octal escapes (`\374`) and a fixed first line of the script turns it back into "$1" with
+// printf. Optional include filter. Shell (child_process).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { CommandPluginConfig } from '../config/types.js';
+import { spawnCwd, type SpawnCwd } from '../util/byte-cwd.js';
+import { displayName, encodeName, fsPath, hasRawBytes, type BytePath } from '../util/byte-names.js';
 import { err, ok } from '../util/result.js';
 import type { CallResult } from './plugin-queue.js';
 import type { PluginEvent } from './plugin.js';
@@ -27,18 +31,49 @@ export function commandScript(cfg: CommandPluginConfig): string {
 }
 
 /**
+ * Every byte of `name` as a printf format escape (`\ooo`, three octal digits): text made of
+ * backslashes and digits only, which an argv string carries as it is, and which `printf "$1"`
+ * (dash, bash, busybox) turns back into exactly those bytes. Pure.
+ */
+export function octalEscape(name: BytePath): string {
+  let out = '';
+  for (const byte of encodeName(name)) out += `\\${byte.toString(8).padStart(3, '0')}`;
+  return out;
+}
+
+/**
+ * The fixed lines that replace "$1" (octal escapes) by the bytes they stand for. Command
+ * substitution strips trailing newlines, so a sentinel `x` is printed after the name and cut off.
+ * The name is an argument of printf, never text of the script.
+ */
+export const DECODE_ARG = 'set -- "$(printf "$1"x)"\nset -- "${1%x}"\n';
+
+/**
  * The argv for one event: `['/bin/sh', '-c', script, 'sersync', absPath]`, or undefined when the
  * include filter (enabled, full match on the absolute path) rejects the path or prefix is empty.
- * Pure.
+ * A path with raw bytes goes as `octalEscape(absPath)` behind a script that starts with
+ * DECODE_ARG, so the command's "$1" holds the raw bytes all the same. Pure.
  */
 export function commandArgv(
   cfg: CommandPluginConfig,
-  absPath: string,
+  absPath: BytePath,
 ): readonly string[] | undefined {
   const script = commandScript(cfg);
   if (script === '') return undefined;
   if (cfg.filterEnabled && !cfg.includes.some((r) => r.regex.test(absPath))) return undefined;
+  if (hasRawBytes(absPath))
+    return [COMMAND_SHELL, '-c', DECODE_ARG + script, SCRIPT_NAME, octalEscape(absPath)];
   return [COMMAND_SHELL, '-c', script, SCRIPT_NAME, absPath];
+}
+
+/** The watch root as the child's cwd (`/` if it is gone or cannot be opened: the command still runs). */
+function rootCwd(root: BytePath): SpawnCwd {
+  try {
+    if (existsSync(fsPath(root))) return spawnCwd(root);
+  } catch {
+    // vanished between the check and the open, or unreadable
+  }
+  return spawnCwd('/');
 }
 
 /**
@@ -56,18 +91,25 @@ export function runCommand(
   const argv = commandArgv(cfg, ev.absPath);
   const [file, ...args] = argv ?? [];
   if (file === undefined) return Promise.resolve(ok('skipped'));
-  debug(`plugin command: run ${JSON.stringify(argv)}`);
+  debug(`plugin command: run ${JSON.stringify(commandScript(cfg))} for ${displayName(ev.absPath)}`);
   const failLevel = cfg.ignoreError ? 'debug' : 'error';
   return new Promise<CallResult>((resolve) => {
     let tail = '';
+    // The watch root, as the rsync runs' `cd W` (a name with raw bytes via /proc/<pid>/fd/<fd>).
+    const cwd = rootCwd(ev.root);
     // detached: the child leads its own process group, so a timeout also kills what it spawned.
     const child = spawn(file, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
-      // The watch root, as the rsync runs' `cd W`; `/` if it is gone (the command still runs).
-      cwd: existsSync(ev.root) ? ev.root : '/',
+      cwd: cwd.cwd,
       detached: true,
       shell: false,
     });
+    // The child changed into the directory before exec (or failed to start): release it.
+    const release = (): void => {
+      cwd.close();
+    };
+    child.once('spawn', release);
+    child.once('error', release);
     const kill = (): void => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try {
@@ -81,7 +123,7 @@ export function runCommand(
     child.stderr.on('data', (d: string) => {
       tail = (tail + d).slice(-STDERR_TAIL);
     });
-    const what = `${JSON.stringify(cfg.prefixRaw)} for ${JSON.stringify(ev.absPath)}`;
+    const what = `${JSON.stringify(cfg.prefixRaw)} for ${displayName(ev.absPath)}`;
     child.on('error', (e) => {
       signal.removeEventListener('abort', kill);
       resolve(err({ level: 'error', message: `cannot run ${what}: ${e.message}` }));

@@ -3,6 +3,7 @@
 // the sender is a shell (node:http).
 import { request } from 'node:http';
 import type { HttpPluginConfig } from '../config/types.js';
+import { percentEncode, type BytePath } from '../util/byte-names.js';
 import { err, ok } from '../util/result.js';
 import type { CallResult } from './plugin-queue.js';
 import type { PluginEvent } from './plugin.js';
@@ -10,11 +11,12 @@ import { isWithin, showPath, trimSlash } from './plugin.js';
 
 /**
  * `watchroot=<watch>&isdir=0|1&inotifyPath=<abs>&mask=<n>`. Unlike the original's (never built)
- * libcurl code, values are encodeURIComponent-encoded, so `&`, `+`, `%` and spaces in names
- * survive any form decoder. Pure.
+ * libcurl code, values are percent-encoded byte for byte (percentEncode: every byte but the RFC
+ * 3986 unreserved ones), so `&`, `+`, `%`, spaces and raw (non-UTF-8) bytes in names survive any
+ * form decoder: `good\xfc.txt` is `good%FC.txt`. Pure.
  */
-export function httpBody(watch: string, ev: PluginEvent): string {
-  const e = encodeURIComponent;
+export function httpBody(watch: BytePath, ev: PluginEvent): string {
+  const e = (s: BytePath): string => percentEncode(s);
   return `watchroot=${e(watch)}&isdir=${ev.isDir ? 1 : 0}&inotifyPath=${e(ev.absPath)}&mask=${ev.mask}`;
 }
 

@@ -3,6 +3,7 @@
 // Pure types + small pure helpers.
 
 import type { PluginName } from '../config/types.js';
+import { displayName, type BytePath } from '../util/byte-names.js';
 
 /** inotify mask bits used in the http plugin's `mask=` field (linux/inotify.h values). */
 export const IN_MASK = Object.freeze({
@@ -19,9 +20,9 @@ export const IN_MASK = Object.freeze({
 /** One change handed to a plugin: after its rsync ran (sersync mode) or straight from the watcher (-m). */
 export interface PluginEvent {
   /** The watch root the change came from (absolute, no trailing slash except `/`). */
-  readonly root: string;
-  /** Absolute path of the changed file or directory. */
-  readonly absPath: string;
+  readonly root: BytePath;
+  /** Absolute path of the changed file or directory (raw bytes as lone surrogates). */
+  readonly absPath: BytePath;
   readonly isDir: boolean;
   readonly op: 'upsert' | 'remove';
   /** inotify-style mask (IN_CLOSE_WRITE=8, IN_CREATE=256, IN_DELETE=512, IN_MOVED_FROM=64, IN_MOVED_TO=128, | IN_ISDIR). */
@@ -127,7 +128,10 @@ export function isWithin(dir: string, absPath: string): boolean {
   return absPath === d || absPath.startsWith(`${d}/`);
 }
 
-/** A path as it appears in log lines: JSON-quoted so newlines and control characters stay visible. */
-export function showPath(p: string): string {
-  return JSON.stringify(p);
+/**
+ * A path as it appears in log lines: displayName (one line, never lossy: a raw byte is `\xfc`, a
+ * newline `\n`, a backslash `\\`).
+ */
+export function showPath(p: BytePath): string {
+  return displayName(p);
 }

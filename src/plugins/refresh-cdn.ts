@@ -2,6 +2,7 @@
 // per event (docs/plugins.md "refreshCDN"). URL/request building and redaction are pure; the sender is a shell (node:net).
 import { connect } from 'node:net';
 import type { RefreshCdnPluginConfig } from '../config/types.js';
+import { encodeName, percentEncode } from '../util/byte-names.js';
 import { err, ok } from '../util/result.js';
 import type { CallResult } from './plugin-queue.js';
 import type { PluginEvent } from './plugin.js';
@@ -28,8 +29,9 @@ function compiled(source: string): RegExp {
  * - regexurl regex="true": `base + m[1] + <text after the match>` of the first (unanchored) match
  *   of `match` in the absolute path; no match → undefined (nothing is sent);
  * - otherwise: `base + <absPath minus the watch prefix>` (a leading `/` stays).
- * Not URL-encoded (compat: a space goes out raw); only CR and LF become %0D/%0A so a file name
- * cannot add lines to the request. Pure.
+ * The part taken from the path is percent-encoded byte for byte, `/` kept (percentEncode: a space
+ * is `%20`, the raw byte 0xfc `%FC`, `é` `%C3%A9`), so no file name can break the request line;
+ * the original sent the bytes as they were (docs/compat.md). `sendurl@base` is sent as written. Pure.
  */
 export function cdnUrlPart(
   lp: CdnLocalPath,
@@ -46,7 +48,8 @@ export function cdnUrlPart(
     const w = trimSlash(watch);
     rest = w === '/' ? absPath : absPath.slice(w.length);
   }
-  const url = (lp.sendurlBase + rest).replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const base = lp.sendurlBase.replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const url = base + percentEncode(rest, true);
   return isDir ? `&dirs=${url}/` : `&urls=${url}`;
 }
 
@@ -111,7 +114,7 @@ function exchange(
       done({ error: e.code ?? e.message });
     });
     s.on('connect', () => {
-      s.write(request, 'utf8');
+      s.write(encodeName(request));
     });
     s.on('data', (d: Buffer) => {
       chunks.push(d);

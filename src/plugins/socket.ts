@@ -1,7 +1,9 @@
 // The socket plugin: per event and destination, a new TCP connection carrying exactly the
-// absolute path's UTF-8 bytes (no terminator, no operation), then close, as sersync 2.5.4 (docs/plugins.md "socket").
+// absolute path's raw bytes (encodeName: a Latin-1 or GBK name goes as it is on disk; no
+// terminator, no operation), then close, as sersync 2.5.4 (docs/plugins.md "socket").
 // Shell (node:net).
 import { connect } from 'node:net';
+import { encodeName } from '../util/byte-names.js';
 import type { Clock } from '../util/clock.js';
 import { err, ok } from '../util/result.js';
 import type { CallResult } from './plugin-queue.js';
@@ -73,7 +75,7 @@ export async function runSocket(
   gapMs: number,
 ): Promise<CallResult> {
   if (dests.length === 0) return ok('skipped');
-  const payload = Buffer.from(ev.absPath, 'utf8');
+  const payload = encodeName(ev.absPath);
   const pause = (): Promise<void> =>
     new Promise((resolve) => {
       const cancel = clock.setTimeout(resolve, gapMs);

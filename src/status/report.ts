@@ -1,4 +1,6 @@
 // The /status document (a plain JSON type) and the /healthz decision taken from it. Pure.
+import { showRawBytes } from '../log-bytes.js';
+import { displayName } from '../util/byte-names.js';
 
 /** Where the service is in its life (docs/status.md). */
 export type ServiceState = 'starting' | 'watching' | 'draining';
@@ -115,4 +117,30 @@ export interface StatusSource {
   status(): StatusReport;
   health(): Health;
   readonly metrics: MetricsExposition;
+}
+
+const shown = (s: string | null): string | null => (s === null ? null : showRawBytes(s));
+
+/**
+ * The report as GET /status serves it: every path in displayName form (`/srv/good\xfc`, one
+ * line, lossless), and any raw byte in the other texts (labels, problems, errors) as `\xfc` too,
+ * never a lone surrogate a JSON reader would turn into U+FFFD. Pure.
+ */
+export function displayReport(r: StatusReport): StatusReport {
+  return {
+    ...r,
+    roots: r.roots.map(displayName),
+    rootStates: r.rootStates.map((s) => ({
+      ...s,
+      root: displayName(s.root),
+      problem: shown(s.problem),
+    })),
+    remotes: r.remotes.map((x) => ({
+      ...x,
+      label: showRawBytes(x.label),
+      root: displayName(x.root),
+      lastError: shown(x.lastError),
+      lastWarning: shown(x.lastWarning),
+    })),
+  };
 }

@@ -5,7 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP } from 'node:net';
 import { redact, type Logger } from '../log.js';
 import { err, ok, type Result } from '../util/result.js';
-import type { StatusSource } from './report.js';
+import { showRawBytes } from '../log-bytes.js';
+import { displayReport, type StatusSource } from './report.js';
 
 export type { Health, RemoteStatus, ServiceState, StatusReport, StatusSource } from './report.js';
 
@@ -209,7 +210,7 @@ async function answer(
       return {
         status: 200,
         type: 'application/json; charset=utf-8',
-        body: `${JSON.stringify(source.status(), null, 2)}\n`,
+        body: `${JSON.stringify(displayReport(source.status()), null, 2)}\n`,
       };
     case '/metrics':
       return {
@@ -228,7 +229,8 @@ function send(
   body: string,
   secrets: readonly string[],
 ): void {
-  const text = secrets.length === 0 ? body : redact(body, secrets);
+  // A raw byte (a root in /healthz's reason or a metric label) as `\xfc`, never U+FFFD.
+  const text = showRawBytes(secrets.length === 0 ? body : redact(body, secrets));
   res.statusCode = status;
   res.setHeader('Content-Type', type);
   res.setHeader('Content-Length', Buffer.byteLength(text));

@@ -129,7 +129,7 @@ test('<param timeout="1">: a command still running after 1 s is killed and logge
   });
   writeFileSync(join(root, 'slow.txt'), 'x');
   await eventually(
-    () => /call timed out after 1000 ms for upsert ".*slow\.txt"/.test(service.output()),
+    () => /call timed out after 1000 ms for upsert .*slow\.txt/.test(service.output()),
     {
       what: 'the timeout line',
     },

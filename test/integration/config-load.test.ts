@@ -10,6 +10,7 @@ import { loadConfig, parseConfig, type Loaded } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import type { FsProbe } from '../../src/config/validate.js';
 import { formatIssue } from '../../src/config/issues.js';
+import { encodeName } from '../../src/util/byte-names.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 // dist*/test/integration/x.js -> repository root -> test/fixtures/conf
@@ -87,8 +88,18 @@ const VALID: Readonly<Record<string, (c: Config, warnings: Loaded['warnings']) =
   'chinese-comments.xml': (c) => {
     assert.equal(c.sersync.localpaths[0]?.watch, '/opt/同步/données');
   },
+  // Names are bytes: the watch root is exactly the bytes of the file, whatever encoding= says.
   'latin1.xml': (c) => {
-    assert.equal(c.sersync.localpaths[0]?.watch, '/opt/données');
+    assert.equal(c.sersync.localpaths[0]?.watch, '/opt/donn\udce9es'); // 0xe9: the Latin-1 byte
+  },
+  'gbk.xml': (c) => {
+    // encoding="GBK": 中文 is d6 d0 ce c4 on disk and in the config, 失败 ca a7 b0 dc.
+    assert.equal(c.sersync.localpaths[0]?.watch, '/opt/\udcd6\udcd0\udcce\udcc4');
+    // ca a7 happens to be valid UTF-8 (U+02A7) and stays that text: the bytes are the same.
+    assert.deepEqual(
+      encodeName(c.sersync.failLog.path),
+      Buffer.from('/tmp/\xca\xa7\xb0\xdc.sh', 'latin1'),
+    );
   },
   'minimal.xml': (c, w) => {
     assert.deepEqual(w, []);
@@ -201,6 +212,58 @@ describe('loadConfig on a real file system', () => {
     assert.equal(r.value.config.sersync.localpaths[0]?.watch, join(dir.path, 'src'));
     assert.equal(r.value.config.sersync.rsync.auth.passwordFile, join(dir.path, 'rsync.pas'));
     assert.equal(r.value.config.sersync.failLog.path, join(dir.path, 'state/fail.sh'));
+  });
+
+  test('names are bytes: a watch root with Latin-1 / GBK bytes, in a file saved in that encoding, is that directory', async () => {
+    const latin1 = Buffer.from(`${dir.path}/fotos\xe9`, 'latin1');
+    const gbk = Buffer.concat([Buffer.from(`${dir.path}/`), Buffer.from([0xd6, 0xd0, 0xce, 0xc4])]);
+    for (const [decl, root] of [
+      ['ISO-8859-1', latin1],
+      ['GBK', gbk],
+    ] as const) {
+      mkdirSync(root, { recursive: true });
+      const xml = Buffer.concat([
+        Buffer.from(`<?xml version="1.0" encoding="${decl}"?>\n<head><sersync><localpath watch="`),
+        root,
+        Buffer.from(
+          '"><remote ip="127.0.0.1" name="m"/></localpath><failLog path="state/fail.sh"/></sersync></head>',
+        ),
+      ]);
+      writeFileSync(join(dir.path, 'bytes.xml'), xml);
+      const r = await loadConfig('bytes.xml', { cwd: dir.path });
+      if (!r.ok) assert.fail(JSON.stringify(r.error));
+      assert.deepEqual(
+        r.value.warnings,
+        [],
+        `${decl}: the directory is found (no not-found warning)`,
+      );
+      assert.deepEqual(encodeName(r.value.config.sersync.localpaths[0]?.watch ?? ''), root);
+    }
+  });
+
+  test('a password file whose path has raw bytes is refused with a clear error (rsync argv is UTF-8 text)', async () => {
+    const pas = Buffer.from(`${dir.path}/r\xe9.pas`, 'latin1');
+    writeFileSync(pas, 'secret\n', { mode: 0o600 });
+    const xml = Buffer.concat([
+      Buffer.from(
+        conf('src', '<auth start="true" users="u" passwordfile="').replace(/<\/rsync>.*/, ''),
+      ),
+      pas,
+      Buffer.from('"/></rsync><failLog path="state/fail.sh"/></sersync></head>'),
+    ]);
+    writeFileSync(join(dir.path, 'rawpas.xml'), xml);
+    const r = await loadConfig('rawpas.xml', { cwd: dir.path });
+    if (r.ok || r.error.kind !== 'invalid') assert.fail(JSON.stringify(r));
+    assert.deepEqual(
+      r.error.issues.map((i) => [i.kind, i.path]),
+      [['raw-bytes-path', 'sersync/rsync/auth@passwordfile']],
+    );
+    assert.ok(
+      formatIssue(r.error.issues[0]!).includes(
+        `"${dir.path}/r\\xe9.pas" has bytes that are not UTF-8`,
+      ),
+      formatIssue(r.error.issues[0]!),
+    );
   });
 
   test('a missing config file is kind not-found (exit 66)', async () => {

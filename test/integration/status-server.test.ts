@@ -119,6 +119,34 @@ test('the three endpoints answer and follow what the daemon feeds', async () => 
   assert.equal(s2.remotes[0]!.lastError, 'exit 10: error in socket IO');
 });
 
+test('names are bytes: /status and /healthz show a raw-byte root as \\xe9, never U+FFFD', async () => {
+  const root = '/srv/fotos\udce9'; // the BytePath of /srv/fotos + byte 0xe9 (Latin-1 é)
+  const remote = { label: 'backup@127.0.0.1::data', root };
+  const dm = createDaemonMetrics({
+    startedAt: T0,
+    roots: [root],
+    remotes: [remote],
+    probe: () => ({ pending: 0, inFlight: 0, watchCount: 1, backend: 'inotify', failLogBytes: 0 }),
+    graceMs: 10_000,
+  });
+  let now = T0;
+  const { base } = await start(dm.source(() => now));
+  dm.setState('watching');
+  dm.recordRun(remote, { kind: 'failed', reason: `exit 23: ${root}/good\udcfc.txt vanished` }, T0);
+  now = T0 + 11_000;
+  const body = await (await fetch(`${base}/status`)).text();
+  assert.ok(!body.includes('\ufffd') && !/\\udc/i.test(body), body);
+  const status = JSON.parse(body) as {
+    roots: string[];
+    remotes: { root: string; lastError: string }[];
+  };
+  assert.deepEqual(status.roots, ['/srv/fotos\\xe9']);
+  assert.equal(status.remotes[0]!.root, '/srv/fotos\\xe9');
+  assert.equal(status.remotes[0]!.lastError, 'exit 23: /srv/fotos\\xe9/good\\xfc.txt vanished');
+  const health = await (await fetch(`${base}/healthz`)).text();
+  assert.match(health, /: exit 23: \/srv\/fotos\\xe9\/good\\xfc\.txt vanished\n$/);
+});
+
 test('unknown paths are 404, other methods 405, HEAD has no body', async () => {
   const { source } = fixture();
   const { base } = await start(source);

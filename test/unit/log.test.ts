@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { Config } from '../../src/config/types.js';
+import { displayName } from '../../src/util/byte-names.js';
 import { collectSecrets, createLogger, redact, type LogLevel } from '../../src/log.js';
 
 function capture(
@@ -32,6 +33,23 @@ test('lines are `YYYY-MM-DD HH:mm:ss [level] message`', () => {
   );
   assert.match(lines()[1]!, /^\S+ \S+ \[warn\] rsync exited with 23$/);
   assert.match(lines()[2]!, /^\S+ \S+ \[error\] boom$/);
+});
+
+test('names are bytes: a raw byte in a line is written as \\xfc (never U+FFFD), displayName paths as they are', () => {
+  const { log, lines } = capture('info', ['s3cr3t']);
+  // /srv/fotos\xe9 interpolated as it is, and a displayName path with a backslash and a newline.
+  log.info('rsync -> backup@127.0.0.1::data: /srv/fotos\udce9/good\udcfc.txt synced');
+  log.warn(`plugin socket: could not deliver ${displayName('/w/a\\b\n\udcd6\udcd0')} (s3cr3t)`);
+  assert.equal(lines().length, 2);
+  assert.match(
+    lines()[0]!,
+    /\[info\] rsync -> backup@127\.0\.0\.1::data: \/srv\/fotos\\xe9\/good\\xfc\.txt synced$/,
+  );
+  assert.ok(
+    lines()[1]!.endsWith('[warn] plugin socket: could not deliver /w/a\\\\b\\n\\xd6\\xd0 (***)'),
+    lines()[1],
+  );
+  assert.ok(!lines().join('\n').includes('\ufffd'));
 });
 
 test('info level drops debug lines; debug level keeps them', () => {

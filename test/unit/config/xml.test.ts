@@ -76,7 +76,7 @@ for (const [what, text, line] of BROKEN) {
   });
 }
 
-test('decode: UTF-8 BOM stripped, UTF-8 kept, invalid UTF-8 read as Latin-1', () => {
+test('decode: UTF-8 BOM stripped, UTF-8 kept, every other byte kept as that raw byte', () => {
   const enc = new TextEncoder();
   assert.equal(
     decodeConfig(Uint8Array.from([0xef, 0xbb, 0xbf, ...enc.encode('<head/>')])),
@@ -85,7 +85,38 @@ test('decode: UTF-8 BOM stripped, UTF-8 kept, invalid UTF-8 read as Latin-1', ()
   assert.equal(decodeConfig(enc.encode('/opt/同步/données')), '/opt/同步/données');
   assert.equal(
     decodeConfig(Uint8Array.from([0x2f, 0x64, 0x6f, 0x6e, 0x6e, 0xe9, 0x65, 0x73])),
-    '/données',
+    '/donn\udce9es',
+  );
+  // A UTF-8 file with one stray Latin-1 byte: the UTF-8 stays text, the byte stays a byte
+  // (0x80, which windows-1252 would have made €, too).
+  assert.equal(
+    decodeConfig(Uint8Array.from([...enc.encode('/同'), 0xe9, 0x80, ...enc.encode('é')])),
+    '/同\udce9\udc80é',
   );
   assert.equal(decodeConfig('\uFEFF<head/>'), '<head/>');
+});
+
+test('line:col stay right after raw bytes: each raw byte is one column (a GBK file)', () => {
+  // <head><a p="中文" q="1"/></head> saved as GBK (中文 = d6 d0 ce c4), then an XML error.
+  const gbk = [0xd6, 0xd0, 0xce, 0xc4];
+  const enc = new TextEncoder();
+  const good = Uint8Array.from([
+    ...enc.encode('<head>\n<a p="'),
+    ...gbk,
+    ...enc.encode('" q="1"/></head>'),
+  ]);
+  const r = parseXml(decodeConfig(good));
+  assert.ok(r.ok);
+  const a = r.value.children[0];
+  assert.deepEqual(
+    a?.attrs.map((x) => [x.name, x.value, x.line, x.col]),
+    [
+      ['p', '\udcd6\udcd0\udcce\udcc4', 2, 4],
+      ['q', '1', 2, 13],
+    ],
+  );
+  const bad = Uint8Array.from([...enc.encode('<head>\n<a p="'), ...gbk, ...enc.encode('" q=1/>')]);
+  const e = parseXml(decodeConfig(bad));
+  assert.ok(!e.ok);
+  assert.equal(e.error.line, 2);
 });

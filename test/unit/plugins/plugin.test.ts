@@ -2,7 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IN_MASK, isWithin, maskFor, toPluginEvent } from '../../../src/plugins/plugin.js';
-import { commandArgv, commandScript } from '../../../src/plugins/command.js';
+import {
+  DECODE_ARG,
+  commandArgv,
+  commandScript,
+  octalEscape,
+} from '../../../src/plugins/command.js';
 import { httpBody, httpTargets, showUrl } from '../../../src/plugins/http.js';
 import { socketDestinations } from '../../../src/plugins/socket.js';
 import type { CommandPluginConfig } from '../../../src/config/types.js';
@@ -61,6 +66,21 @@ test('commandArgv: /bin/sh -c \'<prefix> "$1" <suffix>\' with the path as $1, ne
   assert.equal(commandArgv(cmd({ prefix: [], prefixRaw: '' }), '/x'), undefined);
 });
 
+test('commandArgv: a name with raw bytes goes as octal escapes behind the fixed decode lines', () => {
+  // /w/good\xfc.txt: the raw byte 0xfc is the lone surrogate U+DCFC.
+  const argv = commandArgv(cmd(), '/w/g\udcfc');
+  assert.deepEqual(argv, [
+    '/bin/sh',
+    '-c',
+    `${DECODE_ARG}/opt/bin/plug.sh -v "$1" SUFFIX`,
+    'sersync',
+    '\\057\\167\\057\\147\\374',
+  ]);
+  assert.equal(DECODE_ARG, 'set -- "$(printf "$1"x)"\nset -- "${1%x}"\n');
+  // Only backslashes and digits: nothing a shell or printf could read as anything but bytes.
+  assert.match(octalEscape('\udcd6\udcd0 $(id)%s\n\\'), /^(\\[0-7]{3})+$/);
+});
+
 test("commandScript: the administrator's shell is kept; ignoreError appends >/dev/null 2>&1", () => {
   const table: [Partial<CommandPluginConfig>, string][] = [
     [{}, '/opt/bin/plug.sh -v "$1" SUFFIX'],
@@ -95,6 +115,17 @@ test('httpBody: the documented fields, values URL-encoded', () => {
     'watchroot=%2Fw&isdir=1&inotifyPath=%2Fw%2Fa%20b%26c%2Bd%25%2F%C3%A9&mask=1073742080',
   );
   assert.equal(new URLSearchParams(httpBody('/w', ev)).get('inotifyPath'), '/w/a b&c+d%/é');
+  // Raw bytes (Latin-1 0xfc, GBK d6d0) are percent-encoded as they are, in the root too.
+  const raw = toPluginEvent({
+    root: '/w\udce9',
+    path: 'good\udcfc\udcd6\udcd0',
+    op: 'upsert',
+    isDir: false,
+  });
+  assert.equal(
+    httpBody('/w\udce9', raw),
+    'watchroot=%2Fw%E9&isdir=0&inotifyPath=%2Fw%E9%2Fgood%FC%D6%D0&mask=8',
+  );
 });
 
 test('httpTargets/socketDestinations: only localpaths containing the path, every deshost', () => {

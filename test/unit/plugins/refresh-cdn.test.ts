@@ -19,7 +19,7 @@ const lp = (watch: string, regex: boolean, match: string): CdnLocalPath => ({
 });
 const plain = lp('/opt/tongbu', false, 'ignored');
 
-test('captured requests: file, directory, raw space (regex off)', () => {
+test('captured requests: file, directory (regex off); a space is %20 (the original sent it raw)', () => {
   const cases: [string, boolean, string][] = [
     [
       '/opt/tongbu/c1.txt',
@@ -34,7 +34,7 @@ test('captured requests: file, directory, raw space (regex off)', () => {
     [
       '/opt/tongbu/sp ace.png',
       false,
-      'HEAD /index.jsp?user=xxxx&pswd=yyyy&ok=ok&urls=http://pic.xoyo.com/cms/sp ace.png HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n',
+      'HEAD /index.jsp?user=xxxx&pswd=yyyy&ok=ok&urls=http://pic.xoyo.com/cms/sp%20ace.png HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n',
     ],
   ];
   for (const [abs, isDir, want] of cases) {
@@ -89,13 +89,20 @@ test('only localpaths containing the path are targets; watchOverride rebases the
   );
 });
 
-test('unicode goes out raw; CR and LF are escaped so a name cannot add request lines', () => {
-  assert.equal(
-    cdnUrlPart(plain, '/opt/tongbu/图片 1.png', false),
-    '&urls=http://pic.xoyo.com/cms/图片 1.png',
-  );
+test('the name is percent-encoded byte for byte (UTF-8, raw Latin-1/GBK bytes, CR LF), so it cannot add request lines', () => {
+  const table: [string, string][] = [
+    ['/opt/tongbu/图片 1.png', '&urls=http://pic.xoyo.com/cms/%E5%9B%BE%E7%89%87%201.png'],
+    // good\xfc.txt (Latin-1) and \xd6\xd0\xce\xc4 (GBK for 中文) as lone-surrogate BytePaths
+    ['/opt/tongbu/good\udcfc.txt', '&urls=http://pic.xoyo.com/cms/good%FC.txt'],
+    [
+      '/opt/tongbu/d/\udcd6\udcd0\udcce\udcc4.jpg',
+      '&urls=http://pic.xoyo.com/cms/d/%D6%D0%CE%C4.jpg',
+    ],
+    ['/opt/tongbu/a&b?c=%', '&urls=http://pic.xoyo.com/cms/a%26b%3Fc%3D%25'],
+  ];
+  for (const [abs, want] of table) assert.equal(cdnUrlPart(plain, abs, false), want, abs);
   const part = cdnUrlPart(plain, '/opt/tongbu/a\r\nX-Evil: 1', false) ?? '';
-  assert.equal(part, '&urls=http://pic.xoyo.com/cms/a%0D%0AX-Evil: 1');
+  assert.equal(part, '&urls=http://pic.xoyo.com/cms/a%0D%0AX-Evil%3A%201');
   assert.equal(cdnRequest(plain, part).split('\r\n').length, 4);
 });
 
