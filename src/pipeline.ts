@@ -34,6 +34,7 @@ import { systemClock, type Clock } from './util/clock.js';
 import { err, ok, type Result } from './util/result.js';
 import type { startWatcher, WatchHandlers } from './watch/create-watcher.js';
 import type { Watcher } from './watch/fs-event.js';
+import { preparePasswordAlias } from './sync/password-alias.js';
 
 export interface PipelineOptions {
   readonly threads: number;
@@ -83,6 +84,8 @@ export async function startPipeline(
   deps: PipelineDeps = {},
 ): Promise<Result<Pipeline, StartFailure>> {
   const clock = deps.clock ?? systemClock;
+  const alias = preparePasswordAlias(config);
+  if (!alias.ok) return err({ kind: 'state-dir', message: alias.error });
   const targets = buildTargets(config);
   for (const t of targets.all) logger.info(`sync ${t.root} -> ${targets.label(t)}`);
   const probed: Probed = {};

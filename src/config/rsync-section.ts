@@ -1,7 +1,6 @@
 // The <sersync><rsync> section: commonParams, auth (and its password file's type and mode),
 // userDefinedPort, timeout and ssh, with the settings rsync ignores in ssh mode. Part of
 // validateConfig (validate.ts). Pure: the file system is asked through the FsProbe.
-import { hasRawBytes } from '../util/byte-names.js';
 import { shown, type IssueSink, type Where } from './issues.js';
 import { whereAttr, type Node } from './schema.js';
 import { child, PORT, type Fields, type IntRule } from './fields.js';
@@ -19,13 +18,7 @@ const S_IFREG = 0o100000;
 function passwordFile(authN: Node, file: string, probe: FsProbe, sink: IssueSink): void {
   const at = whereAttr(authN, 'passwordfile');
   const mode = probe.mode(file);
-  if (hasRawBytes(file))
-    sink.error(
-      at,
-      'raw-bytes-path',
-      `expected a password file path rsync can be given (--password-file=PATH goes in its argv, which carries UTF-8 text only), but ${shown(file)} has bytes that are not UTF-8; move the file (or a symbolic link to it) to a path with a UTF-8 or ASCII name`,
-    );
-  else if (mode === undefined)
+  if (mode === undefined)
     sink.error(
       at,
       'not-found',

@@ -13,6 +13,7 @@
 // --ignore-missing-args (off), T = transport (-e ssh, --port, --timeout, --password-file).
 import { posix } from 'node:path';
 import type { Config } from '../config/types.js';
+import { passwordFileArg } from './password-alias.js';
 
 /** The part of every rsync command that only depends on the config, the root and the remote. */
 export interface PreparedRemote {
@@ -75,7 +76,10 @@ export function prepareRemote(config: Config, root: string, remoteIndex: number)
   } else {
     if (r.userDefinedPort.enabled) transport.push(`--port=${r.userDefinedPort.port}`);
     if (r.timeout.enabled) transport.push(`--timeout=${r.timeout.seconds}`);
-    if (r.auth.enabled) transport.push(`--password-file=${r.auth.passwordFile}`);
+    if (r.auth.enabled)
+      transport.push(
+        `--password-file=${passwordFileArg(r.auth.passwordFile, config.sersync.failLog.stateDir)}`,
+      );
     destination = `${user}${remote.ip}::${remote.name}`;
   }
   return {

@@ -1,7 +1,8 @@
 // File operations that another local user cannot redirect: no symlink is ever followed at the last
 // component, temp names are unpredictable and created exclusively, directories are checked on the
 // opened descriptor and narrowed with fchmod, locations are checked for world-writable parents.
-// Shell (synchronous fs calls), small enough to be read as one policy (docs/security.md).
+// Paths are BytePaths (src/util/byte-names.ts): every call goes through fsPath, so a name with
+// raw bytes is the very file. Shell (synchronous fs calls), one policy (docs/security.md).
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -21,6 +22,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { decodeName, displayName, fsPath, type BytePath } from './byte-names.js';
 import { err, ok, type Result } from './result.js';
 
 const { O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY, O_RDONLY, O_RDWR, O_APPEND, O_DIRECTORY } =
@@ -32,13 +34,13 @@ const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).co
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** `<dir>/.<name>.<16 random hex>.tmp`: a sibling no other user can guess in advance. */
-export function tempSibling(path: string): string {
+export function tempSibling(path: BytePath): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
 }
 
 /** Creates `path` with O_CREAT|O_EXCL|O_NOFOLLOW (never an existing file, never through a link). */
-export function createExclusive(path: string, mode: number, flags = O_WRONLY): number {
-  return openSync(path, flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+export function createExclusive(path: BytePath, mode: number, flags = O_WRONLY): number {
+  return openSync(fsPath(path), flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
 }
 
 /** Why an opened file is not ours to write, or undefined when it is (a plain file we own, one link). */
@@ -56,12 +58,12 @@ export function notOurs(st: Stats): string | undefined {
  * checks on the descriptor that it is a regular file we own with one link. For log and pid files.
  * Throws an Error naming the path otherwise.
  */
-export function openAppendNoFollow(path: string, mode: number): number {
-  const fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
+export function openAppendNoFollow(path: BytePath, mode: number): number {
+  const fd = openSync(fsPath(path), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
   const why = notOurs(fstatSync(fd));
   if (why === undefined) return fd;
   closeSync(fd);
-  throw new Error(`${path} ${why}; not written`);
+  throw new Error(`${displayName(path)} ${why}; not written`);
 }
 
 /** The flags for creating a pid file: exclusive, no symlink followed. */
@@ -79,7 +81,7 @@ function writeAll(fd: number, data: string | Uint8Array): void {
  * (it IS the file now), else it is closed and -1 returned.
  */
 export function replaceFile(
-  path: string,
+  path: BytePath,
   data: string | Uint8Array,
   mode: number,
   keepOpen = false,
@@ -90,11 +92,11 @@ export function replaceFile(
     fchmodSync(fd, mode); // the umask may have narrowed it; never wider than asked
     writeAll(fd, data);
     fsyncSync(fd);
-    renameSync(tmp, path);
+    renameSync(fsPath(tmp), fsPath(path));
   } catch (e) {
     closeSync(fd);
     try {
-      unlinkSync(tmp);
+      unlinkSync(fsPath(tmp));
     } catch {
       // already gone
     }
@@ -115,18 +117,19 @@ export function appendAll(fd: number, data: string | Uint8Array): void {
  * and checks on the descriptor that we own it; group/other bits are removed with fchmod (never a
  * chmod through the path). Returns the open descriptor (for flock), or why it is unusable.
  */
-export function openPrivateDir(dir: string, parentMode = 0o700): Result<number, string> {
+export function openPrivateDir(dir: BytePath, parentMode = 0o700): Result<number, string> {
   try {
-    mkdirSync(dirname(dir), { recursive: true, mode: parentMode });
-    mkdirSync(dir, { mode: 0o700 });
+    mkdirSync(fsPath(dirname(dir)), { recursive: true, mode: parentMode });
+    mkdirSync(fsPath(dir), { mode: 0o700 });
   } catch (e) {
     if (code(e) !== 'EEXIST') return err(`cannot be created: ${message(e)}`);
   }
   let fd: number;
   try {
-    fd = openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    fd = openSync(fsPath(dir), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   } catch (e) {
-    const link = code(e) === 'ELOOP' || lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink();
+    const link =
+      code(e) === 'ELOOP' || lstatSync(fsPath(dir), { throwIfNoEntry: false })?.isSymbolicLink();
     if (link === true) return err('is a symbolic link (refused: it could point anywhere)');
     if (code(e) === 'ENOTDIR') return err('is not a directory');
     return err(`cannot be opened: ${message(e)}`);
@@ -144,7 +147,7 @@ export function openPrivateDir(dir: string, parentMode = 0o700): Result<number, 
 }
 
 /** openPrivateDir, closing the descriptor: undefined when the directory is ready, else why not. */
-export function privateDirProblem(dir: string): string | undefined {
+export function privateDirProblem(dir: BytePath): string | undefined {
   const r = openPrivateDir(dir);
   if (!r.ok) return r.error;
   closeSync(r.value);
@@ -152,10 +155,10 @@ export function privateDirProblem(dir: string): string | undefined {
 }
 
 /** The nearest existing ancestor of `path` (itself excluded) and what its stat said. */
-function nearestExisting(path: string): { dir: string; st: Stats } | undefined {
+function nearestExisting(path: BytePath): { dir: string; st: Stats } | undefined {
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     try {
-      return { dir, st: statSync(dir) };
+      return { dir, st: statSync(fsPath(dir)) };
     } catch {
       if (dirname(dir) === dir) return undefined;
     }
@@ -169,24 +172,24 @@ function nearestExisting(path: string): { dir: string; st: Stats } | undefined {
  * must be owned by root or by us, and world-writable ones must be sticky. Group-writable
  * directories are the administrator's choice and accepted.
  */
-export function unsafeLocation(path: string): string | undefined {
+export function unsafeLocation(path: BytePath): string | undefined {
   const near = nearestExisting(path);
   if (near === undefined) return undefined;
   if ((near.st.mode & 0o002) !== 0)
-    return `${near.dir} is world-writable (mode ${(near.st.mode & 0o7777).toString(8)}): any local user could plant a symlink or a file there`;
+    return `${displayName(near.dir)} is world-writable (mode ${(near.st.mode & 0o7777).toString(8)}): any local user could plant a symlink or a file there`;
   const uid = euid();
   let dir: string;
   try {
-    dir = realpathSync(near.dir);
+    dir = decodeName(realpathSync(fsPath(near.dir), { encoding: 'buffer' }));
   } catch (e) {
-    return `${near.dir} cannot be resolved: ${message(e)}`;
+    return `${displayName(near.dir)} cannot be resolved: ${message(e)}`;
   }
   for (;;) {
-    const st = lstatSync(dir);
+    const st = lstatSync(fsPath(dir));
     if (st.uid !== 0 && st.uid !== uid)
-      return `${dir} is owned by uid ${st.uid}, who could replace what is below it`;
+      return `${displayName(dir)} is owned by uid ${st.uid}, who could replace what is below it`;
     if ((st.mode & 0o002) !== 0 && (st.mode & S_ISVTX) === 0)
-      return `${dir} is world-writable without the sticky bit: anyone could rename what is below it`;
+      return `${displayName(dir)} is world-writable without the sticky bit: anyone could rename what is below it`;
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;
@@ -198,10 +201,10 @@ export function unsafeLocation(path: string): string | undefined {
  * component (O_NOFOLLOW; O_NONBLOCK so that a planted FIFO cannot hang us). ok(undefined) when it
  * does not exist; err(why) when it is not ours to trust.
  */
-export function readOwnedFile(path: string): Result<Buffer | undefined, string> {
+export function readOwnedFile(path: BytePath): Result<Buffer | undefined, string> {
   let fd: number;
   try {
-    fd = openSync(path, O_RDONLY | O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(fsPath(path), O_RDONLY | O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     if (code(e) === 'ENOENT') return ok(undefined);
     if (code(e) === 'ELOOP') return err('is a symbolic link');

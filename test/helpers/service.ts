@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './eventually.js';
+import { encodeName } from '../../src/util/byte-names.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/src/cli.js of the build these tests were compiled into. */
@@ -27,7 +28,7 @@ export async function startService(
   env: NodeJS.ProcessEnv = {},
 ): Promise<Service> {
   const conf = join(dir, 'confxml.xml');
-  writeFileSync(conf, xml);
+  writeFileSync(conf, encodeName(xml)); // BytePaths in the config are their raw bytes
   const proc = spawn(process.execPath, [CLI, ...args, '-o', conf], {
     cwd: dir,
     env: { ...process.env, ...env },

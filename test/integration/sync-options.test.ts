@@ -18,6 +18,7 @@ import { startRsyncd, type Rsyncd } from '../helpers/rsyncd.js';
 import { confXml, startService } from '../helpers/service.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { diffTrees } from '../helpers/tree.js';
+import { decodeName, encodeName } from '../../src/util/byte-names.js';
 
 const equal = (src: string, dst: string, ignore?: (p: string) => boolean) => (): boolean => {
   const d = diffTrees(src, dst, ignore ? { ignore } : {});
@@ -141,6 +142,32 @@ describe('auth with a secrets file, two remotes', () => {
       /--password-file=/,
       'debug shows the argv (with the file name only)',
     );
+  });
+  it('reads a password file whose path has raw bytes (through its alias in the state dir)', async () => {
+    const dir = join(tmp.path, `auth${decodeName(Buffer.of(0xe9))}`);
+    mkdirSync(encodeName(dir), { recursive: true });
+    const pw = `${dir}/rsync${decodeName(Buffer.of(0xfc))}.pas`;
+    writeFileSync(encodeName(pw), `${PASSWORD}\n`, { mode: 0o600 });
+    writeFileSync(join(src, 'raw-auth.txt'), 'through the alias');
+    const svc = await startService(
+      tmp.path,
+      confXml({
+        roots: [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'one' }] }],
+        port: rsyncd.port,
+        failLog: join(tmp.path, 'fail2.sh'),
+        auth: { user: 'syncer', passwordFile: pw },
+      }),
+      ['-r'],
+    );
+    try {
+      await eventually(equal(src, dst1), { timeoutMs: 15_000, what: 'the -r push with auth' });
+      writeFileSync(join(src, 'later.txt'), 'realtime with auth');
+      await eventually(equal(src, dst1), { timeoutMs: 15_000, what: 'a realtime change' });
+    } finally {
+      assert.equal(await svc.stop(), 0, svc.output());
+    }
+    assert.ok(!svc.output().includes(PASSWORD), 'the password must not appear in any output');
+    assert.ok(!svc.output().includes('\ufffd'), svc.output());
   });
 });
 
