@@ -43,7 +43,6 @@ export type ConfigIssueKind =
   | 'unreadable'
   /** Running as root, a password file root does not own: rsync refuses it. */
   | 'wrong-owner'
-  /** A path rsync must get in its argv (password file) has bytes that are not UTF-8. */
   /** A value replaced by the original's fallback (crontab schedule <= 0 -> 600 minutes) (warning). */
   | 'value-replaced'
   /** crontab switched off by the original's filter rule (warning). */
