@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   );
   for (const r of rows)
     console.log(
-      `| ${r.workload} | ${r.service} | ${fmt(r.value)} ${r.unit} | ${fmt(r.floor)} ms | ${fmt(r.ratio)} | ${r.runs ?? '-'} | ${r.note ?? ''} |`,
+      `| ${r.workload} | ${r.service} | ${fmt(r.value)} ${r.unit} | ${fmt(r.floor)} ${r.unit === 'MB' ? 'MB' : 'ms'} | ${fmt(r.ratio)} | ${r.runs ?? '-'} | ${r.note ?? ''} |`,
     );
   writeFileSync(
     args.json,

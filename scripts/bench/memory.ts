@@ -97,7 +97,7 @@ function idleWorkload(ctx: Ctx): Workload {
       'm: first change after idle, p50',
       median(cold),
       f50,
-      `the worker thread boots first (idle ${IDLE_MS} ms, env SERSYNC_POOL_IDLE_MS; default 60 s; a lone change runs inline); warm p50 ${median(warm).toFixed(1)} ms; ${cold.length} cold, ${warm.length} warm; floor = one bare rsync p50; ratio = ms above floor`,
+      `after the worker thread exited (idle ${IDLE_MS} ms, env SERSYNC_POOL_IDLE_MS; default 60 s; a lone change runs inline); warm p50 ${median(warm).toFixed(1)} ms; ${cold.length} cold, ${warm.length} warm; floor = one bare rsync p50; ratio = ms above floor`,
       'ms',
     );
   };
