@@ -7,6 +7,7 @@ import { args, rows, type Workload } from './bench/common.js';
 import { burstWorkloads } from './bench/burst.js';
 import { excludedWorkloads } from './bench/excluded.js';
 import { loneWorkloads } from './bench/lone.js';
+import { memoryWorkloads } from './bench/memory.js';
 import { outageWorkloads } from './bench/outage.js';
 import { scaleWorkloads } from './bench/scale.js';
 import { sshWorkloads } from './bench/ssh.js';
@@ -21,6 +22,7 @@ const W: Record<string, Workload> = {
   ...excludedWorkloads,
   ...sshWorkloads,
   ...scaleWorkloads,
+  ...memoryWorkloads({ rows, quick: args.quick }), // m, mb, mbs, mw, mi
 };
 /** Too long for the default run (minutes): only when named in --only (docs/performance.md). */
 const ON_REQUEST = new Set(Object.keys(scaleWorkloads));
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
   );
   for (const r of rows)
     console.log(
-      `| ${r.workload} | ${r.service} | ${fmt(r.value)} ${r.unit} | ${fmt(r.floor)} ms | ${fmt(r.ratio)} | ${r.runs ?? '-'} | ${r.note ?? ''} |`,
+      `| ${r.workload} | ${r.service} | ${fmt(r.value)} ${r.unit} | ${fmt(r.floor)} ${r.unit === 'MB' ? 'MB' : 'ms'} | ${fmt(r.ratio)} | ${r.runs ?? '-'} | ${r.note ?? ''} |`,
     );
   writeFileSync(
     args.json,

@@ -17,7 +17,7 @@ import { ExitCode } from './exit-codes.js';
 import type { Logger } from './log.js';
 import { startPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import { runPluginOnly } from './plugin-mode.js';
-import { processMetrics } from './status/process-metrics.js';
+import { recordConfigLoad } from './status/process-metrics.js';
 import { plural } from './util/plural.js';
 import { replaceFile } from './util/safe-fs.js';
 
@@ -57,7 +57,7 @@ export async function runDaemon(ctx: DaemonContext): Promise<ExitCode> {
     return exitCodeFor(first.error);
   }
   let pipeline: Pipeline = first.value;
-  processMetrics().recordConfigLoad(true, Date.now());
+  recordConfigLoad(true, Date.now());
   logReady(pipeline, logger);
   ctx.onReady?.();
 
@@ -104,7 +104,7 @@ async function reloadPipeline(
   onConfig?: (next: Config) => void,
 ): Promise<{ config: Config; pipeline: Pipeline } | ExitCode | undefined> {
   const loaded = (ok: boolean): void => {
-    processMetrics().recordConfigLoad(ok, Date.now());
+    recordConfigLoad(ok, Date.now());
   };
   const next = await reload(config.file, logger);
   if (!next) {
@@ -137,12 +137,14 @@ function baseOptions(options: CliOptions): Omit<PipelineOptions, 'fullSyncAtStar
   };
   const cron = env('SERSYNC_CRONTAB_INTERVAL_MS');
   const poll = env('SERSYNC_ROOT_POLL_MS');
+  const idle = env('SERSYNC_POOL_IDLE_MS');
   return {
     threads: options.threads,
     rsyncPath: process.env['SERSYNC_RSYNC'] ?? 'rsync',
     testHooks: process.env['SERSYNC_TEST_HOOKS'] === '1',
     ...(cron === undefined ? {} : { crontabIntervalMs: cron }),
     ...(poll === undefined ? {} : { rootPollMs: poll }),
+    ...(idle === undefined ? {} : { poolIdleMs: idle }),
   };
 }
 

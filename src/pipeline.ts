@@ -49,6 +49,8 @@ export interface PipelineOptions {
   readonly acceptRoots?: boolean;
   /** Overrides the root poll interval (env SERSYNC_ROOT_POLL_MS, for tests). */
   readonly rootPollMs?: number;
+  /** Overrides how long an idle worker thread lives (env SERSYNC_POOL_IDLE_MS, for tests and the bench). */
+  readonly poolIdleMs?: number;
 }
 
 /** The parts a test may replace (the defaults are the real ones). */
@@ -94,6 +96,7 @@ export async function startPipeline(
   const sync = (deps.createSyncService ?? createSyncService)({
     ...{ config, targets, clock, logger, threads: opts.threads, rsyncPath: opts.rsyncPath },
     showFirstFullProgress: opts.fullSyncAtStart === 'rsync-first',
+    ...(opts.poolIdleMs === undefined ? {} : { poolIdleMs: opts.poolIdleMs }),
     onRun: (t, o) => {
       metrics.recordRun(targets.ref(t), o, clock.now(), o.run ? { ...o.run } : {});
     },

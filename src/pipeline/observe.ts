@@ -44,7 +44,8 @@ export function createMetrics(
       ...(probed.roots ? { roots: probed.roots.statuses() } : {}),
     }),
     build: { version: packageVersion(), nodeVersion: process.version },
-    shared: processMetrics().registry,
+    // Only with the endpoint on: nothing else reads them (a reload that turns it on creates them).
+    ...(config.host.enabled ? { shared: processMetrics().registry } : {}),
   });
 }
 

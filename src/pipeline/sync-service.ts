@@ -9,7 +9,7 @@ import { stageStamps, type EventStamps } from '../queue/stage-stamps.js';
 import type { Batch, BatchOutcome, PathBatch, RunStamps, Target } from '../queue/types.js';
 import { createFailLogFile, type FailLogFile } from '../retry/fail-log-file.js';
 import { replayArgv } from '../sync/argv.js';
-import { createPool } from '../sync/pool.js';
+import { createPool, type PoolOptions } from '../sync/pool.js';
 import { createProgressBoard } from '../sync/progress.js';
 import { createBatchRunner } from '../sync/runner.js';
 import { displayName } from '../util/byte-names.js';
@@ -21,6 +21,8 @@ export interface SyncServiceOptions {
   readonly config: Config;
   readonly targets: SyncTargets;
   readonly threads: number;
+  /** How long an idle worker thread lives (default: the pool's IDLE_THREAD_MS). */
+  readonly poolIdleMs?: number;
   readonly rsyncPath: string;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -43,9 +45,15 @@ export interface SyncService {
   flush(): Promise<void>;
 }
 
+/** The pool's options from the service's. */
+function poolOptions(o: SyncServiceOptions): PoolOptions {
+  const idle = o.poolIdleMs === undefined ? {} : { idleTimeoutMs: o.poolIdleMs };
+  return { threads: o.threads, clock: o.clock, ...idle };
+}
+
 export function createSyncService(o: SyncServiceOptions): SyncService {
   const { config, targets, logger, rsyncPath } = o;
-  const pool = createPool({ threads: o.threads, clock: o.clock });
+  const pool = createPool(poolOptions(o));
   // Per-run stage timings at debug level (the bench's --logs summarises them).
   stageStamps.enable(logger.level === 'debug');
   const failLog = createFailLogFile({

@@ -47,7 +47,21 @@ export interface PoolOptions {
    * on with the real worker entry, off with a test's `workerFile`.
    */
   readonly inline?: boolean;
+  /** How long the pool keeps its last thread once nothing runs (default IDLE_THREAD_MS). */
+  readonly idleTimeoutMs?: number;
 }
+
+/**
+ * An idle service holds no worker thread (one is ~10 MB of RSS): the first run that does not go
+ * inline boots one (tens of ms), a second one goes after a quiet minute, the last after this long
+ * with nothing to run. A lone change runs inline (runsInline), so it never waits for one.
+ */
+export const IDLE_THREAD_MS = 60_000;
+/**
+ * The worker's young generation: it only feeds and reads rsync, so a small one costs a few more
+ * scavenges and saves the ~3 MB a default-sized one grows to in a burst.
+ */
+const WORKER_YOUNG_GENERATION_MB = 3;
 
 /** At most this many paths in a job run on the calling thread (a lone change, a few files). */
 export const INLINE_MAX_PATHS = 64;
@@ -116,38 +130,78 @@ export function threadPlan(runs: number, cores: number): { threads: number; perT
 }
 
 function startPiscina(opts: PoolOptions): Piscina<WorkerTask, RunResult> {
-  if (!Number.isInteger(opts.threads) || opts.threads < 1) {
-    throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
-  }
   const { threads, perThread } = threadPlan(opts.threads, availableParallelism());
   return new Piscina<WorkerTask, RunResult>({
     filename: opts.workerFile ?? RSYNC_WORKER_FILE,
     // A run is an rsync child the thread only feeds and reads, so one thread carries several runs
     // at once; a new thread (~0.2 s of CPU to boot an isolate) starts only when the warm one is
-    // full, and goes after a quiet minute.
+    // full, and goes after a quiet minute. The warm one goes with the whole piscina (lazyPiscina).
     minThreads: 1,
     maxThreads: threads,
     concurrentTasksPerWorker: perThread,
     idleTimeout: 60_000,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     atomics: 'disabled',
   });
 }
 
-/** One job on the calling thread (`here`) or on a worker thread. */
+/**
+ * The piscina, started by the first run after none was there, destroyed (its last thread exits)
+ * `opts.idleTimeoutMs` after the last run ended with no other running. Checks `opts.threads`.
+ */
+function lazyPiscina(
+  opts: PoolOptions,
+  clock: Clock,
+): { get(): Piscina<WorkerTask, RunResult>; idle(): void; destroy(): Promise<void> } {
+  if (!Number.isInteger(opts.threads) || opts.threads < 1) {
+    throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
+  }
+  let current: Piscina<WorkerTask, RunResult> | undefined;
+  let cancelIdle: (() => void) | undefined;
+  const stopTimer = (): void => {
+    cancelIdle?.();
+    cancelIdle = undefined;
+  };
+  return {
+    get() {
+      stopTimer();
+      current ??= startPiscina(opts);
+      return current;
+    },
+    idle() {
+      stopTimer();
+      cancelIdle = clock.setTimeout(() => {
+        cancelIdle = undefined;
+        const p = current;
+        current = undefined;
+        void p?.destroy(); // nothing runs on it: a later run starts a new one
+      }, opts.idleTimeoutMs ?? IDLE_THREAD_MS);
+    },
+    async destroy() {
+      stopTimer();
+      await current?.destroy();
+      current = undefined;
+    },
+  };
+}
+
+/** One job on the calling thread (`here`) or on a worker thread (the piscina started if none). */
 function startTask(
-  piscina: Piscina<WorkerTask, RunResult>,
+  piscina: { get(): Piscina<WorkerTask, RunResult> },
   here: boolean,
   wt: WorkerTask,
   port: MessagePort,
 ): Promise<RunResult> {
-  return here ? loadInlineTask().then((f) => f(wt)) : piscina.run(wt, { transferList: [port] });
+  return here
+    ? loadInlineTask().then((f) => f(wt))
+    : piscina.get().run(wt, { transferList: [port] });
 }
 
 /** Creates the pool. `atomics: 'disabled'` so a worker's async work never freezes between tasks. */
 export function createPool(opts: PoolOptions): SyncPool {
   const killGraceMs = opts.killGraceMs ?? KILL_GRACE_MS;
   const clock = opts.clock ?? systemClock;
-  const piscina = startPiscina(opts);
+  const piscina = lazyPiscina(opts, clock);
   const inline = opts.inline ?? opts.workerFile === undefined;
   if (inline) void loadInlineTask();
   const active = new Set<Active>();
@@ -201,6 +255,7 @@ export function createPool(opts: PoolOptions): SyncPool {
         throw e;
       } finally {
         active.delete(a);
+        if (active.size === 0 && isOpen()) piscina.idle();
         // The worker posted its last messages before returning, so they are queued on port1 by
         // now even if their 'message' events have not fired yet: deliver them before resolving.
         for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1))

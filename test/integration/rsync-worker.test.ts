@@ -332,3 +332,18 @@ test('graceful pool close lets a running job finish, then refuses new jobs', asy
   await Promise.all([run, closed]);
   assert.deepEqual(order, ['run exited', 'closed']);
 });
+
+test('an idle pool holds no worker thread: the first run boots one, it exits when idle, a later run boots another', async () => {
+  const threads = (): number => readdirSync('/proc/self/task').length;
+  const bin = join(tmp.path, 'rsync-true');
+  writeFileSync(bin, '#!/bin/sh\nexit 0\n');
+  chmodSync(bin, 0o755);
+  const p = createPool({ threads: 2, idleTimeoutMs: 200, inline: false });
+  const before = threads();
+  assert.equal((await p.run(job(30, bin, tmp.path))).outcome.kind, 'exited');
+  assert.ok(threads() > before, 'a worker thread ran the job');
+  await eventually(() => threads() <= before, { what: 'the idle worker thread to exit' });
+  assert.equal((await p.run(job(31, bin, tmp.path))).outcome.kind, 'exited');
+  await p.close();
+  assert.ok(threads() <= before, 'close leaves no worker thread');
+});
