@@ -78,6 +78,15 @@ export interface Pipeline {
   ): Promise<{ drained: boolean; pendingLeft: number }>;
 }
 
+/** The targets of `config`, logged, with the alias of a raw-byte password file made (password-alias.ts). */
+function prepareTargets(config: Config, logger: Logger): Result<SyncTargets, StartFailure> {
+  const alias = preparePasswordAlias(config);
+  if (!alias.ok) return err({ kind: 'state-dir', message: alias.error });
+  const targets = buildTargets(config);
+  for (const t of targets.all) logger.info(`sync ${t.root} -> ${targets.label(t)}`);
+  return ok(targets);
+}
+
 /** Builds and starts the pipeline; a watcher that cannot start or a bad state dir is a failure value. */
 export async function startPipeline(
   config: Config,
@@ -86,10 +95,9 @@ export async function startPipeline(
   deps: PipelineDeps = {},
 ): Promise<Result<Pipeline, StartFailure>> {
   const clock = deps.clock ?? systemClock;
-  const alias = preparePasswordAlias(config);
-  if (!alias.ok) return err({ kind: 'state-dir', message: alias.error });
-  const targets = buildTargets(config);
-  for (const t of targets.all) logger.info(`sync ${t.root} -> ${targets.label(t)}`);
+  const prepared = prepareTargets(config, logger);
+  if (!prepared.ok) return prepared;
+  const targets = prepared.value;
   const probed: Probed = {};
   const metrics = createMetrics(config, targets, clock, probed);
   const late: Partial<RootWiring> = {}; // the root side needs the queue, the queue its guard
