@@ -1,15 +1,12 @@
 // The probes of the memory bench (scripts/bench/memory.ts): a process's memory from /proc, a bare
-// node's, a loopback rsync daemon with a confxml.xml, our service started and stopped, one change
-// timed to the target.
+// node's, our service started and stopped, one change timed to the target (the loopback rsync
+// daemon and its confxml.xml are common.ts's freshEnv).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { confXml } from '../lib/conf-xml.js';
-import { freePort, startRsyncd, type Rsyncd } from '../lib/rsyncd.js';
+import { now, sleep, type Env } from './common.js';
 
-const now = (): number => performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { dropEnv, freshEnv, type Env } from './common.js';
 
 /** VmRSS, VmHWM (MB) and the thread count of one process. */
 export function procMem(pid: number): { rss: number; hwm: number; threads: number } {
@@ -31,34 +28,6 @@ export async function bareNodeMb(): Promise<number> {
   return m.rss;
 }
 
-export interface Env {
-  base: string;
-  src: string;
-  dst: string;
-  daemon: Rsyncd;
-  conf: string;
-  statusPort: number;
-}
-export async function freshEnv(name: string): Promise<Env> {
-  const base = join(tmpdir(), `sersync-bench-${process.pid}-${name}`);
-  rmSync(base, { recursive: true, force: true });
-  const src = join(base, 'src');
-  const dst = join(base, 'dst');
-  mkdirSync(src, { recursive: true });
-  mkdirSync(dst, { recursive: true });
-  const daemon = await startRsyncd(join(base, 'rsyncd'), [{ name: 'bench', path: dst }]);
-  const conf = join(base, 'confxml.xml');
-  const statusPort = await freePort();
-  const roots = [{ watch: src, remotes: [{ ip: '127.0.0.1', name: 'bench' }] }];
-  const failLog = join(base, 'fail.sh');
-  const xml = confXml({ roots, port: daemon.port, failLog, timeoutSeconds: false, statusPort });
-  writeFileSync(conf, xml);
-  return { base, src, dst, daemon, conf, statusPort };
-}
-export async function dropEnv(env: Env): Promise<void> {
-  await env.daemon.stop();
-  rmSync(env.base, { recursive: true, force: true });
-}
 export function makeTree(root: string, dirs: number, perDir: number): void {
   const buf = Buffer.alloc(100, 'x');
   for (let d = 0; d < dirs; d++) {

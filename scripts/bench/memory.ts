@@ -20,6 +20,7 @@ import {
   procMem,
   startOurs,
 } from './memory-probe.js';
+import { now, sleep } from './common.js';
 
 /** A row of bench.ts's table (the same shape). */
 export interface MemoryRow {
@@ -40,8 +41,6 @@ export interface MemoryBenchContext {
 type Workload = (label: string) => Promise<void>;
 type Ctx = MemoryBenchContext & { readonly cli: string };
 
-const now = (): number => performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
 const mb = (n: number): string => n.toFixed(1);
 
