@@ -83,16 +83,24 @@ async function lone(label: string): Promise<void> {
   const env = await freshEnv('a', undefined, traced);
   const n = QUICK ? 10 : 30;
   const floors: number[] = [];
+  // The same bare rsync with the socket option the service adds to daemon runs (sync/argv.ts
+  // NO_DELAY), interleaved: how much of the lead is the option and how much the service.
+  const floorsNoDelay: number[] = [];
   writeFileSync(join(env.base, 'one.txt'), 'x'.repeat(100));
-  for (let i = 0; i < n; i++) {
+  const bare = (i: number, extra: string[]): number => {
     const t0 = now();
     spawnSync('rsync', [
       '-a',
       `--port=${env.daemon.port}`,
+      ...extra,
       join(env.base, 'one.txt'),
       `127.0.0.1::bench/floor${i}.txt`,
     ]);
-    floors.push(now() - t0);
+    return now() - t0;
+  };
+  for (let i = 0; i < n; i++) {
+    floors.push(bare(i, []));
+    floorsNoDelay.push(bare(i, ['--sockopts=TCP_NODELAY']));
   }
   rmSync(env.dst, { recursive: true, force: true });
   mkdirSync(env.dst);
@@ -151,6 +159,16 @@ async function lone(label: string): Promise<void> {
     ratio: pct(lat, 90) - pct(floors, 90),
     note: 'ratio column = ms above floor',
   });
+  for (const q of [50, 90])
+    rows.push({
+      workload: `a: single file p${q}, floor with --sockopts=TCP_NODELAY`,
+      service: label,
+      value: pct(lat, q),
+      unit: 'ms',
+      floor: pct(floorsNoDelay, q),
+      ratio: pct(lat, q) - pct(floorsNoDelay, q),
+      note: 'ratio column = ms above a bare rsync -a with the socket option the service adds',
+    });
   await dropEnv(env);
 }
 

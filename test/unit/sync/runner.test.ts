@@ -174,6 +174,7 @@ test('commandFor builds the replay command of the fail log', () => {
       '-r',
       '--delete-missing-args',
       '--delete',
+      '--sockopts=TCP_NODELAY',
       '--password-file=/etc/pw',
       '--',
       './x y',
