@@ -180,7 +180,7 @@ export function unsafeLocation(path: BytePath): string | undefined {
   const uid = euid();
   let dir: string;
   try {
-    dir = decodeName(realpathSync(fsPath(near.dir), { encoding: 'buffer' }));
+    dir = decodeName(realpathSync.native(fsPath(near.dir), { encoding: 'buffer' }));
   } catch (e) {
     return `${displayName(near.dir)} cannot be resolved: ${message(e)}`;
   }

@@ -17,10 +17,12 @@ import { join } from 'node:path';
 import {
   openAppendNoFollow,
   openPrivateDir,
+  readOwnedFile,
   replaceFile,
   tempSibling,
   unsafeLocation,
 } from '../../../src/util/safe-fs.js';
+import { decodeName, encodeName } from '../../../src/util/byte-names.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { asNobody, isRoot } from '../../helpers/nobody.js';
 
@@ -104,4 +106,28 @@ test('unsafeLocation: refuses a world-writable parent (sticky or not), accepts a
   mkdirSync(join(open, 'sub'), { recursive: true });
   chmodSync(open, 0o777);
   assert.match(unsafeLocation(join(open, 'sub', 'state')) ?? '', /without the sticky bit/);
+});
+
+test('a location whose names have raw bytes is that very file (replace, append, private dir, read)', () => {
+  const raw = (b: number): string => decodeName(Buffer.of(b));
+  const dir = join(tmp.path, `state${raw(0xe9)}`);
+  const opened = openPrivateDir(dir);
+  assert.ok(opened.ok);
+  closeSync(opened.value);
+  const file = `${dir}/fail${raw(0xfc)}.sh`;
+  replaceFile(file, 'one\n', 0o600);
+  closeSync(openAppendNoFollow(`${dir}/log${raw(0xd6)}`, 0o600));
+  assert.deepEqual(
+    readdirSync(encodeName(dir), { encoding: 'buffer' })
+      .map((b) => b.toString('hex'))
+      .sort(),
+    [
+      encodeName(`fail${raw(0xfc)}.sh`).toString('hex'),
+      encodeName(`log${raw(0xd6)}`).toString('hex'),
+    ].sort(),
+  );
+  const read = readOwnedFile(file);
+  assert.ok(read.ok);
+  assert.equal(read.value?.toString(), 'one\n');
+  assert.equal(unsafeLocation(file), undefined);
 });
