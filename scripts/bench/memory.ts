@@ -20,18 +20,10 @@ import {
   procMem,
   startOurs,
 } from './memory-probe.js';
-import { now, sleep } from './common.js';
+import { now, sleep, type Row } from './common.js';
 
-/** A row of bench.ts's table (the same shape). */
-export interface MemoryRow {
-  workload: string;
-  service: string;
-  value: number;
-  unit: string;
-  floor: number;
-  ratio: number;
-  note?: string;
-}
+/** A row of bench.ts's table. */
+export type MemoryRow = Row;
 export interface MemoryBenchContext {
   readonly rows: MemoryRow[];
   readonly quick: boolean;

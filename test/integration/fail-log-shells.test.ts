@@ -10,8 +10,8 @@ import type { Target } from '../../src/queue/types.js';
 import { createFailLogFile } from '../../src/retry/fail-log-file.js';
 import { parseFailLog, replayTargets } from '../../src/retry/fail-log.js';
 import { createBatchRunner } from '../../src/sync/runner.js';
-import { decodeName, displayName, encodeName, fsPath } from '../../src/util/byte-names.js';
-import { diffByteTrees, readByteTree } from '../helpers/byte-tree.js';
+import { decodeName, encodeName, fsPath } from '../../src/util/byte-names.js';
+import { diffTrees, readTree, shownKey } from '../helpers/tree.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
 import { startRsyncd, type Rsyncd } from '../helpers/rsyncd.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -57,9 +57,9 @@ function fillSource(): void {
 
 /** Names PWNED or PWNED_* anywhere under the temp dir (what a shell running a name would make). */
 const pwned = (): string[] =>
-  [...readByteTree(tmp.path).keys()]
+  [...readTree(tmp.path, { bytes: true }).keys()]
     .filter((p) => ['PWNED', ...PWNED_FILES].includes(p.split('/').at(-1) ?? ''))
-    .map(displayName);
+    .map(shownKey);
 
 test('every shell rebuilds each name byte for byte from the fail log; deletions too; nothing runs', async () => {
   const found = shells();
@@ -113,11 +113,15 @@ test('every shell rebuilds each name byte for byte from the fail log; deletions 
     rmSync(DST, { recursive: true, force: true });
     mkdirSync(DST);
     sh();
-    assert.deepEqual(diffByteTrees(ROOT, DST), [], what);
-    assert.equal(readByteTree(DST).size, NAMES.length + 1, what);
+    assert.deepEqual(diffTrees(encodeName(ROOT), DST, { bytes: true }), [], what);
+    assert.equal(readTree(DST, { bytes: true }).size, NAMES.length + 1, what);
     for (const n of gone) rmSync(fsPath(join(ROOT, n)), { recursive: true });
     sh();
-    assert.deepEqual(diffByteTrees(ROOT, DST), [], `${what}, after deletions`);
+    assert.deepEqual(
+      diffTrees(encodeName(ROOT), DST, { bytes: true }),
+      [],
+      `${what}, after deletions`,
+    );
     assert.deepEqual(pwned(), [], what);
   }
 });

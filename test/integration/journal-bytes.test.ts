@@ -15,7 +15,7 @@ import {
 } from '../../src/retry/journal-codec.js';
 import { JournalState } from '../../src/retry/journal-state.js';
 import { displayName, encodeName, fsPath, type BytePath } from '../../src/util/byte-names.js';
-import { diffByteTrees } from '../helpers/byte-tree.js';
+import { diffTrees } from '../helpers/tree.js';
 import { eventually } from '../helpers/eventually.js';
 import { startRsyncd, type Rsyncd } from '../helpers/rsyncd.js';
 import { confXml, startService, type Service } from '../helpers/service.js';
@@ -85,7 +85,7 @@ function journalled(stateDir: string, key: string): BytePath[] {
 async function converged(src: string, dst: string, what: string): Promise<void> {
   await eventually(
     () => {
-      const d = diffByteTrees(src, dst);
+      const d = diffTrees(encodeName(src), encodeName(dst), { bytes: true });
       if (d.length > 0) throw new Error(`${d.length} difference(s): ${d.slice(0, 5).join('; ')}`);
       return true;
     },
