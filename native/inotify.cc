@@ -9,6 +9,7 @@
 
 #include "sd-notify.h"
 void RegisterFlock(Napi::Env env, Napi::Object exports);  // native/flock.cc
+void RegisterSpawn(Napi::Env env, Napi::Object exports);  // native/spawn.cc
 
 #ifdef __linux__
 #include <poll.h>
@@ -400,6 +401,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("constants", c);
   RegisterSdNotify(env, exports);
   RegisterFlock(env, exports);
+  RegisterSpawn(env, exports);
   return exports;
 }
 
@@ -408,6 +410,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("supported", Napi::Boolean::New(env, false));
   RegisterFlock(env, exports);
+  RegisterSpawn(env, exports);
   return exports;
 }
 

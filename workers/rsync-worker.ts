@@ -3,8 +3,8 @@
 // RETURNS a RunResult with the run's facts (outcome, duration, items, bytes, named failures). Thin
 // shell: what the job is comes in the job (protocol.ts); output is read by rsync-output.ts (names
 // as bytes); the process group is stopped by kill.ts. The child gets its own process group so
-// a kill (timeout, or 'kill' from the pool) reaches ssh too.
-import { spawn, type ChildProcess } from 'node:child_process';
+// a kill (timeout, or 'kill' from the pool) reaches ssh too. It is started by fast-spawn.ts
+// (posix_spawn, no fork of this process), in the root by fd when its name has raw bytes.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { pathListBytes, patternListBytes } from '../src/sync/argv.js';
 import { dotSuffixes, excludePatterns } from '../src/sync/exclude-rules.js';
+import { spawnChild, type SpawnedChild } from '../src/sync/fast-spawn.js';
 import { terminateGroup } from '../src/sync/kill.js';
 import {
   ioCounters,
@@ -90,7 +91,7 @@ function procIo(pid: number | undefined): number | undefined {
  * counters, never for its length. Returns the cancels to call once the child is gone.
  */
 function armKill(
-  child: ChildProcess,
+  child: SpawnedChild,
   timeoutMs: number,
   control: { kill?: () => void },
   lastOutputAt: () => number,
@@ -151,7 +152,7 @@ function collectedOf(
 function runRsync(
   taskAt: number,
   job: SyncJob,
-  cwd: string,
+  cwd: number | string,
   argv: readonly string[],
   control: { kill?: () => void },
   port: MessagePort | undefined,
@@ -163,11 +164,7 @@ function runRsync(
     const tally = outputTally(job.cwd);
     const poster = progress ? posterTo(port, tally) : undefined;
     const spawnAt = stampNow();
-    const child = spawn(job.rsyncPath, [...argv], {
-      cwd,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawnChild(job.rsyncPath, argv, { cwd, detached: true });
     const spawnedAt = stampNow();
     let lastOutputAt = performance.now();
     const cancels = armKill(
@@ -278,7 +275,7 @@ export default async function rsyncWorker({ job, port, progress }: WorkerTask): 
           : await runRsync(
               taskAt,
               job,
-              dir.cwd,
+              dir.fd ?? dir.cwd,
               [...pre, ...job.argv],
               control,
               port,

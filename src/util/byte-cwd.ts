@@ -8,6 +8,8 @@ import { encodeName, hasRawBytes, type BytePath } from './byte-names.js';
 /** The `cwd` to hand spawn, and what releases it once the child has started (or failed to). */
 export interface SpawnCwd {
   readonly cwd: string;
+  /** The open directory behind `cwd` when there is one (a spawner that can fchdir takes it). */
+  readonly fd?: number;
   close(): void;
 }
 
@@ -20,6 +22,7 @@ export function spawnCwd(dir: BytePath): SpawnCwd {
   let open = true;
   return {
     cwd: `/proc/${process.pid}/fd/${fd}`,
+    fd,
     close: () => {
       if (open) closeSync(fd);
       open = false;

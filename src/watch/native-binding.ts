@@ -83,10 +83,32 @@ function findPackageRoot(): string | undefined {
 /** The package root, resolved once (works from src/, dist/src/ and dist-*\/src/). */
 export const PACKAGE_ROOT: string = findPackageRoot() ?? process.cwd();
 
-/** The addon's exports as loaded (`sdNotify` is absent from builds that predate it). */
+/** A child started by the addon's posix_spawn (native/spawn.cc): its pid and the parent's pipe ends. */
+export interface NativeChild {
+  readonly pid: number;
+  readonly stdin: number;
+  readonly stdout: number;
+  readonly stderr: number;
+}
+
+/**
+ * The addon's spawner: `cwd` is a directory fd or a path (bytes), `setsid` a new session and
+ * process group; `onExit(code, signal)` runs on the calling thread once the child is reaped.
+ * Returns the child or a negative errno (a value: -ENOENT for a missing program).
+ */
+export type NativeSpawn = (
+  file: string | Buffer,
+  argv: readonly (string | Buffer)[],
+  cwd: number | string | Buffer | null,
+  setsid: boolean,
+  onExit: (code: number | null, signal: number | null) => void,
+) => NativeChild | number;
+
+/** The addon's exports as loaded (`sdNotify`, `spawn` are absent from builds that predate them). */
 interface AddonModule extends Partial<InotifyBinding> {
   readonly supported?: boolean;
   readonly sdNotify?: (socketPath: string, state: string) => number;
+  readonly spawn?: NativeSpawn;
 }
 
 const require = createRequire(import.meta.url);
@@ -169,4 +191,12 @@ export function loadSdNotify(): Result<(socketPath: string, state: string) => nu
   if (!m.ok) return err(m.error.message);
   const send = m.value.sdNotify;
   return send === undefined ? err('the native addon has no sdNotify (rebuild it)') : ok(send);
+}
+
+/** The addon's posix_spawn spawner, or why it is unavailable (no addon, a build without it). */
+export function loadNativeSpawn(): Result<NativeSpawn, string> {
+  const m = loadAddon();
+  if (!m.ok) return err(m.error.message);
+  const spawn = m.value.spawn;
+  return spawn === undefined ? err('the native addon has no spawn (rebuild it)') : ok(spawn);
 }
