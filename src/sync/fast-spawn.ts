@@ -19,7 +19,7 @@ import { encodeName } from '../util/byte-names.js';
 import { loadNativeSpawn, type NativeSpawn } from '../watch/native-binding.js';
 
 /** What the worker uses of a child process. */
-export interface SpawnedChild {
+export interface SpawnedChild extends EventEmitter {
   /** undefined when the spawn failed ('error' follows). */
   readonly pid?: number | undefined;
   readonly exitCode: number | null;
@@ -117,7 +117,10 @@ class NativeChildProcess extends EventEmitter implements SpawnedChild {
     this.stdin = new Socket({ fd: r.stdin, readable: false, writable: true });
     this.stdout = new Socket({ fd: r.stdout, readable: true, writable: false });
     this.stderr = new Socket({ fd: r.stderr, readable: true, writable: false });
-    for (const s of [this.stdout, this.stderr]) s.once('close', () => this.settle());
+    for (const s of [this.stdout, this.stderr])
+      s.once('close', () => {
+        this.settle();
+      });
     process.nextTick(() => this.emit('spawn'));
   }
 

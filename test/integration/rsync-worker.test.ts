@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   chmodSync,
+  readlinkSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -26,6 +27,7 @@ import { tmpDir } from '../helpers/tmp.js';
 import { diffTrees } from '../helpers/tree.js';
 import { makeConfig } from '../unit/sync/config-fixture.js';
 import { HOSTILE, PWNED_FILES } from '../unit/sync/hostile-names.js';
+import { decodeName, encodeName } from '../../src/util/byte-names.js';
 
 const PASSWORD = 'S3cret-pa55-word';
 const tmp = tmpDir('sersync-sync-it-');
@@ -346,4 +348,44 @@ test('an idle pool holds no worker thread: the first run boots one, it exits whe
   assert.equal((await p.run(job(31, bin, tmp.path))).outcome.kind, 'exited');
   await p.close();
   assert.ok(threads() <= before, 'close leaves no worker thread');
+});
+
+test('rsync started by the worker thread holds only its pipes and the script, in a raw-byte root, with SIGPIPE at default', async () => {
+  const root = `${tmp.path}/root${decodeName(Buffer.of(0xe9))}`;
+  mkdirSync(encodeName(root));
+  const report = join(tmp.path, 'fd-report');
+  const bin = join(tmp.path, 'rsync-fd-report');
+  // An inner shell reports on the stand-in (its parent), which itself redirects nothing.
+  // (dash sets up a command's redirections in itself before it forks: the inner one writes.)
+  const inner = `{ pwd -P; grep ^SigIgn /proc/$PPID/status; ls -l /proc/$PPID/fd; } > "${report}"`;
+  writeFileSync(bin, `#!/bin/sh\nsh -c '${inner}'\ncat > /dev/null\n`);
+  chmodSync(bin, 0o755);
+  // What the test process itself hands any child: its fds without O_CLOEXEC.
+  const inherited = readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const flags = /flags:\s*(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      return Number(fd) > 2 && (parseInt(flags?.[1] ?? '0', 8) & 0o2000000) === 0
+        ? [`${fd} ${readlinkSync(`/proc/self/fd/${fd}`)}`]
+        : [];
+    } catch {
+      return []; // readdir's own fd
+    }
+  });
+  const p = createPool({ threads: 1, inline: false });
+  try {
+    assert.equal((await p.run(job(40, bin, root))).outcome.kind, 'exited');
+  } finally {
+    await p.close();
+  }
+  const [cwd, sigIgn, ...ls] = readFileSync(report).toString('latin1').trim().split('\n');
+  const fds = ls.flatMap((l) => {
+    const m = / (\d+) -> (.*)$/.exec(l);
+    return m ? [`${m[1]} ${m[2]}`] : [];
+  });
+  assert.equal(cwd, encodeName(root).toString('latin1'));
+  assert.match(sigIgn ?? '', /^SigIgn:\s*0+$/);
+  const stdio = fds.filter((l) => /^[012] (pipe|socket):\[\d+\]$/.test(l));
+  assert.equal(stdio.length, 3, fds.join('; '));
+  const rest = fds.filter((l) => !stdio.includes(l) && !l.endsWith(` ${bin}`));
+  assert.deepEqual(rest.sort(), inherited.sort(), 'no fd of the service leaks into rsync');
 });
