@@ -11,9 +11,11 @@ export const LOG_FILE_MODE = 0o640;
 /**
  * An append-only Writable over a file path whose descriptor can be swapped for a fresh one
  * (logrotate). Writes are synchronous: a daemon log is a few lines per rsync run, and a line
- * written just before `process.exit` (the last-chance handler) is then really on disk.
+ * written just before `process.exit` (the last-chance handler) is then really on disk: as each
+ * `_write` completes before it returns, `write()` never buffers and the line is in the file when
+ * the logger's `info()` returns.
  * A failed write (disk full, EIO) drops the line instead of erroring the stream: an unwritable
- * log must not stop the sync (winston would otherwise unpipe the transport for good).
+ * log must not stop the sync (an erroring stream would drop every later line too).
  */
 export class ReopenableFile extends Writable {
   readonly #path: string;

@@ -15,8 +15,13 @@ export const REDACTED = '***';
  * so a secret that contains another is still hidden whole). Pure.
  */
 export function redact(text: string, secrets: readonly string[]): string {
+  return redactSorted(text, sortedSecrets(secrets));
+}
+
+/** `redact` over secrets already deduplicated, non-blank and longest first (a book's list). */
+function redactSorted(text: string, sorted: readonly string[]): string {
   let out = text;
-  for (const s of sortedSecrets(secrets)) out = out.split(s).join(REDACTED);
+  for (const s of sorted) if (out.includes(s)) out = out.split(s).join(REDACTED);
   return out;
 }
 
@@ -92,7 +97,7 @@ export function createSecretBook(
   };
   refresh();
   return {
-    redact: (text) => redact(text, known),
+    redact: (text) => redactSorted(text, known),
     list: () => known,
     refresh,
     setSource(next) {

@@ -1,4 +1,6 @@
-// Operator log: `YYYY-MM-DD HH:mm:ss [level] message`, one line per action. Shell (winston).
+// Operator log: `YYYY-MM-DD HH:mm:ss [level] message`, one line per action. Shell: our own, each
+// line one string written straight to a Writable (stdout, a caller's stream, or the log file),
+// in call order; no logging library (winston cost the idle service ~9 MB, issue 16).
 // Under journald (stdout is the journal stream named by JOURNAL_STREAM) a line is
 // `<N>[level] message`: syslog priority N for the journal, no timestamp of ours. `json` format:
 // one `{"time","level","message"}` object per line.
@@ -9,8 +11,7 @@
 // sees every line, createLogger() also writes any raw byte left in a message (a lone surrogate of a
 // BytePath interpolated as it is) as `\xfc`, never as the U+FFFD a UTF-8 stream would make of it.
 import { fstatSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import winston from 'winston';
+import { createClock } from './log-clock.js';
 import { ReopenableFile } from './log-file.js';
 import { showRawBytes } from './log-bytes.js';
 import { createSecretBook } from './log-secrets.js';
@@ -140,62 +141,93 @@ export interface ClosableLogger extends Logger {
   setSecretSource(source: () => readonly string[]): void;
 }
 
-/**
- * process.stdout; on a terminal, wrapped so that `guard` clears a progress line drawn there
- * before each log line (TTY writes are synchronous, so they reach the screen in order).
- */
-function stdoutStream(guard: { readonly clear: () => void }): NodeJS.WritableStream {
-  if (!process.stdout.isTTY) return process.stdout;
-  return new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      guard.clear();
-      process.stdout.write(chunk);
-      cb();
-    },
-  });
+/** The 'error' listener createLogger adds to its output (once per stream). */
+function ignore(): void {
+  // Nothing to do: the failed line is dropped.
+}
+
+/** Level ranks: a line is written when its rank is at most the logger's. */
+const RANK: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+/** Where the lines go: a file, the caller's stream, or stdout (whose guard runs on a terminal). */
+interface Output {
+  readonly stream: NodeJS.WritableStream;
+  readonly guard: { readonly clear: () => void } | undefined;
+  readonly file: ReopenableFile | undefined;
+}
+
+function openOutput(opts: CreateLoggerOptions): Output {
+  // The constructor throws when the file cannot be opened (the caller reports it).
+  if (opts.file !== undefined) {
+    const file = new ReopenableFile(opts.file);
+    return { stream: file, guard: undefined, file };
+  }
+  if (opts.stream !== undefined) return { stream: opts.stream, guard: undefined, file: undefined };
+  // TTY writes are synchronous: the guard's clearing and the line reach the screen in order.
+  const guard = process.stdout.isTTY ? (opts.terminalLine ?? terminalLine) : undefined;
+  return { stream: process.stdout, guard, file: undefined };
 }
 
 /**
- * The daemon's logger (winston): `2026-01-31 12:00:00 [info] message` lines, local time.
- * Every message, at every level, is passed through `redact(message, secrets)` before it is
- * formatted, so no configured secret is ever written, not even in debug output.
+ * The daemon's logger: `2026-01-31 12:00:00 [info] message` lines, local time, each written as
+ * one string straight to the output (a Writable: a file's are synchronous writes, stdout's are
+ * buffered by the stream under backpressure), in call order. Every message, at every level, is
+ * passed through the secret book's `redact` before it is formatted, so no configured secret is
+ * ever written, not even in debug output. A failed write (EPIPE on stdout, a full disk) drops the
+ * line: the stream's error is swallowed here, never thrown into the caller.
  */
 export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
   const secrets = createSecretBook(opts.secrets, opts.secretSource);
-  const { combine, timestamp, printf } = winston.format;
   const toStdout = opts.file === undefined && opts.stream === undefined;
+  const out = openOutput(opts);
   const style: LineStyle = {
     format: opts.format ?? 'text',
     journal: opts.journal ?? (toStdout && fdIsJournal(1)),
   };
-  // A file goes through our ReopenableFile instead of winston's File transport, which cannot be
-  // reopened. The constructor throws when the file cannot be opened (the caller reports it).
-  const file = opts.file === undefined ? undefined : new ReopenableFile(opts.file);
-  const transport = new winston.transports.Stream({
-    stream: file ?? opts.stream ?? stdoutStream(opts.terminalLine ?? terminalLine),
-  });
-  const w = winston.createLogger({
-    level: opts.level,
-    levels: { error: 0, warn: 1, info: 2, debug: 3 },
-    format: combine(
-      timestamp({ format: 'YYYY-MM-DD HH:mm:ss' }),
-      printf((info) =>
-        formatLine(style, info.level as LogLevel, String(info.message), {
-          local: String(info['timestamp']),
-          iso: new Date().toISOString(),
-        }),
-      ),
-    ),
-    // winston's typings declare its transport instances as interfaces extending the Transport
-    // class, which this rule cannot tell apart from a forged object; they are real instances.
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
-    transports: [transport],
-  });
-  let closed = false;
+  const iso = style.format === 'json' && !style.journal;
+  const clock = createClock();
+  const time = { local: '', iso: '' }; // one object, refilled for each line
+  const max = RANK[opts.level];
+  let closed: Promise<void> | undefined;
+  let pending = 0; // lines handed to the stream whose write callback has not run yet
+  let drained: (() => void) | undefined;
+  const written = (): void => {
+    pending -= 1;
+    if (pending === 0) drained?.();
+  };
+  // EPIPE, EIO: the line is lost, the daemon is not (an unhandled 'error' would kill it).
+  if (!out.stream.listeners('error').includes(ignore)) out.stream.on('error', ignore);
+  const write = (level: LogLevel, message: string): void => {
+    if (closed !== undefined || RANK[level] > max) return;
+    time.local = style.journal ? '' : clock();
+    if (iso) time.iso = new Date().toISOString();
+    const line = formatLine(style, level, showRawBytes(secrets.redact(message)), time);
+    try {
+      out.guard?.clear();
+      out.stream.write(`${line}\n`, written);
+      pending += 1;
+    } catch {
+      // A stream that throws instead of erroring: the line is dropped (see above).
+    }
+  };
+  const flushAndClose = async (): Promise<void> => {
+    if (pending > 0)
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+      });
+    // stdout / the caller's stream stays open: it is not ours to end. Our file: closes its fd.
+    const file = out.file;
+    if (file !== undefined)
+      await new Promise<void>((resolve) => {
+        file.end(() => {
+          resolve();
+        });
+      });
+  };
   const at =
     (level: LogLevel) =>
     (message: string): void => {
-      if (!closed) w.log(level, showRawBytes(secrets.redact(message)));
+      write(level, message);
     };
   return {
     level: opts.level,
@@ -207,32 +239,15 @@ export function createLogger(opts: CreateLoggerOptions): ClosableLogger {
     info: at('info'),
     debug: at('debug'),
     reopen: () => {
-      if (file === undefined || closed) return false;
-      const r = file.reopen();
+      if (out.file === undefined || closed !== undefined) return false;
+      const r = out.file.reopen();
       if (!r.ok)
-        at('warn')(
+        write(
+          'warn',
           `cannot reopen the log file ${opts.file ?? ''}: ${r.message}; still writing to the previous file`,
         );
       return r.ok;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (closed) {
-          resolve();
-          return;
-        }
-        closed = true;
-        if (file === undefined) {
-          resolve(); // stdout / the caller's stream stays open: it is not ours to end
-          return;
-        }
-        // Logger end -> transport finish (every line written) -> our file's end (closes the fd).
-        transport.once('finish', () => {
-          file.end(() => {
-            setImmediate(resolve);
-          });
-        });
-        w.end();
-      }),
+    close: () => (closed ??= flushAndClose()),
   };
 }
