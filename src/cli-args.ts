@@ -1,6 +1,5 @@
 // Command line -> CliOptions: a getopt("hdro:n:m:") normaliser (sersync 2.5.4's exact syntax),
-// then yargs for the long options, then validation. Pure: no I/O, expected failures are values.
-import yargs from 'yargs';
+// then a read of its tokens, then validation. Pure: no I/O, expected failures are values.
 import { PLUGIN_NAMES, type PluginName } from './config/types.js';
 import type { LogFormat, LogLevel } from './log.js';
 import { err, ok, type Result } from './util/result.js';
@@ -131,45 +130,25 @@ export function normaliseArgv(argv: readonly string[]): Result<string[], UsageEr
   return ok(operands.length > 0 ? [...tokens, '--', ...operands] : tokens);
 }
 
-/** Runs yargs over normalised tokens. It only ever sees `--flag`, `--name=value`, `--`, operands. */
-function runYargs(tokens: readonly string[]): Result<Record<string, unknown>, UsageError> {
-  let failure: string | undefined;
-  const parser = yargs([...tokens])
-    .version(false)
-    .help(false)
-    .locale('en')
-    .scriptName('sersync')
-    .parserConfiguration({
-      'boolean-negation': false,
-      'camel-case-expansion': false,
-      'dot-notation': false,
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'duplicate-arguments-array': false, // the last one wins, as with getopt
-      'strip-aliased': true,
-    })
-    .option('daemon', { alias: 'd', type: 'boolean', default: false })
-    .option('rsync-first', { alias: 'r', type: 'boolean', default: false })
-    .option('threads', { alias: 'n', type: 'string' }) // validated below: yargs turns "abc" into null
-    .option('config', { alias: 'o', type: 'string' })
-    .option('module', { alias: 'm', type: 'string' })
-    .option('help', { alias: 'h', type: 'boolean', default: false })
-    .option('check', { type: 'boolean', default: false })
-    .option('version', { type: 'boolean', default: false })
-    .option('systemd-unit', { type: 'boolean', default: false })
-    .option('log-level', { type: 'string' })
-    .option('log-format', { type: 'string' })
-    .option('accept-roots', { type: 'boolean', default: false })
-    .strictOptions()
-    .exitProcess(false)
-    .fail((msg: string | null, e: Error | null) => {
-      failure = msg ?? e?.message ?? 'invalid command line';
-    });
-  const parsed = parser.parseSync() as Record<string, unknown>;
-  return failure === undefined ? ok(parsed) : usage(failure);
+/**
+ * Reads normalised tokens (`--flag`, `--name=value`, `--`, operands) into a record keyed by the
+ * canonical long name, operands under `_`. normaliseArgv has already refused unknown options and
+ * missing values; a repeated option: the last one wins, as with getopt.
+ */
+function readTokens(tokens: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const dash = tokens.indexOf('--');
+  const opts = dash < 0 ? tokens : tokens.slice(0, dash);
+  out['_'] = dash < 0 ? [] : tokens.slice(dash + 1);
+  for (const t of opts) {
+    const eq = t.indexOf('=');
+    if (eq < 0) out[t.slice(2)] = true;
+    else out[t.slice(2, eq)] = t.slice(eq + 1);
+  }
+  return out;
 }
 
-/** A yargs value declared `type: 'string'` (undefined when the option was not given). */
+/** A value option's text (undefined when the option was not given). */
 const str = (v: unknown): string | undefined =>
   v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
 
@@ -197,9 +176,7 @@ const isPluginName = (s: string): s is PluginName =>
 export function parseCliArgs(argv: readonly string[]): Result<CliOptions, UsageError> {
   const norm = normaliseArgv(argv);
   if (!norm.ok) return norm;
-  const parsed = runYargs(norm.value);
-  if (!parsed.ok) return parsed;
-  const a = parsed.value;
+  const a = readTokens(norm.value);
   const operands = Array.isArray(a['_']) ? (a['_'] as unknown[]) : [];
   if (operands.length > 0) return usage(`unexpected argument ${JSON.stringify(str(operands[0]))}`);
   const threads = parseThreads(str(a['threads']));
