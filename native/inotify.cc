@@ -75,10 +75,15 @@ constexpr size_t kMaxPending = 1 << 20;
 // backlog never becomes one giant array and timers still run between the calls.
 constexpr size_t kMaxRecordsPerCall = 16384;
 constexpr size_t kBufSize = 64 * 1024;
-// While events keep coming, the reader reads at most once per kReadGap (a lone event: at once), and
-// once kBurstReads reads in a row found records already waiting, at most once per kBurstReadGap: a
-// wake-up costs tens of microseconds of system time here, a sustained burst need not pay it per ms.
+// While events keep coming, the reader reads at most once per kReadGap, and once kBurstReads reads
+// in a row found records already waiting, at most once per kBurstReadGap: a wake-up costs tens of
+// microseconds of system time here, a sustained burst need not pay it per ms. The first
+// kFreeReads reads after a quiet spell (no read for kQuietSpell) wait for no gap: a lone change's
+// events (a create, then its close_write microseconds or milliseconds later) are delivered as
+// they come, not up to a gap apart. What is readable at once is still taken in one read.
 constexpr std::chrono::microseconds kReadGap{1000};
+constexpr int kFreeReads = 2;
+constexpr std::chrono::microseconds kQuietSpell{20000};
 constexpr std::chrono::microseconds kBurstReadGap{10000};
 constexpr int kBurstReads = 8;
 // A poll() that returns sooner than this after it was called found records already waiting.
@@ -260,12 +265,13 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
     Batch batch;
     auto lastRead = std::chrono::steady_clock::time_point{};
     int waitingStreak = 0;  // reads in a row that found records already waiting
+    int sinceQuiet = 0;     // reads since the last quiet spell, that one included
     while (!stopping_.load()) {
-      // A read less than a gap ago: let the writer's next records pile up in the kernel first
-      // (still woken at once by a shutdown).
+      // A read less than a gap ago (past the first reads after a quiet spell): let the writer's
+      // next records pile up in the kernel first (still woken at once by a shutdown).
       auto gap = waitingStreak >= kBurstReads ? kBurstReadGap : kReadGap;
       auto gapLeft = lastRead + gap - std::chrono::steady_clock::now();
-      if (gapLeft.count() > 0) {
+      if (sinceQuiet >= kFreeReads && gapLeft.count() > 0) {
         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(gapLeft).count();
         timespec ts{0, static_cast<long>(ns)};
         pollfd e{efd_, POLLIN, 0};
@@ -280,7 +286,9 @@ class Inotify : public Napi::ObjectWrap<Inotify> {
       }
       if (fds[1].revents != 0) break;
       if ((fds[0].revents & POLLIN) == 0) continue;
-      lastRead = std::chrono::steady_clock::now();
+      auto readAt = std::chrono::steady_clock::now();
+      sinceQuiet = readAt - lastRead >= kQuietSpell ? 1 : sinceQuiet + 1;
+      lastRead = readAt;
       waitingStreak = lastRead - polledAt < kWaitingNow ? waitingStreak + 1 : 0;
       bool lookedAhead = false;
       for (;;) {

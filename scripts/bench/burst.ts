@@ -28,7 +28,7 @@ const bursts: Record<string, Workload> = {
     await burst(label, `b': ${QUICK ? 1000 : 5000} files, 50 new dirs`, true);
   },
   async c(label) {
-    const env = await freshEnv('c');
+    const env = await freshEnv('c', undefined, LOGS !== undefined);
     const count = QUICK ? 3 : 10;
     const big = Buffer.alloc(20 << 20);
     for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE((i * 2654435761) >>> 0, i);
@@ -46,6 +46,7 @@ const bursts: Record<string, Workload> = {
     for (let i = 0; i < count; i++) writeFileSync(join(env.src, `big${i}`), big);
     const lastWrite = now();
     const t1 = await until(targetMatches(env.src, env.dst), 300_000, 'big files');
+    timeline(env.base, 'c', t0, lastWrite, t1);
     await svc.stop();
     afterLastWrite(`c: ${count} x 20 MiB`, label, t1 - lastWrite);
     rows.push({
@@ -61,6 +62,20 @@ const bursts: Record<string, Workload> = {
   },
 };
 
+/**
+ * With --logs (the service then logs at debug level: a `stages:` line per run, with epoch ms):
+ * when the writes began and ended and when the target matched, on the same epoch clock, so the
+ * runs of the tail can be put against the last write.
+ */
+function timeline(base: string, prefix: string, t0: number, lastWrite: number, t1: number): void {
+  if (LOGS === undefined) return;
+  const epoch = (t: number): string => (performance.timeOrigin + t).toFixed(3);
+  writeFileSync(
+    join(resolve(LOGS), `timeline-${basename(base)}-${prefix}.txt`),
+    `first write at ${epoch(t0)}\nlast write at ${epoch(lastWrite)}\nconverged at ${epoch(t1)}\n`,
+  );
+}
+
 /** Issue 16's goal: converged within 300 ms of the last write (a row of its own, the goal as its floor). */
 function afterLastWrite(name: string, label: string, ms: number): void {
   rows.push({
@@ -75,7 +90,7 @@ function afterLastWrite(name: string, label: string, ms: number): void {
 }
 
 async function burst(label: string, name: string, newDirs: boolean): Promise<void> {
-  const env = await freshEnv(newDirs ? 'bb' : 'b');
+  const env = await freshEnv(newDirs ? 'bb' : 'b', undefined, LOGS !== undefined);
   const dirs = 50;
   const per = QUICK ? 20 : 100;
   if (!newDirs) for (let d = 0; d < dirs; d++) mkdirSync(join(env.src, `d${d}`));
@@ -102,6 +117,7 @@ async function burst(label: string, name: string, newDirs: boolean): Promise<voi
     const writtenMs = now() - t0;
     const t1 = await until(targetMatches(env.src, env.dst), 600_000, rowName);
     afterLastWrite(rowName, label, t1 - t0 - writtenMs);
+    timeline(env.base, prefix, t0, t0 + writtenMs, t1);
     const cpu1 = cpuSeconds(svc.proc.pid);
     if (LOGS !== undefined)
       writeFileSync(

@@ -4,6 +4,7 @@
 //   add(change) ──journal 'pending' per target──▶ scheduler.add ──▶ runBatch(batch) ──▶ outcome
 //   synced entries ──journal 'done' (a directory or the whole root: its subtree)──▶ onSynced
 //   open: replay what the last run journalled and never synced (a crash, a kill -9, a stop mid-burst)
+import { availableParallelism } from 'node:os';
 import type { Logger } from '../log.js';
 import { Scheduler, type SchedulerOptions } from '../queue/scheduler.js';
 import type { Change, Entry } from '../queue/types.js';
@@ -76,6 +77,8 @@ export async function openDurableQueue(
     maxInFlight: o.maxInFlight,
     quietMs: o.quietMs,
     backoff: o.backoff,
+    // One target's burst goes over at most as many runs at once as there are cores (policy.ts).
+    policy: { maxSpread: availableParallelism() },
     ...(o.onRetry ? { onRetry: o.onRetry } : {}),
     onSynced: (target, entries, seenAt, kept) => {
       // A synced directory covers what was queued below it, except what changed again while it

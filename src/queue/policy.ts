@@ -23,6 +23,12 @@ export interface SchedulerPolicy {
    * in flight: the burst is over, so waiting for the running run would gather nothing more.
    */
   readonly parallelWhenQuietMs: number;
+  /**
+   * An idle target spreads the entries of one pass over at most this many runs, however many
+   * workers are free (the shell sets the machine's cores: each run is an rsync client plus a
+   * receiver, and more runs than cores only make every run slower). -n still caps the total.
+   */
+  readonly maxSpread: number;
 }
 
 /** Defaults, one line each. */
@@ -35,6 +41,7 @@ export const SCHEDULER_POLICY: SchedulerPolicy = Object.freeze({
   parallelMinReady: 512, // a running target starts another run beside it only for a real backlog
   parallelAfterMs: 250, // about two typical runs: longer means a big transfer is in flight
   parallelWhenQuietMs: 50, // a writer pausing this long is done for now (rm -rf d0 d1: d1 need not wait for d0)
+  maxSpread: Infinity, // the pure default: -n alone decides (durable-queue.ts passes the cores)
 });
 
 /** What the policy reads of one target. */

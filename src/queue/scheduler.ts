@@ -151,10 +151,7 @@ export class Scheduler {
         // An idle target may spread a burst over its share of the free workers; a running one
         // adds one run per pass (its threshold grows with every run it has in flight).
         // A failing target sends one probe run at a time (policy.ts).
-        const share =
-          pathRuns(lane) === 0 && lane.failStreak === 0
-            ? Math.ceil(free / (wanting.length - i))
-            : 1;
+        const share = this.#share(lane, Math.ceil(free / (wanting.length - i)));
         if (free > 0) inFlight += this.#dispatch(lane, now, share);
       });
       this.#timer.disarm();
@@ -166,6 +163,16 @@ export class Scheduler {
       if (wake < Infinity) this.#timer.arm(wake);
     }
     this.#notify();
+  }
+
+  /**
+   * How many runs `lane` may start in this pass (`fair`: its share of the free workers): an idle
+   * target spreads a burst over its share, but over at most maxSpread runs (policy.ts); a running
+   * one adds one run (its threshold grows with every run in flight); a failing one sends one probe.
+   */
+  #share(lane: Lane, fair: number): number {
+    if (lane.failStreak > 0 || pathRuns(lane) > 0) return 1;
+    return Math.max(1, Math.min(fair, this.#policy.maxSpread));
   }
 
   /** Starts the runs `lane` may have now; returns how many. */

@@ -164,6 +164,17 @@ test('a burst arriving at once is coalesced into few batches spread over the wor
   assert.equal(new Set(runs.flatMap((r) => paths(r.batch))).size, 1000);
 });
 
+test('maxSpread: a burst arriving at once goes over at most that many runs, whatever is free', async () => {
+  const { s, clock, runs } = harness({ targets: [A], policy: { maxSpread: 2 } });
+  for (let i = 0; i < 1000; i++) s.add(up(`d${i % 50}/f${i}`));
+  await clock.advance(20);
+  assert.deepEqual(
+    runs.map((r) => entriesOf(r.batch).length),
+    [500, 500],
+  );
+  assert.equal(new Set(runs.flatMap((r) => paths(r.batch))).size, 1000);
+});
+
 test('a new directory with content is one entry', async () => {
   const { s, clock, runs } = harness({ targets: [A] });
   s.add({ root: R1, path: 'new', op: 'upsert', isDir: true, created: true });
