@@ -1,7 +1,7 @@
-// Every metric one pipeline exports, declared once in a private prom-client Registry (names, help,
+// Every metric one pipeline exports, declared once in a private Registry (metric-types.ts) (names, help,
 // labels, buckets); the gauges read at scrape time get their `collect` here. Names and meaning:
 // docs/status.md. Pure: no I/O, no clock; live figures come through the injected `Probes`.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './metric-types.js';
 
 /** Buckets of the change-seen → on-target latency, seconds: sub-second is the goal, minutes mean retries. */
 export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];

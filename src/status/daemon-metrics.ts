@@ -1,7 +1,7 @@
 // The daemon's metric names and the helpers it calls as things happen (events, rsync runs,
 // retries, rescans, synced paths); keeps the per-remote state behind /status and /healthz.
 // Pure: time comes in as `now` arguments, live figures through an injected `probe`.
-import { Registry } from 'prom-client';
+import { Registry } from './metric-types.js';
 import type { BatchOutcome } from '../queue/types.js';
 import { FS_EVENT_KINDS, type FsEvent, type RescanReason } from '../watch/fs-event.js';
 import { declareMetrics, type MetricSet } from './daemon-metric-set.js';

@@ -1,10 +1,10 @@
-// The metrics of the process rather than of one pipeline: prom-client's default Node and process
-// metrics (memory, CPU, file descriptors, event-loop lag, GC) and the outcome of the last config
-// reload. One registry per process, created on first use (a pipeline with the status endpoint on),
+// The metrics of the process rather than of one pipeline: the standard Node and process metrics
+// (memory, CPU, file descriptors, heap; metric-process.ts, read at a scrape) and the outcome of the
+// last config reload. One registry per process, created on first use (a pipeline with the status endpoint on),
 // so a SIGHUP reload (a new pipeline, a new pipeline registry) never registers them twice, and a
-// service without the endpoint never runs the default collectors (the event-loop delay histogram,
-// ~1 MB, and its 10 ms timer). Shell: the default metrics read /proc.
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+// service without the endpoint never declares them. Shell: the process metrics read /proc.
+import { registerProcessMetrics } from './metric-process.js';
+import { Gauge, Registry } from './metric-types.js';
 
 export interface ProcessMetrics {
   /** Served on /metrics beside each pipeline's own registry. */
@@ -36,7 +36,7 @@ export function processMetrics(): ProcessMetrics {
 
 function createProcessMetrics(): ProcessMetrics & { apply(): void } {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   const registers = [registry];
   const successful = new Gauge({
     name: 'sersync_config_last_reload_successful',

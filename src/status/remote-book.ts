@@ -1,7 +1,7 @@
 // Per-remote health bookkeeping behind /status and /healthz: failures, last success, the last
 // error, and the remote-up gauges derived from them at scrape time. Pure: time comes in as `now`.
 import type { BatchOutcome } from '../queue/types.js';
-import type { Gauge } from 'prom-client';
+import type { Gauge } from './metric-types.js';
 import type { RemoteStatus } from './report.js';
 
 /** One remote of one root, as the daemon names it (the label comes from pipeline/targets.ts). */

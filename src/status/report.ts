@@ -106,7 +106,7 @@ export function assessHealth(report: StatusReport, now: number, opts: HealthOpti
   };
 }
 
-/** A Prometheus exposition (a prom-client Registry): read at each GET /metrics (its collect hooks run then). */
+/** A Prometheus exposition (a metric-types.ts Registry): read at each GET /metrics (its collect hooks run then). */
 export interface MetricsExposition {
   readonly contentType: string;
   metrics(): Promise<string>;

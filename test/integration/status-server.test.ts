@@ -5,7 +5,7 @@ import { createServer, request } from 'node:http';
 import { after, test } from 'node:test';
 import { memoryLogger } from '../helpers/memory-logger.js';
 import { createDaemonMetrics, type LiveFigures } from '../../src/status/daemon-metrics.js';
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from '../../src/status/metric-types.js';
 import {
   startStatusServer,
   type StatusServer,

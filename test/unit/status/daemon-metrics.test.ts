@@ -1,7 +1,7 @@
 // The daemon's metrics helpers: what each call changes in /metrics, /status and /healthz.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from '../../../src/status/metric-types.js';
 import { createDaemonMetrics, type LiveFigures } from '../../../src/status/daemon-metrics.js';
 import { parsePrometheusText, sampleValue } from '../../helpers/prom-text.js';
 

@@ -1,4 +1,4 @@
-// The process-wide metrics: prom-client's default Node and process metrics, registered once per
+// The process-wide metrics: the standard Node and process metrics, registered once per
 // process, and the outcome of the last configuration (re)load.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,10 +13,13 @@ test('the default metrics are there, in one registry per process', async () => {
     'process_resident_memory_bytes',
     'process_cpu_seconds_total',
     'process_open_fds',
-    'nodejs_eventloop_lag_seconds',
-    'nodejs_eventloop_lag_p99_seconds',
-    'nodejs_gc_duration_seconds',
+    'process_cpu_user_seconds_total',
+    'process_start_time_seconds',
+    'process_max_fds',
     'nodejs_heap_size_used_bytes',
+    'nodejs_heap_size_total_bytes',
+    'nodejs_external_memory_bytes',
+    'nodejs_version_info',
   ])
     assert.ok(m.has(name), name);
   assert.ok((sampleValue(m, 'process_resident_memory_bytes') ?? 0) > 1024 * 1024);
