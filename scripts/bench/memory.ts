@@ -211,7 +211,11 @@ out.total = r; console.log(JSON.stringify(out));`;
     });
     return JSON.parse(r.stdout.toString()) as Record<string, number>;
   };
-  const deps = ['winston', 'yargs', 'prom-client', 'fast-xml-parser', 'piscina', '@parcel/watcher'];
+  // The runtime dependencies in package.json, but node-addon-api (headers for the native build).
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  const deps = Object.keys(pkg.dependencies ?? {}).filter((m) => m !== 'node-addon-api');
   const ours = ['daemon.js', 'cli-args.js'].map((f) => `${root}/dist/src/${f}`);
   return (label) => {
     if (label !== 'ours') return Promise.resolve(); // our service only
