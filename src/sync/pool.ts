@@ -23,6 +23,7 @@ import {
 } from './protocol.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { unreachable } from '../util/unreachable.js';
+import { loadNativeSpawn } from '../watch/native-binding.js';
 
 /** A job was not run (or was cut short) because the pool was closed. The caller must requeue its paths. */
 export class PoolClosedError extends Error {
@@ -67,18 +68,17 @@ const WORKER_YOUNG_GENERATION_MB = 3;
 export const INLINE_MAX_PATHS = 64;
 
 /**
- * Whether `job` runs on the calling thread: the pool is idle (nothing running, so the thread hop,
- * ~2 ms each way on a busy 2-core machine, is the only wait) and the job is a few listed paths
- * with no exclude walk. Its spawn then blocks the main loop for the fork (a few ms, the same a
- * worker thread pays), which events survive in the reader's list. Bursts keep the worker threads.
+ * Whether `job` runs on the calling thread. Only listed paths with no exclude walk ever do (a full
+ * sync's walk is CPU work for a worker thread). With the native spawner (`fastSpawn`,
+ * native/spawn.cc: posix_spawn, ~1 ms whatever the process's size) every such job does: the thread
+ * only feeds rsync its list and reads its output, so a burst boots no worker thread (~10 MB of RSS,
+ * ~0.2 s of CPU to start) and pays no hop each way. Without it (child_process forks the whole
+ * process, 5-10 ms that block the loop), only a small job while the pool runs nothing does, so a
+ * lone change pays no thread hop (~2 ms each way on a busy 2-core machine); bursts keep the threads.
  */
-export function runsInline(job: SyncJob, running: number): boolean {
-  return (
-    running === 0 &&
-    job.kind === 'paths' &&
-    job.excludeWalk === undefined &&
-    job.paths.length <= INLINE_MAX_PATHS
-  );
+export function runsInline(job: SyncJob, running: number, fastSpawn = false): boolean {
+  if (job.kind !== 'paths' || job.excludeWalk !== undefined) return false;
+  return fastSpawn || (running === 0 && job.paths.length <= INLINE_MAX_PATHS);
 }
 
 type TaskFn = (task: WorkerTask) => Promise<RunResult>;
@@ -197,13 +197,19 @@ function startTask(
     : piscina.get().run(wt, { transferList: [port] });
 }
 
+/** Whether jobs may run on this thread (the real worker entry), and with the native spawner. */
+function inlineMode(opts: PoolOptions): { inline: boolean; fastSpawn: boolean } {
+  const inline = opts.inline ?? opts.workerFile === undefined;
+  if (inline) void loadInlineTask();
+  return { inline, fastSpawn: inline && loadNativeSpawn().ok };
+}
+
 /** Creates the pool. `atomics: 'disabled'` so a worker's async work never freezes between tasks. */
 export function createPool(opts: PoolOptions): SyncPool {
   const killGraceMs = opts.killGraceMs ?? KILL_GRACE_MS;
   const clock = opts.clock ?? systemClock;
   const piscina = lazyPiscina(opts, clock);
-  const inline = opts.inline ?? opts.workerFile === undefined;
-  if (inline) void loadInlineTask();
+  const { inline, fastSpawn } = inlineMode(opts);
   const active = new Set<Active>();
   let state: 'open' | 'draining' | 'killing' = 'open';
   const isOpen = (): boolean => state === 'open';
@@ -228,7 +234,7 @@ export function createPool(opts: PoolOptions): SyncPool {
       const { port1, port2 } = new MessageChannel();
       const onProgress = o.onProgress;
       const wt: WorkerTask = { job, port: port2, progress: onProgress !== undefined };
-      const task = startTask(piscina, inline && runsInline(job, active.size), wt, port2);
+      const task = startTask(piscina, inline && runsInline(job, active.size, fastSpawn), wt, port2);
       const a: Active = { port: port1, done: task.catch(() => undefined) };
       active.add(a);
       const onMessage = (m: ToPool): void => {
