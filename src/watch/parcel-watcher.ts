@@ -5,7 +5,6 @@
 // directories along it (lossy-names.ts) and what is there is queued instead. Shell.
 import { lstat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
-import parcel from '@parcel/watcher';
 import type { AsyncSubscription, Event as ParcelEvent } from '@parcel/watcher';
 import type { Logger } from '../log.js';
 import {
@@ -20,6 +19,19 @@ import { parentOf, resolveLossy } from './lossy-names.js';
 import { displayName, fsPath, hasRawBytes, mayBeLossy } from '../util/byte-names.js';
 
 type Subscription = AsyncSubscription;
+
+type ParcelModule = typeof import('@parcel/watcher');
+let parcelModule: Promise<ParcelModule> | undefined;
+/**
+ * @parcel/watcher, imported on the first subscribe: a service on the inotify backend never loads
+ * it (~7 MB of RSS with node's CommonJS loader, issue 16).
+ */
+function loadParcel(): Promise<ParcelModule> {
+  parcelModule ??= import('@parcel/watcher').then(
+    (m: ParcelModule & { default?: ParcelModule }) => m.default ?? m,
+  );
+  return parcelModule;
+}
 
 async function isDirectory(abs: string): Promise<boolean | undefined> {
   try {
@@ -106,6 +118,7 @@ export class ParcelWatcher implements Watcher {
       },
     });
     this.#dirs.set(root, stats.dirs);
+    const parcel = await loadParcel();
     const sub = await parcel.subscribe(
       root,
       (error, events) => {
