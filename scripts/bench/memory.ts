@@ -164,7 +164,7 @@ function burstWorkload(ctx: Ctx, nodeOptions?: string): Workload {
       unit: 'MB',
       floor,
       ratio: after.hwm / floor,
-      note: `VmHWM; RSS ${mb(before.rss)} MB before, ${mb(after.rss)} after; main V8 heap at its largest ${mb(heap.used)} used / ${mb(heap.total)} MB; up to ${maxThreads} threads (${maxThreads - before.threads} worker threads); service CPU ${cpu.toFixed(2)} s; goal 60 MB; floor = bare node -e`,
+      note: `VmHWM; RSS ${mb(before.rss)} MB before, ${mb(after.rss)} after; main V8 heap at its largest ${mb(heap.used)} used / ${mb(heap.total)} MB; up to ${maxThreads} threads (${maxThreads - before.threads} above idle: worker threads, or the native spawner's waitpid thread per running rsync); service CPU ${cpu.toFixed(2)} s; goal 60 MB; floor = bare node -e`,
     });
   };
 }
